@@ -1,0 +1,494 @@
+"""Value objects and entities of the churn domain."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, Mapping, Sequence, TypeVar
+
+from churn.errors import (
+    FeatureProblem,
+    InvalidBandError,
+    InvalidFeaturesError,
+    InvalidPageError,
+    InvalidRequestError,
+)
+
+FeatureValue = float | str | None
+Features = Mapping[str, Any]
+
+CHURN_THRESHOLD = 0.5
+"""A customer is predicted to churn when the probability reaches this value."""
+
+
+# ---------------------------------------------------------------- bands and ranges
+
+
+@dataclass(frozen=True, slots=True)
+class ProbabilityRange:
+    """[minimum, maximum) on churn probability; closed at the top when maximum is 1."""
+
+    minimum: float
+    maximum: float
+
+    def __post_init__(self) -> None:
+        for value in (self.minimum, self.maximum):
+            if not isinstance(value, (int, float)) or math.isnan(value) or not 0.0 <= value <= 1.0:
+                raise InvalidBandError("min_probability and max_probability must be numbers between 0 and 1")
+        if self.minimum >= self.maximum:
+            raise InvalidBandError("min_probability must be lower than max_probability")
+
+    def contains(self, probability: float) -> bool:
+        if self.maximum >= 1.0:
+            return self.minimum <= probability <= 1.0
+        return self.minimum <= probability < self.maximum
+
+
+class Band(StrEnum):
+    """The four churn-risk bands, in percent. Half-open intervals; the last one includes 100 %."""
+
+    LOW = "0-25"
+    MEDIUM = "25-50"
+    HIGH = "50-75"
+    VERY_HIGH = "75-100"
+
+    @property
+    def range(self) -> ProbabilityRange:
+        low, high = self.value.split("-")
+        return ProbabilityRange(int(low) / 100, int(high) / 100)
+
+    @classmethod
+    def of(cls, probability: float) -> "Band":
+        for band in cls:
+            if band.range.contains(probability):
+                return band
+        raise ValueError(f"probability {probability} is outside [0, 1]")
+
+    @classmethod
+    def parse(cls, label: str) -> "Band":
+        try:
+            return cls(label.strip())
+        except ValueError:
+            allowed = ", ".join(b.value for b in cls)
+            raise InvalidBandError(f"unknown band {label!r}; allowed values: {allowed}", allowed=[b.value for b in cls]) from None
+
+
+# ---------------------------------------------------------------- models
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ModelRef:
+    """A registered model version: name plus version number (1, 2, ...)."""
+
+    name: str
+    version: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not MODEL_NAME.match(self.name):
+            raise InvalidRequestError(
+                f"invalid model name {self.name!r}: use letters, digits, '_', '-', '.', starting with a letter or digit"
+            )
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise InvalidRequestError(f"invalid model version {self.version!r}: a whole number from 1")
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFilter:
+    """`name` or `name:version`, to narrow prediction listings to one model."""
+
+    name: str
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "ModelFilter":
+        name, _, version = text.strip().partition(":")
+        if not name or not MODEL_NAME.match(name):
+            raise InvalidRequestError(f"invalid model filter {text!r}: use 'name' or 'name:version'")
+        if not version:
+            return cls(name)
+        if not version.isdigit() or int(version) < 1:
+            raise InvalidRequestError(f"invalid model filter {text!r}: the version must be a whole number from 1")
+        return cls(name, int(version))
+
+    def matches(self, ref: ModelRef) -> bool:
+        return ref.name == self.name and (self.version is None or ref.version == self.version)
+
+
+# ---------------------------------------------------------------- feature schema
+
+
+class FeatureKind(StrEnum):
+    NUMBER = "number"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One input column of a model: its kind, the categories seen in training, an example value."""
+
+    name: str
+    kind: FeatureKind
+    example: FeatureValue = None
+    categories: tuple[str, ...] = ()
+
+    def problem_with(self, value: Any) -> str | None:
+        """Why `value` is not acceptable for this feature, or None. Null means 'unknown' and is imputed."""
+        if value is None:
+            return None
+        if self.kind is FeatureKind.NUMBER:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return f"expected a number, got {_json_type(value)}"
+            if not math.isfinite(value):
+                return "expected a finite number"
+            return None
+        if not isinstance(value, str):
+            return f"expected a string (one of the categories), got {_json_type(value)}"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind.value, "example": self.example, "categories": list(self.categories)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FeatureSpec":
+        return cls(data["name"], FeatureKind(data["kind"]), data.get("example"), tuple(data.get("categories") or ()))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSchema:
+    """The features a model expects, in training order. Checks a request and builds an example body."""
+
+    features: tuple[FeatureSpec, ...]
+
+    def __post_init__(self) -> None:
+        if not self.features:
+            raise ValueError("a schema needs at least one feature")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
+
+    def example(self) -> dict[str, FeatureValue]:
+        return {f.name: f.example for f in self.features}
+
+    def check(self, values: Any) -> dict[str, FeatureValue]:
+        """Return the features in schema order (ints as floats); InvalidFeaturesError listing every problem.
+
+        Never echoes submitted values: problems name the feature and what is wrong.
+        """
+        if not isinstance(values, Mapping):
+            raise InvalidFeaturesError([FeatureProblem("features", "expected an object of feature name to value")], self.example())
+        problems: list[FeatureProblem] = []
+        clean: dict[str, FeatureValue] = {}
+        for spec in self.features:
+            if spec.name not in values:
+                problems.append(FeatureProblem(spec.name, "missing"))
+                continue
+            value = values[spec.name]
+            problem = spec.problem_with(value)
+            if problem:
+                problems.append(FeatureProblem(spec.name, problem))
+            elif spec.kind is FeatureKind.NUMBER and value is not None:
+                clean[spec.name] = float(value)
+            else:
+                clean[spec.name] = value
+        known = set(self.names)
+        for name in values:
+            if name not in known:
+                problems.append(FeatureProblem(str(name), "unknown feature for this model"))
+        if problems:
+            raise InvalidFeaturesError(problems, self.example())
+        return clean
+
+    def pick(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The schema's features out of a wider record (a stored customer); absent ones stay absent."""
+        return {name: record[name] for name in self.names if name in record}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": [f.to_dict() for f in self.features]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FeatureSchema":
+        return cls(tuple(FeatureSpec.from_dict(f) for f in data["features"]))
+
+
+# ---------------------------------------------------------------- data sets
+
+DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_dataset_name(name: str) -> str:
+    if not isinstance(name, str) or not DATASET_NAME.match(name):
+        raise InvalidRequestError(
+            f"invalid data set name {name!r}: 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """An uploaded CSV registered for training. The content itself lives in the DatasetStore."""
+
+    name: str
+    rows: int
+    columns: tuple[str, ...]
+    target: str
+    positive_label: str
+    positive_rate: float
+    content_hash: str
+    created_at: datetime
+    id_column: str | None = None
+
+    def __post_init__(self) -> None:
+        check_dataset_name(self.name)
+
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in (self.target, self.id_column))
+
+
+# ---------------------------------------------------------------- training
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+INTERRUPTED = "interrupted"
+"""The error of a job whose process stopped before it finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingJob:
+    """One asked-for training, from queued to succeeded or failed. Transitions return new jobs."""
+
+    job_id: str
+    dataset: str
+    model_type: str
+    hyperparameters: Mapping[str, Any]
+    model_name: str
+    activate: bool
+    created_at: datetime
+    status: JobStatus = JobStatus.QUEUED
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    model: ModelRef | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def new(cls, dataset: str, model_type: str, hyperparameters: Mapping[str, Any], model_name: str, activate: bool, now: datetime) -> "TrainingJob":
+        return cls(uuid.uuid4().hex, dataset, model_type, dict(hyperparameters), model_name, activate, now)
+
+    def started(self, now: datetime) -> "TrainingJob":
+        return replace(self, status=JobStatus.RUNNING, started_at=now)
+
+    def succeeded(self, model: ModelRef, metrics: Mapping[str, float], now: datetime) -> "TrainingJob":
+        return replace(self, status=JobStatus.SUCCEEDED, finished_at=now, model=model, metrics=dict(metrics))
+
+    def failed(self, reason: str, now: datetime) -> "TrainingJob":
+        return replace(self, status=JobStatus.FAILED, finished_at=now, error=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSummary:
+    """What a training produced, before the registry gives it a version."""
+
+    model_type: str
+    hyperparameters: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    dataset: str
+    dataset_hash: str
+    rows: int
+    schema: FeatureSchema
+    training_seconds: float
+    started_at: datetime
+    finished_at: datetime
+    serving_path: str = "sklearn"
+    parity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A registered model version with everything needed to compare and serve it."""
+
+    ref: ModelRef
+    summary: TrainingSummary
+    run_id: str = ""
+
+    @property
+    def created_at(self) -> datetime:
+        return self.summary.finished_at
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """A model record as listed to users: with whether it is the active one."""
+
+    record: ModelRecord
+    active: bool
+
+
+# ---------------------------------------------------------------- customers and predictions
+
+
+def check_customer_id(customer_id: Any) -> str:
+    if not isinstance(customer_id, str) or not customer_id.strip() or len(customer_id) > 128:
+        raise InvalidRequestError("customer_id must be a non-empty string of at most 128 characters")
+    return customer_id.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A customer of the base (`CLIENTES`): its id and its attributes as read from the source."""
+
+    customer_id: str
+    attributes: Mapping[str, FeatureValue]
+
+    def __post_init__(self) -> None:
+        check_customer_id(self.customer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """The outcome of an idempotent customer import."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: tuple["RejectedRow", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """One stored score of one customer by one model version."""
+
+    prediction_id: str
+    customer_id: str | None
+    features: Mapping[str, FeatureValue]
+    churn_probability: float
+    model: ModelRef
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        p = self.churn_probability
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"churn probability must be in [0, 1], got {p!r}")
+
+    @classmethod
+    def new(cls, customer_id: str | None, features: Features, probability: float, model: ModelRef, now: datetime) -> "Prediction":
+        return cls(uuid.uuid4().hex, customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now)
+
+    @property
+    def band(self) -> Band:
+        return Band.of(self.churn_probability)
+
+    @property
+    def churn(self) -> bool:
+        return self.churn_probability >= CHURN_THRESHOLD
+
+
+# ---------------------------------------------------------------- paging
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """limit 1..1000, offset >= 0, or an opaque `after` cursor from a previous page."""
+
+    limit: int = DEFAULT_PAGE_SIZE
+    offset: int = 0
+    after: "PredictionCursor | None" = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidPageError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+        if isinstance(self.offset, bool) or not isinstance(self.offset, int) or self.offset < 0:
+            raise InvalidPageError("offset must be a whole number from 0")
+        if self.after is not None and self.offset:
+            raise InvalidPageError("use either offset or after, not both")
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionCursor:
+    """Position after a prediction in (probability desc, created_at desc, id desc) order."""
+
+    churn_probability: float
+    created_at: datetime
+    prediction_id: str
+
+    @classmethod
+    def after(cls, prediction: Prediction) -> "PredictionCursor":
+        return cls(prediction.churn_probability, prediction.created_at, prediction.prediction_id)
+
+    def encode(self) -> str:
+        raw = json.dumps([self.churn_probability, self.created_at.isoformat(), self.prediction_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "PredictionCursor":
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            p, created, pid = json.loads(raw)
+            return cls(float(p), datetime.fromisoformat(created), str(pid))
+        except Exception:
+            raise InvalidPageError("invalid 'after' cursor: pass the 'next' value of a previous page unchanged") from None
+
+    def comes_before(self, prediction: Prediction) -> bool:
+        """True when `prediction` sorts after this cursor in band order."""
+        return (prediction.churn_probability, prediction.created_at, prediction.prediction_id) < (
+            self.churn_probability,
+            self.created_at,
+            self.prediction_id,
+        )
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+    next: str | None = None

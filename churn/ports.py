@@ -1,0 +1,228 @@
+"""Ports: what the domain needs from the outside world. Adapters subclass these explicitly.
+
+Every adapter turns its driver's failures into churn.errors: an unreachable backend into
+StoreUnavailableError / RegistryUnavailableError, an absent thing into the matching *NotFoundError.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from churn.model import (
+    Band,
+    Customer,
+    Dataset,
+    FeatureSchema,
+    ImportReport,
+    ModelFilter,
+    ModelRecord,
+    ModelRef,
+    Page,
+    PageRequest,
+    Prediction,
+    ProbabilityRange,
+    TrainingJob,
+    TrainingSummary,
+)
+from churn.model_types import ModelType
+
+
+class ChurnModel(Protocol):
+    """A trained model, opaque to the core: it scores features already checked against `schema`."""
+
+    @property
+    @abstractmethod
+    def schema(self) -> FeatureSchema: ...
+
+    @property
+    @abstractmethod
+    def serving_path(self) -> str:
+        """How it scores: e.g. 'numpy-linear', 'numpy-trees', 'sklearn'."""
+
+    @property
+    @abstractmethod
+    def parity(self) -> float | None:
+        """Max |fast path - scikit-learn| on the hold-out set, when measured."""
+
+    @abstractmethod
+    def score(self, features: Mapping[str, Any]) -> float:
+        """Churn probability in [0, 1] for one row of checked features."""
+
+    @abstractmethod
+    def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
+        """Churn probabilities for many rows, in order; vectorised."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedModel:
+    model: ChurnModel
+    metrics: Mapping[str, float]
+    training_seconds: float
+
+
+class Trainer(Protocol):
+    @abstractmethod
+    def train(self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any]) -> TrainedModel:
+        """Fit the pipeline on a stratified hold-out split with a fixed seed and compute hold-out metrics
+        (roc_auc, accuracy, precision, recall, f1, log_loss, brier). TrainingFailedError with a reason."""
+
+
+class ModelRegistry(Protocol):
+    """Versioned storage of trained models (MLflow) and the pointer to the active version."""
+
+    @abstractmethod
+    def register(self, name: str, model: ChurnModel, summary: TrainingSummary) -> ModelRecord:
+        """Track a run (params, metrics, tags, model with signature and input example) and register
+        it as the next version of `name`."""
+
+    @abstractmethod
+    def load(self, ref: ModelRef) -> ChurnModel:
+        """ModelNotFoundError for an unknown version; ModelArtifactError when it cannot be loaded."""
+
+    @abstractmethod
+    def records(self) -> list[ModelRecord]:
+        """Every version registered by this service, newest first."""
+
+    @abstractmethod
+    def set_active(self, ref: ModelRef) -> None:
+        """Make `ref` the active version for every process sharing the registry."""
+
+    @abstractmethod
+    def active(self) -> ModelRef | None:
+        """The active version, or None when none was chosen."""
+
+
+class ModelCache(Protocol):
+    """Loaded models kept in memory: LRU with a capacity; the pinned (active) one is never evicted."""
+
+    @abstractmethod
+    def get_or_load(self, ref: ModelRef, loader: Callable[[ModelRef], ChurnModel]) -> ChurnModel:
+        """The cached model, or the loader's result cached. Thread-safe; one load per ref at a time."""
+
+    @abstractmethod
+    def put(self, ref: ModelRef, model: ChurnModel) -> None: ...
+
+    @abstractmethod
+    def pin(self, ref: ModelRef) -> None:
+        """Keep `ref` whatever the LRU says; unpins the previous one."""
+
+    @abstractmethod
+    def cached(self) -> list[ModelRef]:
+        """Refs in memory, most recently used first."""
+
+
+class DatasetStore(Protocol):
+    @abstractmethod
+    def add(self, dataset: Dataset, content: bytes) -> None:
+        """DatasetExistsError when the name is taken; nothing is stored half-way."""
+
+    @abstractmethod
+    def get(self, name: str) -> Dataset:
+        """DatasetNotFoundError when unknown."""
+
+    @abstractmethod
+    def content(self, name: str) -> bytes:
+        """The CSV bytes as uploaded; DatasetNotFoundError when unknown."""
+
+    @abstractmethod
+    def list(self) -> list[Dataset]:
+        """Every data set, oldest first."""
+
+
+class JobStore(Protocol):
+    @abstractmethod
+    def save(self, job: TrainingJob) -> None:
+        """Insert or replace by job_id."""
+
+    @abstractmethod
+    def get(self, job_id: str) -> TrainingJob:
+        """JobNotFoundError when unknown."""
+
+    @abstractmethod
+    def unfinished(self) -> list[TrainingJob]:
+        """Jobs queued or running, oldest first."""
+
+
+class ModelRecordRepository(Protocol):
+    """`MODELOS`: one record per registered model version."""
+
+    @abstractmethod
+    def save(self, record: ModelRecord) -> None:
+        """Insert or replace by (name, version)."""
+
+    @abstractmethod
+    def get(self, ref: ModelRef) -> ModelRecord:
+        """ModelNotFoundError when unknown."""
+
+    @abstractmethod
+    def list(self) -> list[ModelRecord]:
+        """Newest first (finished_at desc, then name, version desc)."""
+
+
+class CustomerRepository(Protocol):
+    """`CLIENTES`."""
+
+    @abstractmethod
+    def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
+        """Insert new ids, replace changed ones, count identical ones as unchanged. Idempotent."""
+
+    @abstractmethod
+    def get(self, customer_id: str) -> Customer:
+        """CustomerNotFoundError when unknown."""
+
+    @abstractmethod
+    def exists(self, customer_id: str) -> bool: ...
+
+    @abstractmethod
+    def list(self, page: PageRequest) -> Page[Customer]:
+        """Ordered by customer_id ascending."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+
+class PredictionRepository(Protocol):
+    """`PREVISOES`: every prediction, stored once."""
+
+    @abstractmethod
+    def add(self, prediction: Prediction) -> None: ...
+
+    @abstractmethod
+    def add_many(self, predictions: Sequence[Prediction]) -> None:
+        """All or nothing."""
+
+    @abstractmethod
+    def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
+        """Newest first (created_at desc, prediction_id desc); total counts all of the customer's."""
+
+    @abstractmethod
+    def in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        """Highest probability first, then newest, then prediction_id desc. `page.after` continues after
+        a cursor in constant time; `next` is the cursor of the last item when more remain, else None."""
+
+    @abstractmethod
+    def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        """Every band present as a key, zero when empty."""
+
+
+class JobRunner(Protocol):
+    """Runs training work off the request path, a bounded number at a time; the rest wait in order."""
+
+    @abstractmethod
+    def submit(self, job_id: str, work: Callable[[], None]) -> None: ...
+
+    @abstractmethod
+    def position(self, job_id: str) -> int | None:
+        """1-based place in the waiting queue, None when not waiting."""
+
+
+class Clock(Protocol):
+    @abstractmethod
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+
+    @abstractmethod
+    def monotonic(self) -> float: ...

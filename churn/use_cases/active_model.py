@@ -1,0 +1,81 @@
+"""The model version serving this process, kept in step with the registry's active pointer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from churn.errors import ChurnError, NoActiveModelError
+from churn.model import ModelRef
+from churn.ports import ChurnModel, Clock, ModelCache, ModelRegistry
+
+log = logging.getLogger(__name__)
+
+
+class ActiveModel:
+    """Holds (ref, model) as one tuple swapped atomically, so a request that read it is scored
+    and labelled by the same version. Re-reads the registry's pointer at most every
+    `refresh_seconds`, so another process's switch is followed without a restart."""
+
+    def __init__(self, registry: ModelRegistry, cache: ModelCache, clock: Clock, refresh_seconds: float = 5.0) -> None:
+        self._registry = registry
+        self._cache = cache
+        self._clock = clock
+        self._refresh_seconds = refresh_seconds
+        self._serving: tuple[ModelRef, ChurnModel] | None = None
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> tuple[ModelRef, ChurnModel]:
+        """NoActiveModelError when no version was ever activated."""
+        if self._stale():
+            if self._serving is None:
+                with self._lock:
+                    self._refresh()
+            elif self._lock.acquire(blocking=False):
+                try:
+                    self._refresh()
+                finally:
+                    self._lock.release()
+        serving = self._serving
+        if serving is None:
+            raise NoActiveModelError(
+                "no model is active: train one with POST /train (it activates on success) "
+                "or pick a trained version with POST /use-model"
+            )
+        return serving
+
+    def current_ref(self) -> ModelRef | None:
+        try:
+            return self.current()[0]
+        except NoActiveModelError:
+            return None
+
+    def switch(self, ref: ModelRef, model: ChurnModel) -> None:
+        """Point the registry at `ref` and serve `model` from now on."""
+        with self._lock:
+            self._registry.set_active(ref)
+            self._cache.put(ref, model)
+            self._cache.pin(ref)
+            self._serving = (ref, model)
+            self._checked_at = self._clock.monotonic()
+
+    def _stale(self) -> bool:
+        return self._checked_at is None or self._clock.monotonic() - self._checked_at >= self._refresh_seconds
+
+    def _refresh(self) -> None:
+        if not self._stale():
+            return
+        try:
+            ref = self._registry.active()
+            if ref is not None and (self._serving is None or self._serving[0] != ref):
+                model = self._cache.get_or_load(ref, self._registry.load)
+                self._cache.pin(ref)
+                self._serving = (ref, model)
+        except ChurnError as exc:
+            # Keep serving what we have; the registry being away must not stop predictions.
+            log.warning("could not refresh the active model: %s", exc.message)
+            if self._serving is None:
+                self._checked_at = self._clock.monotonic()
+                raise
+        self._checked_at = self._clock.monotonic()

@@ -1,0 +1,50 @@
+"""Use cases on the customer base (`CLIENTES`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from churn.model import Customer, ImportReport, Page, PageRequest
+from churn.ports import CustomerRepository
+from churn.tables import read_customers
+
+IMPORT_BATCH = 1000
+
+
+class ImportCustomers:
+    """Upsert customers from a CSV by id. Re-importing the same file changes nothing; unreadable
+    rows are reported by line and the good ones still load."""
+
+    def __init__(self, customers: CustomerRepository) -> None:
+        self._customers = customers
+
+    def execute(self, content: bytes, id_column: str, progress=None) -> ImportReport:
+        parsed = read_customers(content, id_column)
+        inserted = updated = unchanged = 0
+        for start in range(0, len(parsed.customers), IMPORT_BATCH):
+            batch = parsed.customers[start : start + IMPORT_BATCH]
+            report = self._customers.upsert_many(batch)
+            inserted += report.inserted
+            updated += report.updated
+            unchanged += report.unchanged
+            if progress is not None:
+                progress(len(batch))
+        return ImportReport(inserted, updated, unchanged, tuple(sorted(parsed.rejected, key=lambda r: r.line)))
+
+
+class GetCustomer:
+    def __init__(self, customers: CustomerRepository) -> None:
+        self._customers = customers
+
+    def execute(self, customer_id: str) -> Customer:
+        """CustomerNotFoundError when unknown."""
+        return self._customers.get(customer_id)
+
+
+class ListCustomers:
+    def __init__(self, customers: CustomerRepository) -> None:
+        self._customers = customers
+
+    def execute(self, page: PageRequest) -> Page[Customer]:
+        """By customer id, ascending."""
+        return self._customers.list(page)

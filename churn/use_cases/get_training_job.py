@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from churn.model import TrainingJob
+from churn.ports import JobRunner, JobStore
+
+
+class GetTrainingJob:
+    def __init__(self, jobs: JobStore, runner: JobRunner) -> None:
+        self._jobs = jobs
+        self._runner = runner
+
+    def execute(self, job_id: str) -> tuple[TrainingJob, int | None]:
+        """The job and its 1-based place in the queue (None unless waiting); JobNotFoundError."""
+        job = self._jobs.get(job_id)
+        return job, self._runner.position(job_id)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
+from churn.model import Prediction, check_customer_id
+from churn.ports import Clock, PredictionRepository
+from churn.use_cases.active_model import ActiveModel
+
+MAX_BATCH = 1000
+
+
+class PredictChurn:
+    """Score one customer with the active model and keep the prediction.
+
+    The prediction is returned only once stored: if the store is down the caller gets
+    StoreUnavailableError, never a score that was not kept."""
+
+    def __init__(self, active: ActiveModel, predictions: PredictionRepository, clock: Clock) -> None:
+        self._active = active
+        self._predictions = predictions
+        self._clock = clock
+
+    def execute(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
+        if customer_id is not None:
+            customer_id = check_customer_id(customer_id)
+        ref, model = self._active.current()
+        clean = model.schema.check(features)
+        prediction = Prediction.new(customer_id, clean, model.score(clean), ref, self._clock.now())
+        self._predictions.add(prediction)
+        return prediction
+
+
+class PredictBatch:
+    """Score up to MAX_BATCH customers in one vectorised call; all are stored, or none."""
+
+    def __init__(self, active: ActiveModel, predictions: PredictionRepository, clock: Clock) -> None:
+        self._active = active
+        self._predictions = predictions
+        self._clock = clock
+
+    def execute(self, rows: Sequence[tuple[str | None, Mapping[str, Any]]]) -> list[Prediction]:
+        if not 1 <= len(rows) <= MAX_BATCH:
+            raise InvalidRequestError(f"a batch holds 1 to {MAX_BATCH} customers, got {len(rows)}")
+        ref, model = self._active.current()
+        cleaned: list[tuple[str | None, dict]] = []
+        problems: list[FeatureProblem] = []
+        for index, (customer_id, features) in enumerate(rows):
+            try:
+                if customer_id is not None:
+                    customer_id = check_customer_id(customer_id)
+            except InvalidRequestError as exc:
+                problems.append(FeatureProblem(f"items[{index}].customer_id", exc.message))
+            try:
+                cleaned.append((customer_id, model.schema.check(features)))
+            except InvalidFeaturesError as exc:
+                problems.extend(FeatureProblem(f"items[{index}].{p.feature}", p.problem) for p in exc.problems)
+        if problems:
+            raise InvalidFeaturesError(problems, model.schema.example())
+        now = self._clock.now()
+        scores = model.score_many([features for _, features in cleaned])
+        predictions = [Prediction.new(cid, f, p, ref, now) for (cid, f), p in zip(cleaned, scores)]
+        self._predictions.add_many(predictions)
+        return predictions

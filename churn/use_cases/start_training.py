@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from churn.model import ModelRef, TrainingJob
+from churn.model_types import model_type as find_model_type
+from churn.ports import Clock, DatasetStore, JobRunner, JobStore
+from churn.use_cases.train_model import TrainModel
+
+
+class StartTraining:
+    """Validate a training request, queue it, and return the queued job at once."""
+
+    def __init__(self, datasets: DatasetStore, jobs: JobStore, runner: JobRunner, train: TrainModel, clock: Clock) -> None:
+        self._datasets = datasets
+        self._jobs = jobs
+        self._runner = runner
+        self._train = train
+        self._clock = clock
+
+    def execute(
+        self,
+        dataset: str,
+        model_type: str,
+        hyperparameters: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        activate: bool = True,
+    ) -> TrainingJob:
+        """UnknownModelTypeError / InvalidHyperparametersError (400), DatasetNotFoundError (404)."""
+        kind = find_model_type(model_type)
+        resolved = kind.resolve(hyperparameters)
+        self._datasets.get(dataset)
+        model_name = name or f"churn-{kind.name}"
+        ModelRef(model_name, 1)  # validates the name before anything is queued
+        job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now())
+        self._jobs.save(job)
+        self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
+        return job

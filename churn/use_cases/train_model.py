@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import logging
+
+from churn.errors import ChurnError
+from churn.model import JobStatus, TrainingJob, TrainingSummary
+from churn.model_types import model_type as find_model_type
+from churn.ports import Clock, DatasetStore, JobStore, ModelRecordRepository, ModelRegistry, Trainer
+from churn.use_cases.active_model import ActiveModel
+
+log = logging.getLogger(__name__)
+
+
+class TrainModel:
+    """Run one queued training job: fit, register a new version, record it, activate it if asked.
+
+    Never raises for a training problem: the job ends `failed` with the reason."""
+
+    def __init__(
+        self,
+        datasets: DatasetStore,
+        jobs: JobStore,
+        trainer: Trainer,
+        registry: ModelRegistry,
+        records: ModelRecordRepository,
+        active: ActiveModel,
+        clock: Clock,
+    ) -> None:
+        self._datasets = datasets
+        self._jobs = jobs
+        self._trainer = trainer
+        self._registry = registry
+        self._records = records
+        self._active = active
+        self._clock = clock
+
+    def execute(self, job_id: str) -> TrainingJob:
+        job = self._jobs.get(job_id)
+        if job.status is not JobStatus.QUEUED:
+            return job
+        job = job.started(self._clock.now())
+        self._jobs.save(job)
+        try:
+            job = self._run(job)
+        except ChurnError as exc:
+            job = job.failed(exc.message, self._clock.now())
+        except Exception as exc:  # a bug or a library failure: record it rather than lose the job
+            log.exception("training job %s failed", job.job_id)
+            job = job.failed(f"internal error: {type(exc).__name__}: {exc}", self._clock.now())
+        self._jobs.save(job)
+        return job
+
+    def _run(self, job: TrainingJob) -> TrainingJob:
+        dataset = self._datasets.get(job.dataset)
+        content = self._datasets.content(job.dataset)
+        trained = self._trainer.train(dataset, content, find_model_type(job.model_type), job.hyperparameters)
+        finished = self._clock.now()
+        summary = TrainingSummary(
+            model_type=job.model_type,
+            hyperparameters=dict(job.hyperparameters),
+            metrics=dict(trained.metrics),
+            dataset=dataset.name,
+            dataset_hash=dataset.content_hash,
+            rows=dataset.rows,
+            schema=trained.model.schema,
+            training_seconds=trained.training_seconds,
+            started_at=job.started_at or finished,
+            finished_at=finished,
+            serving_path=trained.model.serving_path,
+            parity=trained.model.parity,
+        )
+        record = self._registry.register(job.model_name, trained.model, summary)
+        self._records.save(record)
+        if job.activate:
+            self._active.switch(record.ref, trained.model)
+        return job.succeeded(record.ref, summary.metrics, self._clock.now())
