@@ -1,0 +1,270 @@
+"""In-memory adapters for every store port: the unit tests' fakes and `CHURN_STORE=memory`.
+
+First class, not mocks: the contract suites hold them to the same promises as SQLite and MongoDB.
+Each guards its state with a lock because FastAPI runs sync routes in a thread pool.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import deque
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Sequence
+
+from churn.errors import (
+    CustomerNotFoundError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    JobNotFoundError,
+    ModelNotFoundError,
+)
+from churn.model import (
+    Band,
+    Customer,
+    Dataset,
+    ImportReport,
+    ModelFilter,
+    ModelRecord,
+    ModelRef,
+    Page,
+    PageRequest,
+    Prediction,
+    PredictionCursor,
+    ProbabilityRange,
+    TrainingJob,
+)
+from churn.ports import (
+    Clock,
+    CustomerRepository,
+    DatasetStore,
+    JobRunner,
+    JobStore,
+    ModelRecordRepository,
+    PredictionRepository,
+)
+
+
+class InMemoryDatasetStore(DatasetStore):
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[Dataset, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, dataset: Dataset, content: bytes) -> None:
+        with self._lock:
+            if dataset.name in self._items:
+                raise DatasetExistsError(f"data set {dataset.name!r} already exists; choose another name")
+            self._items[dataset.name] = (dataset, bytes(content))
+
+    def get(self, name: str) -> Dataset:
+        try:
+            return self._items[name][0]
+        except KeyError:
+            raise DatasetNotFoundError(f"data set {name!r} not found; upload it with POST /datasets") from None
+
+    def content(self, name: str) -> bytes:
+        try:
+            return self._items[name][1]
+        except KeyError:
+            raise DatasetNotFoundError(f"data set {name!r} not found; upload it with POST /datasets") from None
+
+    def list(self) -> list[Dataset]:
+        with self._lock:
+            return sorted((d for d, _ in self._items.values()), key=lambda d: (d.created_at, d.name))
+
+
+class InMemoryJobStore(JobStore):
+    def __init__(self) -> None:
+        self._jobs: dict[str, TrainingJob] = {}
+        self._lock = threading.Lock()
+
+    def save(self, job: TrainingJob) -> None:
+        with self._lock:
+            self._jobs[job.job_id] = job
+
+    def get(self, job_id: str) -> TrainingJob:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise JobNotFoundError(f"training job {job_id!r} not found") from None
+
+    def unfinished(self) -> list[TrainingJob]:
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if not j.status.finished), key=lambda j: (j.created_at, j.job_id))
+
+
+class InMemoryModelRecordRepository(ModelRecordRepository):
+    def __init__(self) -> None:
+        self._records: dict[ModelRef, ModelRecord] = {}
+        self._lock = threading.Lock()
+
+    def save(self, record: ModelRecord) -> None:
+        with self._lock:
+            self._records[record.ref] = record
+
+    def get(self, ref: ModelRef) -> ModelRecord:
+        try:
+            return self._records[ref]
+        except KeyError:
+            raise ModelNotFoundError(f"model {ref} not found; GET /models lists the trained versions") from None
+
+    def list(self) -> list[ModelRecord]:
+        with self._lock:
+            records = list(self._records.values())
+        records.sort(key=lambda r: (r.ref.name, -r.ref.version))
+        records.sort(key=lambda r: r.summary.finished_at, reverse=True)
+        return records
+
+
+class InMemoryCustomerRepository(CustomerRepository):
+    def __init__(self) -> None:
+        self._customers: dict[str, Customer] = {}
+        self._lock = threading.Lock()
+
+    def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
+        inserted = updated = unchanged = 0
+        with self._lock:
+            for customer in customers:
+                old = self._customers.get(customer.customer_id)
+                if old is None:
+                    inserted += 1
+                elif dict(old.attributes) == dict(customer.attributes):
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                self._customers[customer.customer_id] = Customer(customer.customer_id, dict(customer.attributes))
+        return ImportReport(inserted, updated, unchanged)
+
+    def get(self, customer_id: str) -> Customer:
+        try:
+            return self._customers[customer_id]
+        except KeyError:
+            raise CustomerNotFoundError(f"customer {customer_id!r} not found") from None
+
+    def exists(self, customer_id: str) -> bool:
+        return customer_id in self._customers
+
+    def list(self, page: PageRequest) -> Page[Customer]:
+        with self._lock:
+            ids = sorted(self._customers)
+            items = [self._customers[i] for i in ids[page.offset : page.offset + page.limit]]
+        return Page(items, len(ids), page.limit, page.offset)
+
+    def count(self) -> int:
+        return len(self._customers)
+
+
+def _band_key(p: Prediction) -> tuple[float, datetime, str]:
+    return (p.churn_probability, p.created_at, p.prediction_id)
+
+
+class InMemoryPredictionRepository(PredictionRepository):
+    """Keeps predictions sorted by (probability, created_at, id) so cursors bisect instead of scanning."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Prediction] = {}
+        self._sorted: list[tuple[tuple[float, datetime, str], Prediction]] = []
+        self._by_customer: dict[str, list[Prediction]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, prediction: Prediction) -> None:
+        self.add_many([prediction])
+
+    def add_many(self, predictions: Sequence[Prediction]) -> None:
+        with self._lock:
+            for p in predictions:
+                if p.prediction_id in self._by_id:
+                    continue
+                self._by_id[p.prediction_id] = p
+                bisect.insort(self._sorted, (_band_key(p), p), key=lambda item: item[0])
+                if p.customer_id is not None:
+                    self._by_customer.setdefault(p.customer_id, []).append(p)
+
+    def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
+        with self._lock:
+            history = sorted(self._by_customer.get(customer_id, []), key=lambda p: (p.created_at, p.prediction_id), reverse=True)
+        return Page(history[page.offset : page.offset + page.limit], len(history), page.limit, page.offset)
+
+    def in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        with self._lock:
+            matching = [
+                p
+                for _, p in reversed(self._sorted)
+                if probabilities.contains(p.churn_probability) and (model is None or model.matches(p.model))
+            ]
+        total = len(matching)
+        if page.after is not None:
+            after = page.after
+            start = next((i for i, p in enumerate(matching) if after.comes_before(p)), total)
+        else:
+            start = page.offset
+        items = matching[start : start + page.limit]
+        more = start + page.limit < total
+        return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if items and more else None)
+
+    def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        counts = {band: 0 for band in Band}
+        with self._lock:
+            for p in self._by_id.values():
+                if model is None or model.matches(p.model):
+                    counts[p.band] += 1
+        return counts
+
+
+class InlineJobRunner(JobRunner):
+    """Runs the work at once, in the caller's thread: deterministic for tests."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+        self.ran.append(job_id)
+        work()
+
+    def position(self, job_id: str) -> int | None:
+        return None
+
+
+class DeferredJobRunner(JobRunner):
+    """Queues work until `run_next()`/`run_all()`: lets tests observe queued jobs."""
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[str, Callable[[], None]]] = deque()
+
+    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+        self._queue.append((job_id, work))
+
+    def position(self, job_id: str) -> int | None:
+        for index, (queued, _) in enumerate(self._queue, start=1):
+            if queued == job_id:
+                return index
+        return None
+
+    def run_next(self) -> None:
+        _, work = self._queue.popleft()
+        work()
+
+    def run_all(self) -> None:
+        while self._queue:
+            self.run_next()
+
+
+class FakeClock(Clock):
+    """Starts at a fixed instant; `advance()` moves both wall and monotonic time."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc), tick: timedelta = timedelta(milliseconds=1)) -> None:
+        self._now = start
+        self._mono = 1000.0
+        self._tick = tick
+
+    def now(self) -> datetime:
+        self._now += self._tick
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+        self._mono += seconds
