@@ -1,0 +1,42 @@
+# Two commands on a fresh machine (Python 3.11+ and pip): `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: run test test-fast bench-store bench-scoring bench-serving sample clean
+
+$(BIN)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit("churn needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+## Set up and serve the API on the embedded default store (http://127.0.0.1:8000/docs)
+run: $(BIN)/.installed
+	$(BIN)/python main.py serve
+
+## Set up and run the architecture checks and the whole test suite
+test: $(BIN)/.installed
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q
+
+## Unit tests only (seconds)
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/unit
+
+bench-store: $(BIN)/.installed
+	$(BIN)/python bench/store.py
+
+bench-scoring: $(BIN)/.installed
+	$(BIN)/python bench/scoring.py
+
+bench-serving: $(BIN)/.installed
+	$(BIN)/python bench/serving.py
+
+## Regenerate data/sample_customers.csv
+sample:
+	$(PYTHON) data/make_sample.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

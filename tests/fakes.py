@@ -1,0 +1,76 @@
+"""Fakes for the ports whose real adapters need scikit-learn: a trainer and a model."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Mapping, Sequence
+
+from churn.errors import TrainingFailedError
+from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec
+from churn.model_types import ModelType
+from churn.ports import ChurnModel, TrainedModel, Trainer
+from churn.tables import parse_value
+
+
+class StubChurnModel(ChurnModel):
+    """Scores every row with `base` plus `per_unit` times the first numeric feature, clipped to [0, 1]."""
+
+    def __init__(self, schema: FeatureSchema, base: float = 0.5, per_unit: float = 0.0) -> None:
+        self._schema = schema
+        self.base = base
+        self.per_unit = per_unit
+        self.scored = 0
+
+    @property
+    def schema(self) -> FeatureSchema:
+        return self._schema
+
+    @property
+    def serving_path(self) -> str:
+        return "stub"
+
+    @property
+    def parity(self) -> float | None:
+        return 0.0
+
+    def score(self, features: Mapping[str, Any]) -> float:
+        self.scored += 1
+        numbers = [features[f.name] for f in self._schema.features if f.kind is FeatureKind.NUMBER and features.get(f.name) is not None]
+        value = self.base + self.per_unit * (numbers[0] if numbers else 0.0)
+        return min(1.0, max(0.0, value))
+
+    def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
+        return [self.score(r) for r in rows]
+
+
+def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    specs = []
+    for column in dataset.feature_columns:
+        values = [parse_value(r[column]) for r in rows]
+        if all(v is None or isinstance(v, float) for v in values):
+            present = [v for v in values if v is not None]
+            specs.append(FeatureSpec(column, FeatureKind.NUMBER, present[0] if present else 0.0))
+        else:
+            cats = sorted({v for v in values if isinstance(v, str)} | {str(v) for v in values if isinstance(v, float)})
+            specs.append(FeatureSpec(column, FeatureKind.CATEGORY, cats[0], tuple(cats)))
+    return FeatureSchema(tuple(specs))
+
+
+class FakeTrainer(Trainer):
+    """Builds the schema from the CSV like the real trainer and returns a StubChurnModel.
+    `base` sets the probability it will score; `fail_with` makes the next training fail."""
+
+    def __init__(self, base: float = 0.5, per_unit: float = 0.0) -> None:
+        self.base = base
+        self.per_unit = per_unit
+        self.fail_with: str | None = None
+        self.trained: list[tuple[str, str, dict]] = []
+
+    def train(self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any]) -> TrainedModel:
+        if self.fail_with:
+            raise TrainingFailedError(self.fail_with)
+        self.trained.append((dataset.name, model_type.name, dict(hyperparameters)))
+        model = StubChurnModel(schema_of(content, dataset), self.base, self.per_unit)
+        return TrainedModel(model, {"roc_auc": 0.8, "accuracy": 0.75}, 0.01)

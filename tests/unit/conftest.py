@@ -1,0 +1,108 @@
+"""Use cases assembled on the in-memory adapters: the 'high gear' of the test pyramid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.memory import (
+    DeferredJobRunner,
+    FakeClock,
+    InlineJobRunner,
+    InMemoryCustomerRepository,
+    InMemoryDatasetStore,
+    InMemoryJobStore,
+    InMemoryModelRecordRepository,
+    InMemoryPredictionRepository,
+)
+from adapters.memory_registry import InMemoryModelRegistry
+from adapters.model_cache import LruModelCache
+from churn.use_cases.active_model import ActiveModel
+from churn.use_cases.customers import ImportCustomers
+from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.list_models import ListModels
+from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.predict_churn import PredictBatch, PredictChurn
+from churn.use_cases.predict_stored_customer import PredictStoredCustomer
+from churn.use_cases.recover_interrupted_jobs import RecoverInterruptedJobs
+from churn.use_cases.register_dataset import RegisterDataset
+from churn.use_cases.start_training import StartTraining
+from churn.use_cases.train_model import TrainModel
+from churn.use_cases.use_model import GetActiveModel, UseModel
+from tests.fakes import FakeTrainer
+
+CSV = (
+    "customer,tenure,plan,Churn\n"
+    "c1,1,basic,Yes\n"
+    "c2,30,premium,No\n"
+    "c3,2,basic,Yes\n"
+    "c4,50,premium,No\n"
+    "c5,,basic,No\n"
+).encode()
+
+
+@dataclass
+class Service:
+    clock: FakeClock
+    datasets: InMemoryDatasetStore
+    jobs: InMemoryJobStore
+    records: InMemoryModelRecordRepository
+    customers: InMemoryCustomerRepository
+    predictions: InMemoryPredictionRepository
+    registry: InMemoryModelRegistry
+    cache: LruModelCache
+    trainer: FakeTrainer
+    runner: InlineJobRunner | DeferredJobRunner
+    active: ActiveModel
+
+    def __post_init__(self) -> None:
+        self.register_dataset = RegisterDataset(self.datasets, self.clock)
+        self.train_model = TrainModel(self.datasets, self.jobs, self.trainer, self.registry, self.records, self.active, self.clock)
+        self.start_training = StartTraining(self.datasets, self.jobs, self.runner, self.train_model, self.clock)
+        self.get_job = GetTrainingJob(self.jobs, self.runner)
+        self.recover = RecoverInterruptedJobs(self.jobs, self.clock)
+        self.list_models = ListModels(self.records, self.active)
+        self.use_model = UseModel(self.records, self.registry, self.cache, self.active)
+        self.get_active = GetActiveModel(self.records, self.active)
+        self.predict = PredictChurn(self.active, self.predictions, self.clock)
+        self.predict_batch = PredictBatch(self.active, self.predictions, self.clock)
+        self.predict_customer = PredictStoredCustomer(self.customers, self.active, self.predict)
+        self.import_customers = ImportCustomers(self.customers)
+        self.customer_history = ListCustomerPredictions(self.customers, self.predictions)
+        self.by_band = ListPredictionsByBand(self.predictions)
+        self.band_counts = CountPredictionsByBand(self.predictions)
+
+    def trained(self, model_type: str = "logistic_regression", base: float = 0.5, name: str | None = None, activate: bool = True):
+        """Register the toy data set if needed and train one model that scores `base`."""
+        try:
+            self.datasets.get("toy")
+        except Exception:
+            self.register_dataset.execute("toy", CSV, "Churn", "customer")
+        self.trainer.base = base
+        job = self.start_training.execute("toy", model_type, {}, name, activate)
+        return self.jobs.get(job.job_id)
+
+
+def make_service(runner=None, registry=None, clock=None) -> Service:
+    clock = clock or FakeClock()
+    registry = registry or InMemoryModelRegistry()
+    cache = LruModelCache(capacity=2)
+    return Service(
+        clock=clock,
+        datasets=InMemoryDatasetStore(),
+        jobs=InMemoryJobStore(),
+        records=InMemoryModelRecordRepository(),
+        customers=InMemoryCustomerRepository(),
+        predictions=InMemoryPredictionRepository(),
+        registry=registry,
+        cache=cache,
+        trainer=FakeTrainer(),
+        runner=runner or InlineJobRunner(),
+        active=ActiveModel(registry, cache, clock, refresh_seconds=5.0),
+    )
+
+
+@pytest.fixture
+def service() -> Service:
+    return make_service()
