@@ -1,0 +1,55 @@
+"""The FastAPI application: `create_app(container=None)` builds it, wired to a container."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from churn.errors import ChurnError
+from entrypoints.api.errors import install_error_handlers
+from entrypoints.api.routes import customers, datasets, health, models, predictions, training
+from entrypoints.bootstrap import bootstrap
+from entrypoints.container import Container, build_container
+from entrypoints.settings import Settings
+
+log = logging.getLogger("churn")
+
+DESCRIPTION = """Churn prediction as a service: upload CSV data sets, train scikit-learn classifiers
+tracked and versioned in MLflow, switch the active model at runtime, score customers in real time
+(every prediction stored) and list customers by churn-risk band."""
+
+
+def create_app(container: Container | None = None, run_bootstrap: bool = True) -> FastAPI:
+    container = container or build_container(Settings.from_env())
+    container.wire(packages=["entrypoints.api.routes"])
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if run_bootstrap:
+            bootstrap(container)
+        yield
+        runner = container.job_runner()
+        if hasattr(runner, "shutdown"):
+            runner.shutdown(timeout=1.0)
+
+    app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.container = container
+    app.state.example_for = lambda path: _example_for(container, path)
+    install_error_handlers(app)
+    for module in (health, datasets, training, models, predictions, customers):
+        app.include_router(module.router)
+    return app
+
+
+def _example_for(container: Container, path: str) -> dict | None:
+    """A valid body for the prediction endpoints, from the active model's schema."""
+    if path not in ("/predict", "/predict/batch"):
+        return None
+    try:
+        _, model = container.active_model().current()
+    except ChurnError:
+        return None
+    single = {"customer_id": "example-customer-id", "features": model.schema.example()}
+    return single if path == "/predict" else {"items": [single]}

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from dependency_injector.wiring import Provide, inject
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+
+from churn.model import PageRequest
+from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
+from churn.use_cases.list_predictions import ListCustomerPredictions
+from churn.use_cases.predict_stored_customer import PredictStoredCustomer
+from entrypoints.api.routes.datasets import read_upload
+from entrypoints.api.schemas import (
+    CustomerOut,
+    CustomerPageOut,
+    ErrorOut,
+    ImportReportOut,
+    PredictionOut,
+    PredictionPageOut,
+)
+from entrypoints.container import Container
+
+router = APIRouter(tags=["customers"])
+
+
+@router.post(
+    "/clients/import",
+    response_model=ImportReportOut,
+    responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}},
+    summary="Upsert customers from a CSV by id (idempotent)",
+)
+@inject
+def import_customers(
+    file: Annotated[UploadFile, File(description="CSV with a header row and an id column")],
+    use_case: Annotated[ImportCustomers, Depends(Provide[Container.import_customers])],
+    max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
+    id_column: Annotated[str, Form(description="the customer id column")] = "customerID",
+) -> ImportReportOut:
+    return ImportReportOut.from_domain(use_case.execute(read_upload(file, max_mb), id_column))
+
+
+@router.get("/clients", response_model=CustomerPageOut, responses={400: {"model": ErrorOut}}, summary="Customers by id")
+@inject
+def list_customers(
+    use_case: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
+    limit: Annotated[int, Query(description="1..1000")] = 50,
+    offset: Annotated[int, Query(description=">= 0")] = 0,
+) -> CustomerPageOut:
+    return CustomerPageOut.from_domain(use_case.execute(PageRequest(limit, offset)))
+
+
+@router.get("/clients/{customer_id}", response_model=CustomerOut, responses={404: {"model": ErrorOut}}, summary="One customer")
+@inject
+def get_customer(customer_id: str, use_case: Annotated[GetCustomer, Depends(Provide[Container.get_customer])]) -> CustomerOut:
+    return CustomerOut.from_domain(use_case.execute(customer_id))
+
+
+@router.post(
+    "/clients/{customer_id}/predict",
+    response_model=PredictionOut,
+    responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    summary="Score a stored customer with the active model",
+)
+@inject
+def predict_customer(
+    customer_id: str, use_case: Annotated[PredictStoredCustomer, Depends(Provide[Container.predict_stored_customer])]
+) -> PredictionOut:
+    return PredictionOut.from_domain(use_case.execute(customer_id))
+
+
+@router.get(
+    "/clients/{customer_id}/predictions",
+    response_model=PredictionPageOut,
+    responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    summary="A customer's prediction history, newest first",
+)
+@inject
+def customer_predictions(
+    customer_id: str,
+    use_case: Annotated[ListCustomerPredictions, Depends(Provide[Container.list_customer_predictions])],
+    limit: Annotated[int, Query(description="1..1000")] = 50,
+    offset: Annotated[int, Query(description=">= 0")] = 0,
+) -> PredictionPageOut:
+    return PredictionPageOut.from_domain(use_case.execute(customer_id, PageRequest(limit, offset)))

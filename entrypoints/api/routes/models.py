@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from dependency_injector.wiring import Provide, inject
+from fastapi import APIRouter, Depends
+
+from churn.use_cases.list_models import ListModels
+from churn.use_cases.use_model import GetActiveModel, UseModel
+from entrypoints.api.schemas import ErrorOut, ModelListOut, ModelOut, UseModelIn
+from entrypoints.container import Container
+
+router = APIRouter(tags=["models"])
+
+
+@router.get("/models", response_model=ModelListOut, summary="Trained model versions, newest first")
+@inject
+def list_models(use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]) -> ModelListOut:
+    return ModelListOut(items=[ModelOut.from_domain(e) for e in use_case.execute()])
+
+
+@router.get("/models/active", response_model=ModelOut, responses={404: {"model": ErrorOut}}, summary="The active model")
+@inject
+def active_model(use_case: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])]) -> ModelOut:
+    return ModelOut.from_domain(use_case.execute())
+
+
+@router.post(
+    "/use-model",
+    response_model=ModelOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    summary="Load a version and make it the active model",
+)
+@inject
+def use_model(body: UseModelIn, use_case: Annotated[UseModel, Depends(Provide[Container.use_model])]) -> ModelOut:
+    return ModelOut.from_domain(use_case.execute(body.name, body.version))

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from dependency_injector.wiring import Provide, inject
+from fastapi import APIRouter, Depends, Query
+
+from churn.errors import InvalidBandError
+from churn.model import Band, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
+from churn.use_cases.list_predictions import CountPredictionsByBand, ListPredictionsByBand
+from churn.use_cases.predict_churn import PredictBatch, PredictChurn
+from entrypoints.api.schemas import (
+    BandCountsOut,
+    BandOut,
+    BandPageOut,
+    ErrorOut,
+    PredictBatchIn,
+    PredictIn,
+    PredictionBatchOut,
+    PredictionOut,
+)
+from entrypoints.container import Container
+
+router = APIRouter(tags=["predictions"])
+
+PREDICT_ERRORS = {400: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+@router.post("/predict", response_model=PredictionOut, responses=PREDICT_ERRORS, summary="Score one customer and store it")
+@inject
+def predict(body: PredictIn, use_case: Annotated[PredictChurn, Depends(Provide[Container.predict_churn])]) -> PredictionOut:
+    return PredictionOut.from_domain(use_case.execute(body.customer_id, body.features))
+
+
+@router.post(
+    "/predict/batch", response_model=PredictionBatchOut, responses=PREDICT_ERRORS, summary="Score up to 1,000 customers"
+)
+@inject
+def predict_batch(
+    body: PredictBatchIn, use_case: Annotated[PredictBatch, Depends(Provide[Container.predict_batch])]
+) -> PredictionBatchOut:
+    predictions = use_case.execute([(item.customer_id, item.features) for item in body.items])
+    return PredictionBatchOut(items=[PredictionOut.from_domain(p) for p in predictions])
+
+
+def page_request(limit: int, offset: int, after: str | None) -> PageRequest:
+    return PageRequest(limit, offset, PredictionCursor.decode(after) if after else None)
+
+
+@router.get(
+    "/predictions",
+    response_model=BandPageOut,
+    responses={400: {"model": ErrorOut}},
+    summary="Predictions in a churn band (or any probability interval), highest risk first",
+)
+@inject
+def list_by_band(
+    use_case: Annotated[ListPredictionsByBand, Depends(Provide[Container.list_predictions_by_band])],
+    band: Annotated[str | None, Query(description="0-25, 25-50, 50-75 or 75-100", examples=["75-100"])] = None,
+    min_probability: Annotated[float | None, Query(description="instead of band: lower bound, inclusive")] = None,
+    max_probability: Annotated[float | None, Query(description="instead of band: upper bound, exclusive below 1")] = None,
+    model: Annotated[str | None, Query(description="'name' or 'name:version'")] = None,
+    limit: Annotated[int, Query(description="1..1000")] = 50,
+    offset: Annotated[int, Query(description=">= 0")] = 0,
+    after: Annotated[str | None, Query(description="the `next` token of the previous page")] = None,
+) -> BandPageOut:
+    if band is not None and (min_probability is not None or max_probability is not None):
+        raise InvalidBandError("give either band or min_probability/max_probability, not both")
+    if band is not None:
+        label = Band.parse(band).value
+        probabilities = Band.parse(band).range
+    else:
+        probabilities = ProbabilityRange(
+            0.0 if min_probability is None else min_probability, 1.0 if max_probability is None else max_probability
+        )
+        label = f"{probabilities.minimum:g}-{probabilities.maximum:g}"
+    page = use_case.execute(probabilities, ModelFilter.parse(model) if model else None, page_request(limit, offset, after))
+    out = BandPageOut.from_domain(page).model_dump()
+    return BandPageOut(**out, band=BandOut.from_range(label, probabilities))
+
+
+@router.get("/predictions/bands", response_model=BandCountsOut, summary="How many predictions fall in each band")
+@inject
+def count_by_band(
+    use_case: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],
+    model: Annotated[str | None, Query(description="'name' or 'name:version'")] = None,
+) -> BandCountsOut:
+    return BandCountsOut.from_domain(use_case.execute(ModelFilter.parse(model) if model else None), model)

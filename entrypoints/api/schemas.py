@@ -1,0 +1,376 @@
+"""Request and response bodies: the only pydantic in the service. `from_domain` maps core objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from churn.model import (
+    Band,
+    Customer,
+    Dataset,
+    ImportReport,
+    ModelEntry,
+    ModelRef,
+    Page,
+    Prediction,
+    ProbabilityRange,
+    TrainingJob,
+)
+from churn.model_types import ModelType
+
+TELCO_EXAMPLE = {
+    "gender": "Female",
+    "SeniorCitizen": 0,
+    "Partner": "Yes",
+    "Dependents": "No",
+    "tenure": 2,
+    "PhoneService": "Yes",
+    "MultipleLines": "No",
+    "InternetService": "Fiber optic",
+    "OnlineSecurity": "No",
+    "OnlineBackup": "No",
+    "DeviceProtection": "No",
+    "TechSupport": "No",
+    "StreamingTV": "Yes",
+    "StreamingMovies": "No",
+    "Contract": "Month-to-month",
+    "PaperlessBilling": "Yes",
+    "PaymentMethod": "Electronic check",
+    "MonthlyCharges": 85.7,
+    "TotalCharges": 171.4,
+}
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="machine-readable kind, e.g. invalid_features, not_found")
+    message: str = Field(description="what went wrong and how to fix it")
+    problems: list[dict[str, str]] | None = None
+    expected_example: dict[str, Any] | None = None
+
+
+class ModelRefOut(BaseModel):
+    name: str
+    version: int
+
+    @classmethod
+    def from_domain(cls, ref: ModelRef) -> "ModelRefOut":
+        return cls(name=ref.name, version=ref.version)
+
+
+# ---------------------------------------------------------------- data sets
+
+
+class DatasetOut(BaseModel):
+    name: str
+    rows: int
+    columns: list[str]
+    target: str
+    id_column: str | None
+    positive_label: str
+    positive_rate: float
+    content_hash: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, d: Dataset) -> "DatasetOut":
+        return cls(
+            name=d.name,
+            rows=d.rows,
+            columns=list(d.columns),
+            target=d.target,
+            id_column=d.id_column,
+            positive_label=d.positive_label,
+            positive_rate=d.positive_rate,
+            content_hash=d.content_hash,
+            created_at=d.created_at,
+        )
+
+
+class DatasetListOut(BaseModel):
+    items: list[DatasetOut]
+
+
+# ---------------------------------------------------------------- training
+
+
+class HyperparameterOut(BaseModel):
+    name: str
+    type: str
+    default: Any
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: list[str] | None = None
+    nullable: bool = False
+
+
+class ModelTypeOut(BaseModel):
+    name: str
+    description: str
+    hyperparameters: list[HyperparameterOut]
+
+    @classmethod
+    def from_domain(cls, m: ModelType) -> "ModelTypeOut":
+        return cls(name=m.name, description=m.description, hyperparameters=[HyperparameterOut(**h.to_dict()) for h in m.hyperparameters])
+
+
+class ModelTypeListOut(BaseModel):
+    items: list[ModelTypeOut]
+
+
+class TrainIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"dataset": "sample", "model_type": "logistic_regression", "hyperparameters": {"C": 0.5}, "activate": True}
+            ]
+        },
+    )
+
+    dataset: str = Field(description="name of an uploaded data set (GET /datasets)")
+    model_type: str = Field(description="one of GET /model-types")
+    hyperparameters: dict[str, Any] = Field(default_factory=dict, description="overrides of the type's defaults")
+    name: str | None = Field(default=None, description="registered model name; default churn-<model_type>")
+    activate: bool = Field(default=True, description="make the new version the active model when training succeeds")
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: str
+    dataset: str
+    model_type: str
+    hyperparameters: dict[str, Any]
+    name: str
+    activate: bool
+    model: ModelRefOut | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+    queue_position: int | None = Field(default=None, description="place in the training queue while queued")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def from_domain(cls, job: TrainingJob, position: int | None = None) -> "JobOut":
+        return cls(
+            job_id=job.job_id,
+            status=job.status.value,
+            dataset=job.dataset,
+            model_type=job.model_type,
+            hyperparameters=dict(job.hyperparameters),
+            name=job.model_name,
+            activate=job.activate,
+            model=ModelRefOut.from_domain(job.model) if job.model else None,
+            metrics=dict(job.metrics),
+            error=job.error,
+            queue_position=position,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+# ---------------------------------------------------------------- models
+
+
+class ModelOut(BaseModel):
+    name: str
+    version: int
+    created_at: datetime
+    model_type: str
+    dataset: str
+    dataset_hash: str
+    rows: int
+    metrics: dict[str, float]
+    hyperparameters: dict[str, Any]
+    training_seconds: float
+    started_at: datetime
+    finished_at: datetime
+    features: list[dict[str, Any]] = Field(description="the feature schema: name, kind, example, categories")
+    serving_path: str = Field(description="how /predict scores this version: a compiled fast path or sklearn")
+    parity: float | None = Field(description="max |fast path - scikit-learn| probability difference on the hold-out set")
+    run_id: str
+    active: bool
+
+    @classmethod
+    def from_domain(cls, entry: ModelEntry) -> "ModelOut":
+        r, s = entry.record, entry.record.summary
+        return cls(
+            name=r.ref.name,
+            version=r.ref.version,
+            created_at=r.created_at,
+            model_type=s.model_type,
+            dataset=s.dataset,
+            dataset_hash=s.dataset_hash,
+            rows=s.rows,
+            metrics=dict(s.metrics),
+            hyperparameters=dict(s.hyperparameters),
+            training_seconds=s.training_seconds,
+            started_at=s.started_at,
+            finished_at=s.finished_at,
+            features=[f.to_dict() for f in s.schema.features],
+            serving_path=s.serving_path,
+            parity=s.parity,
+            run_id=r.run_id,
+            active=entry.active,
+        )
+
+
+class ModelListOut(BaseModel):
+    items: list[ModelOut]
+
+
+class UseModelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "churn-logistic_regression", "version": 1}]})
+
+    name: str
+    version: int = Field(ge=1)
+
+
+# ---------------------------------------------------------------- predictions
+
+
+class PredictIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"customer_id": "7590-VHVEG", "features": TELCO_EXAMPLE}]}
+    )
+
+    customer_id: str | None = Field(default=None, max_length=128, description="optional; stored with the prediction")
+    features: dict[str, Any] = Field(description="feature name → value, as in the active model's schema (GET /models/active)")
+
+
+class PredictBatchIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"items": [{"customer_id": "7590-VHVEG", "features": TELCO_EXAMPLE}]}]},
+    )
+
+    items: list[PredictIn] = Field(min_length=1, max_length=1000)
+
+
+class PredictionOut(BaseModel):
+    prediction_id: str
+    customer_id: str | None
+    churn_probability: float
+    churn: bool
+    band: str
+    model: ModelRefOut
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, p: Prediction) -> "PredictionOut":
+        return cls(
+            prediction_id=p.prediction_id,
+            customer_id=p.customer_id,
+            churn_probability=p.churn_probability,
+            churn=p.churn,
+            band=p.band.value,
+            model=ModelRefOut(name=p.model.name, version=p.model.version),
+            created_at=p.created_at,
+        )
+
+
+class PredictionBatchOut(BaseModel):
+    items: list[PredictionOut]
+
+
+T = TypeVar("T")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next: str | None = Field(default=None, description="pass as `after` for the following page")
+
+
+class BandOut(BaseModel):
+    label: str
+    min: float
+    max: float
+
+    @classmethod
+    def from_range(cls, label: str, r: ProbabilityRange) -> "BandOut":
+        return cls(label=label, min=r.minimum, max=r.maximum)
+
+
+class PredictionPageOut(PageOut[PredictionOut]):
+    @classmethod
+    def from_domain(cls, page: Page[Prediction]) -> "PredictionPageOut":
+        return cls(
+            items=[PredictionOut.from_domain(p) for p in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+            next=page.next,
+        )
+
+
+class BandPageOut(PredictionPageOut):
+    band: BandOut
+
+
+class BandCountOut(BaseModel):
+    label: str
+    min: float
+    max: float
+    count: int
+
+
+class BandCountsOut(BaseModel):
+    items: list[BandCountOut]
+    total: int
+    model: str | None = None
+
+    @classmethod
+    def from_domain(cls, counts: dict[Band, int], model: str | None) -> "BandCountsOut":
+        items = [BandCountOut(label=b.value, min=b.range.minimum, max=b.range.maximum, count=counts.get(b, 0)) for b in Band]
+        return cls(items=items, total=sum(i.count for i in items), model=model)
+
+
+# ---------------------------------------------------------------- customers
+
+
+class CustomerOut(BaseModel):
+    customer_id: str
+    attributes: dict[str, Any]
+
+    @classmethod
+    def from_domain(cls, c: Customer) -> "CustomerOut":
+        return cls(customer_id=c.customer_id, attributes=dict(c.attributes))
+
+
+class CustomerPageOut(PageOut[CustomerOut]):
+    @classmethod
+    def from_domain(cls, page: Page[Customer]) -> "CustomerPageOut":
+        return cls(items=[CustomerOut.from_domain(c) for c in page.items], total=page.total, limit=page.limit, offset=page.offset)
+
+
+class RejectedRowOut(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRowOut]
+
+    @classmethod
+    def from_domain(cls, r: ImportReport) -> "ImportReportOut":
+        return cls(
+            inserted=r.inserted,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            rejected=[RejectedRowOut(line=x.line, reason=x.reason) for x in r.rejected],
+        )
+
+
+class HealthOut(BaseModel):
+    status: str

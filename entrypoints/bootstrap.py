@@ -1,0 +1,49 @@
+"""What a starting process does before serving: recover, sync, seed the sample, warm the model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from churn.errors import ChurnError, DatasetNotFoundError
+from entrypoints.container import Container
+
+log = logging.getLogger("churn")
+
+SAMPLE_CSV = Path(__file__).resolve().parent.parent / "data" / "sample_customers.csv"
+SAMPLE_NAME = "sample"
+SAMPLE_TARGET = "Churn"
+SAMPLE_ID = "customerID"
+
+
+def bootstrap(container: Container) -> None:
+    """Idempotent; tolerates an unreachable registry (predictions then start once it is back)."""
+    settings = container.config()
+    interrupted = container.recover_interrupted_jobs().execute()
+    if interrupted:
+        log.warning("%d training job(s) were interrupted by a stop and are now marked failed", interrupted)
+    try:
+        added = container.sync_model_records().execute()
+        if added:
+            log.info("copied %d model record(s) from the registry into the store", added)
+    except ChurnError as exc:
+        log.warning("could not read the model registry at start-up: %s", exc.message)
+    if settings.get("load_sample") and SAMPLE_CSV.exists():
+        seed_sample(container)
+    try:
+        ref = container.active_model().current_ref()
+        log.info("active model: %s", ref or "none (train one with POST /train)")
+    except ChurnError as exc:
+        log.warning("could not load the active model: %s", exc.message)
+
+
+def seed_sample(container: Container) -> None:
+    content = SAMPLE_CSV.read_bytes()
+    try:
+        container.dataset_store().get(SAMPLE_NAME)
+    except DatasetNotFoundError:
+        container.register_dataset().execute(SAMPLE_NAME, content, SAMPLE_TARGET, SAMPLE_ID)
+        log.info("registered the project's sample as data set %r", SAMPLE_NAME)
+    if container.customers().count() == 0:
+        report = container.import_customers().execute(content, SAMPLE_ID)
+        log.info("loaded %d sample customers into CLIENTES", report.inserted)

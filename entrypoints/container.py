@@ -1,0 +1,150 @@
+"""The composition root: the only module that names concrete adapters.
+
+Which adapters run is chosen by configuration (`CHURN_STORE`, `CHURN_REGISTRY`, ...), through
+`providers.Selector`; nothing is built until first asked for.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.fast_scoring import SklearnChurnModel
+from adapters.job_runner import ThreadJobRunner
+from adapters.memory import (
+    InlineJobRunner,
+    InMemoryCustomerRepository,
+    InMemoryDatasetStore,
+    InMemoryJobStore,
+    InMemoryModelRecordRepository,
+    InMemoryPredictionRepository,
+)
+from adapters.memory_registry import InMemoryModelRegistry
+from adapters.mlflow_registry import MlflowModelRegistry
+from adapters.model_cache import LruModelCache
+from adapters.mongo.customers import MongoCustomerRepository
+from adapters.mongo.database import MongoDatabase
+from adapters.mongo.datasets import MongoDatasetStore
+from adapters.mongo.jobs import MongoJobStore
+from adapters.mongo.model_records import MongoModelRecordRepository
+from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.sklearn_trainer import SklearnTrainer
+from adapters.sqlite.customers import SqliteCustomerRepository
+from adapters.sqlite.database import SqliteDatabase
+from adapters.sqlite.datasets import SqliteDatasetStore
+from adapters.sqlite.jobs import SqliteJobStore
+from adapters.sqlite.model_records import SqliteModelRecordRepository
+from adapters.sqlite.predictions import SqlitePredictionRepository
+from churn.tables import DatasetLimits
+from churn.use_cases.active_model import ActiveModel
+from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
+from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.list_datasets import ListDatasets
+from churn.use_cases.list_models import ListModels
+from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.predict_churn import PredictBatch, PredictChurn
+from churn.use_cases.predict_stored_customer import PredictStoredCustomer
+from churn.use_cases.recover_interrupted_jobs import RecoverInterruptedJobs
+from churn.use_cases.register_dataset import RegisterDataset
+from churn.use_cases.start_training import StartTraining
+from churn.use_cases.sync_model_records import SyncModelRecords
+from churn.use_cases.train_model import TrainModel
+from churn.use_cases.use_model import GetActiveModel, UseModel
+
+
+class Container(containers.DeclarativeContainer):
+    wiring_config = containers.WiringConfiguration(packages=["entrypoints.api.routes"])
+
+    config = providers.Configuration()
+
+    clock = providers.ThreadSafeSingleton(SystemClock)
+
+    # ------------------------------------------------------------------ stores
+    sqlite_database = providers.ThreadSafeSingleton(SqliteDatabase, config.sqlite_path)
+    mongo_database = providers.ThreadSafeSingleton(MongoDatabase, config.mongodb_uri, db_name=config.mongodb_db)
+
+    dataset_store = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteDatasetStore, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoDatasetStore, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryDatasetStore),
+    )
+    job_store = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteJobStore, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoJobStore, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryJobStore),
+    )
+    model_records = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteModelRecordRepository, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoModelRecordRepository, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryModelRecordRepository),
+    )
+    customers = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteCustomerRepository, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoCustomerRepository, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryCustomerRepository),
+    )
+    predictions = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqlitePredictionRepository, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoPredictionRepository, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryPredictionRepository),
+    )
+
+    # ------------------------------------------------------------------ models
+    registry = providers.Selector(
+        config.registry,
+        mlflow=providers.ThreadSafeSingleton(
+            MlflowModelRegistry,
+            tracking_uri=config.mlflow_tracking_uri,
+            restore=providers.Object(SklearnChurnModel.from_pipeline),
+            artifact_location=config.mlflow_artifacts,
+        ),
+        memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
+    )
+    trainer = providers.ThreadSafeSingleton(SklearnTrainer)
+    model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
+    active_model = providers.ThreadSafeSingleton(
+        ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds
+    )
+    job_runner = providers.Selector(
+        config.job_runner,
+        thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=config.training_workers),
+        inline=providers.ThreadSafeSingleton(InlineJobRunner),
+    )
+    dataset_limits = providers.ThreadSafeSingleton(
+        DatasetLimits, max_rows=config.max_dataset_rows, max_columns=config.max_dataset_columns
+    )
+
+    # ------------------------------------------------------------------ use cases (stateless)
+    register_dataset = providers.ThreadSafeSingleton(RegisterDataset, dataset_store, clock, dataset_limits)
+    list_datasets = providers.ThreadSafeSingleton(ListDatasets, dataset_store)
+    train_model = providers.ThreadSafeSingleton(
+        TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock
+    )
+    start_training = providers.ThreadSafeSingleton(StartTraining, dataset_store, job_store, job_runner, train_model, clock)
+    get_training_job = providers.ThreadSafeSingleton(GetTrainingJob, job_store, job_runner)
+    recover_interrupted_jobs = providers.ThreadSafeSingleton(RecoverInterruptedJobs, job_store, clock)
+    sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
+    list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
+    use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
+    get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model)
+    predict_churn = providers.ThreadSafeSingleton(PredictChurn, active_model, predictions, clock)
+    predict_batch = providers.ThreadSafeSingleton(PredictBatch, active_model, predictions, clock)
+    predict_stored_customer = providers.ThreadSafeSingleton(PredictStoredCustomer, customers, active_model, predict_churn)
+    list_customer_predictions = providers.ThreadSafeSingleton(ListCustomerPredictions, customers, predictions)
+    list_predictions_by_band = providers.ThreadSafeSingleton(ListPredictionsByBand, predictions)
+    count_predictions_by_band = providers.ThreadSafeSingleton(CountPredictionsByBand, predictions)
+    import_customers = providers.ThreadSafeSingleton(ImportCustomers, customers)
+    get_customer = providers.ThreadSafeSingleton(GetCustomer, customers)
+    list_customers = providers.ThreadSafeSingleton(ListCustomers, customers)
+
+
+def build_container(settings) -> Container:
+    """A container configured from `Settings`; nothing is connected until first used."""
+    container = Container()
+    container.config.from_dict(settings.as_dict())
+    return container

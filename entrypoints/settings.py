@@ -1,0 +1,93 @@
+"""Configuration from `CHURN_*` environment variables: the one place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+STORES = ("sqlite", "mongo", "memory")
+REGISTRIES = ("mlflow", "memory")
+
+
+class SettingsError(ValueError):
+    """A CHURN_* variable with a value the service cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: str = "./var"
+    store: str = "sqlite"
+    sqlite_path: str = ""
+    mongodb_uri: str = "mongodb://localhost:27017"
+    mongodb_db: str = "churn"
+    registry: str = "mlflow"
+    mlflow_tracking_uri: str = ""
+    mlflow_artifacts: str = ""
+    model_cache_size: int = 4
+    training_workers: int = 1
+    job_runner: str = "thread"
+    active_refresh_seconds: float = 5.0
+    max_upload_mb: float = 50.0
+    max_dataset_rows: int = 1_000_000
+    max_dataset_columns: int = 500
+    max_request_kb: float = 256.0
+    load_sample: bool = True
+    api_keys: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, f in cls.__dataclass_fields__.items():
+            if name == "extra":
+                continue
+            raw = env.get(f"CHURN_{name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[name] = _parse(name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).resolved()
+
+    def resolved(self) -> "Settings":
+        """Fill paths derived from `home` and check choices."""
+        if self.store not in STORES:
+            raise SettingsError(f"CHURN_STORE={self.store!r}: choose one of {', '.join(STORES)}")
+        if self.registry not in REGISTRIES:
+            raise SettingsError(f"CHURN_REGISTRY={self.registry!r}: choose one of {', '.join(REGISTRIES)}")
+        home = Path(self.home).expanduser().resolve()
+        changes: dict[str, Any] = {"home": str(home)}
+        if not self.sqlite_path:
+            changes["sqlite_path"] = str(home / "churn.db")
+        if not self.mlflow_tracking_uri:
+            changes["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.mlflow_artifacts:
+            changes["mlflow_artifacts"] = str(home / "mlartifacts")
+        data = asdict(self)
+        data.update(changes)
+        return Settings(**data)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"CHURN_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from None
+    return raw
