@@ -112,7 +112,7 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(error_body("internal_error", "unexpected server error; it has been logged"), status_code=500)
 
 

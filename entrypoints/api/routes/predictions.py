@@ -1,4 +1,3 @@
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from entrypoints.api.schemas import (
     PredictIn,
     PredictionBatchOut,
     PredictionOut,
+    PredictionPageOut,
 )
 from entrypoints.container import Container
 
@@ -75,8 +75,7 @@ def list_by_band(
         )
         label = f"{probabilities.minimum:g}-{probabilities.maximum:g}"
     page = use_case.execute(probabilities, ModelFilter.parse(model) if model else None, page_request(limit, offset, after))
-    out = BandPageOut.from_domain(page).model_dump()
-    return BandPageOut(**out, band=BandOut.from_range(label, probabilities))
+    return BandPageOut(**PredictionPageOut.from_domain(page).model_dump(), band=BandOut.from_range(label, probabilities))
 
 
 @router.get("/predictions/bands", response_model=BandCountsOut, summary="How many predictions fall in each band")

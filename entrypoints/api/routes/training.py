@@ -1,4 +1,3 @@
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -34,7 +33,7 @@ def train(
     get_job: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])],
 ) -> JobOut:
     job = use_case.execute(body.dataset, body.model_type, body.hyperparameters, body.name, body.activate)
-    job, position = get_job.execute(job.job_id)
+    _, position = get_job.execute(job.job_id)
     response.headers["Location"] = f"/jobs/{job.job_id}"
     return JobOut.from_domain(job, position)
 
