@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import sys
@@ -44,16 +45,50 @@ def serve(host: str | None, port: int | None) -> int:
     import uvicorn
 
     from entrypoints.api.app import create_app
+    from entrypoints.api.observability import configure_json_logging
+    from entrypoints.api.security import ApiKeyConfigError, ApiKeys
     from entrypoints.container import build_container
 
     settings = Settings.from_env(host=host, port=port)
+    if settings.json_logs:
+        configure_json_logging(settings.log_level)
+    try:
+        keys = ApiKeys.parse(settings.api_keys)
+    except ApiKeyConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not keys.enabled:
+        if not _is_loopback(settings.host):
+            print(
+                f"refusing to listen on {settings.host} without API keys: set CHURN_API_KEYS "
+                "(e.g. 'a-long-random-key:admin,another-long-key:predict') or bind to 127.0.0.1",
+                file=sys.stderr,
+            )
+            return 2
+        log.warning("no CHURN_API_KEYS set: the API is open to anyone on this machine (bound to %s only)", settings.host)
     Path(settings.home).mkdir(parents=True, exist_ok=True)
     log.info("store: %s, registry: %s, state under %s", settings.store, settings.registry, settings.home)
     if settings.store == "memory":
         log.warning("CHURN_STORE=memory: data sets, customers and predictions are lost when the process stops")
     app = create_app(build_container(settings))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
+        access_log=False,
+    )
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def datasets(container, args, params) -> int:

@@ -20,6 +20,7 @@ from adapters.memory import (
     InMemoryPredictionRepository,
 )
 from adapters.memory_registry import InMemoryModelRegistry
+from adapters.metered import CountingJobStore
 from adapters.mlflow_registry import MlflowModelRegistry
 from adapters.model_cache import LruModelCache
 from adapters.mongo.customers import MongoCustomerRepository
@@ -37,6 +38,7 @@ from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from churn.tables import DatasetLimits
 from churn.use_cases.active_model import ActiveModel
+from churn.use_cases.check_readiness import CheckReadiness
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_datasets import ListDatasets
@@ -69,12 +71,13 @@ class Container(containers.DeclarativeContainer):
         mongo=providers.ThreadSafeSingleton(MongoDatasetStore, mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryDatasetStore),
     )
-    job_store = providers.Selector(
+    job_store_backend = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteJobStore, sqlite_database),
         mongo=providers.ThreadSafeSingleton(MongoJobStore, mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryJobStore),
     )
+    job_store = providers.ThreadSafeSingleton(CountingJobStore, job_store_backend)
     model_records = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteModelRecordRepository, sqlite_database),
@@ -141,6 +144,7 @@ class Container(containers.DeclarativeContainer):
     import_customers = providers.ThreadSafeSingleton(ImportCustomers, customers)
     get_customer = providers.ThreadSafeSingleton(GetCustomer, customers)
     list_customers = providers.ThreadSafeSingleton(ListCustomers, customers)
+    check_readiness = providers.ThreadSafeSingleton(CheckReadiness, customers, registry, active_model)
 
 
 def build_container(settings) -> Container:

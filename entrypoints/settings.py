@@ -32,12 +32,15 @@ class Settings:
     max_upload_mb: float = 50.0
     max_dataset_rows: int = 1_000_000
     max_dataset_columns: int = 500
-    max_request_kb: float = 256.0
+    max_request_kb: float = 64.0
+    max_batch_request_mb: float = 16.0
     load_sample: bool = True
     api_keys: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    access_log: bool = True
+    json_logs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

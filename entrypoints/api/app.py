@@ -9,7 +9,10 @@ from fastapi import FastAPI
 
 from churn.errors import ChurnError
 from entrypoints.api.errors import install_error_handlers
+from entrypoints.api.limits import BodyLimitMiddleware
+from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families
 from entrypoints.api.routes import customers, datasets, health, models, predictions, training
+from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
@@ -18,12 +21,19 @@ log = logging.getLogger("churn")
 
 DESCRIPTION = """Churn prediction as a service: upload CSV data sets, train scikit-learn classifiers
 tracked and versioned in MLflow, switch the active model at runtime, score customers in real time
-(every prediction stored) and list customers by churn-risk band."""
+(every prediction stored) and list customers by churn-risk band.
+
+Authentication: when the service runs with `CHURN_API_KEYS`, send a key in the `X-API-Key` header.
+Role `admin` uploads data sets, imports customers, trains and switches models; role `predict` scores
+and reads predictions, customers and models."""
+
+MB = 1024 * 1024
 
 
 def create_app(container: Container | None = None, run_bootstrap: bool = True) -> FastAPI:
     container = container or build_container(Settings.from_env())
     container.wire(packages=["entrypoints.api.routes"])
+    config = container.config()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -36,10 +46,27 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
 
     app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.container = container
+    app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
     app.state.example_for = lambda path: _example_for(container, path)
+    metrics = app.state.metrics = Metrics()
+    metrics.watch(cache_and_job_families(container.model_cache(), lambda: container.job_store().counts()))
     install_error_handlers(app)
     for module in (health, datasets, training, models, predictions, customers):
         app.include_router(module.router)
+
+    upload = int((config.get("max_upload_mb") or 50) * MB) + MB  # multipart overhead on top of the file
+    request = int((config.get("max_request_kb") or 64) * 1024)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits={
+            "/predict": request,
+            "/predict/batch": int((config.get("max_batch_request_mb") or 16) * MB),
+            "/datasets": upload,
+            "/clients/import": upload,
+        },
+        default=MB,
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_logs=bool(config.get("access_log", True)))
     return app
 
 

@@ -374,3 +374,8 @@ class ImportReportOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class ReadyOut(BaseModel):
+    status: str = Field(description="ready or unavailable")
+    checks: dict[str, str] = Field(description="store, registry, active_model: 'ok' (or the active version) or the reason")

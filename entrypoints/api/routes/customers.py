@@ -2,7 +2,7 @@
 from typing import Annotated
 
 from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from churn.model import PageRequest
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
@@ -17,13 +17,14 @@ from entrypoints.api.schemas import (
     PredictionOut,
     PredictionPageOut,
 )
+from entrypoints.api.security import ADMIN, PREDICT
 from entrypoints.container import Container
 
 router = APIRouter(tags=["customers"])
 
 
 @router.post(
-    "/clients/import",
+    "/clients/import", dependencies=[ADMIN],
     response_model=ImportReportOut,
     responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}},
     summary="Upsert customers from a CSV by id (idempotent)",
@@ -38,7 +39,7 @@ def import_customers(
     return ImportReportOut.from_domain(use_case.execute(read_upload(file, max_mb), id_column))
 
 
-@router.get("/clients", response_model=CustomerPageOut, responses={400: {"model": ErrorOut}}, summary="Customers by id")
+@router.get("/clients", dependencies=[PREDICT], response_model=CustomerPageOut, responses={400: {"model": ErrorOut}}, summary="Customers by id")
 @inject
 def list_customers(
     use_case: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
@@ -48,27 +49,31 @@ def list_customers(
     return CustomerPageOut.from_domain(use_case.execute(PageRequest(limit, offset)))
 
 
-@router.get("/clients/{customer_id}", response_model=CustomerOut, responses={404: {"model": ErrorOut}}, summary="One customer")
+@router.get("/clients/{customer_id}", dependencies=[PREDICT], response_model=CustomerOut, responses={404: {"model": ErrorOut}}, summary="One customer")
 @inject
 def get_customer(customer_id: str, use_case: Annotated[GetCustomer, Depends(Provide[Container.get_customer])]) -> CustomerOut:
     return CustomerOut.from_domain(use_case.execute(customer_id))
 
 
 @router.post(
-    "/clients/{customer_id}/predict",
+    "/clients/{customer_id}/predict", dependencies=[PREDICT],
     response_model=PredictionOut,
     responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     summary="Score a stored customer with the active model",
 )
 @inject
 def predict_customer(
-    customer_id: str, use_case: Annotated[PredictStoredCustomer, Depends(Provide[Container.predict_stored_customer])]
+    customer_id: str,
+    request: Request,
+    use_case: Annotated[PredictStoredCustomer, Depends(Provide[Container.predict_stored_customer])],
 ) -> PredictionOut:
-    return PredictionOut.from_domain(use_case.execute(customer_id))
+    prediction = use_case.execute(customer_id)
+    request.app.state.metrics.record_predictions((prediction,))
+    return PredictionOut.from_domain(prediction)
 
 
 @router.get(
-    "/clients/{customer_id}/predictions",
+    "/clients/{customer_id}/predictions", dependencies=[PREDICT],
     response_model=PredictionPageOut,
     responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}},
     summary="A customer's prediction history, newest first",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, Upl
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.register_dataset import RegisterDataset
 from entrypoints.api.schemas import DatasetListOut, DatasetOut, ErrorOut
+from entrypoints.api.security import ADMIN
 from entrypoints.container import Container
 
 router = APIRouter(tags=["datasets"])
@@ -22,7 +23,7 @@ def read_upload(file: UploadFile, max_mb: float) -> bytes:
 
 
 @router.post(
-    "/datasets",
+    "/datasets", dependencies=[ADMIN],
     status_code=201,
     response_model=DatasetOut,
     responses={400: {"model": ErrorOut}, 409: {"model": ErrorOut}, 413: {"model": ErrorOut}},
@@ -43,7 +44,7 @@ def upload_dataset(
     return DatasetOut.from_domain(dataset)
 
 
-@router.get("/datasets", response_model=DatasetListOut, summary="List uploaded data sets, oldest first")
+@router.get("/datasets", dependencies=[ADMIN], response_model=DatasetListOut, summary="List uploaded data sets, oldest first")
 @inject
 def list_datasets(use_case: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])]) -> DatasetListOut:
     return DatasetListOut(items=[DatasetOut.from_domain(d) for d in use_case.execute()])

@@ -7,25 +7,26 @@ from fastapi import APIRouter, Depends
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.use_model import GetActiveModel, UseModel
 from entrypoints.api.schemas import ErrorOut, ModelListOut, ModelOut, UseModelIn
+from entrypoints.api.security import ADMIN, PREDICT
 from entrypoints.container import Container
 
 router = APIRouter(tags=["models"])
 
 
-@router.get("/models", response_model=ModelListOut, summary="Trained model versions, newest first")
+@router.get("/models", dependencies=[PREDICT], response_model=ModelListOut, summary="Trained model versions, newest first")
 @inject
 def list_models(use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]) -> ModelListOut:
     return ModelListOut(items=[ModelOut.from_domain(e) for e in use_case.execute()])
 
 
-@router.get("/models/active", response_model=ModelOut, responses={404: {"model": ErrorOut}}, summary="The active model")
+@router.get("/models/active", dependencies=[PREDICT], response_model=ModelOut, responses={404: {"model": ErrorOut}}, summary="The active model")
 @inject
 def active_model(use_case: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])]) -> ModelOut:
     return ModelOut.from_domain(use_case.execute())
 
 
 @router.post(
-    "/use-model",
+    "/use-model", dependencies=[ADMIN],
     response_model=ModelOut,
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
     summary="Load a version and make it the active model",

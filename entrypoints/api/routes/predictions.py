@@ -2,7 +2,7 @@
 from typing import Annotated
 
 from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from churn.errors import InvalidBandError
 from churn.model import Band, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
@@ -19,6 +19,7 @@ from entrypoints.api.schemas import (
     PredictionOut,
     PredictionPageOut,
 )
+from entrypoints.api.security import PREDICT
 from entrypoints.container import Container
 
 router = APIRouter(tags=["predictions"])
@@ -26,20 +27,25 @@ router = APIRouter(tags=["predictions"])
 PREDICT_ERRORS = {400: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-@router.post("/predict", response_model=PredictionOut, responses=PREDICT_ERRORS, summary="Score one customer and store it")
+@router.post("/predict", dependencies=[PREDICT], response_model=PredictionOut, responses=PREDICT_ERRORS, summary="Score one customer and store it")
 @inject
-def predict(body: PredictIn, use_case: Annotated[PredictChurn, Depends(Provide[Container.predict_churn])]) -> PredictionOut:
-    return PredictionOut.from_domain(use_case.execute(body.customer_id, body.features))
+def predict(
+    body: PredictIn, request: Request, use_case: Annotated[PredictChurn, Depends(Provide[Container.predict_churn])]
+) -> PredictionOut:
+    prediction = use_case.execute(body.customer_id, body.features)
+    request.app.state.metrics.record_predictions((prediction,))
+    return PredictionOut.from_domain(prediction)
 
 
 @router.post(
-    "/predict/batch", response_model=PredictionBatchOut, responses=PREDICT_ERRORS, summary="Score up to 1,000 customers"
+    "/predict/batch", dependencies=[PREDICT], response_model=PredictionBatchOut, responses=PREDICT_ERRORS, summary="Score up to 1,000 customers"
 )
 @inject
 def predict_batch(
-    body: PredictBatchIn, use_case: Annotated[PredictBatch, Depends(Provide[Container.predict_batch])]
+    body: PredictBatchIn, request: Request, use_case: Annotated[PredictBatch, Depends(Provide[Container.predict_batch])]
 ) -> PredictionBatchOut:
     predictions = use_case.execute([(item.customer_id, item.features) for item in body.items])
+    request.app.state.metrics.record_predictions(predictions)
     return PredictionBatchOut(items=[PredictionOut.from_domain(p) for p in predictions])
 
 
@@ -48,7 +54,7 @@ def page_request(limit: int, offset: int, after: str | None) -> PageRequest:
 
 
 @router.get(
-    "/predictions",
+    "/predictions", dependencies=[PREDICT],
     response_model=BandPageOut,
     responses={400: {"model": ErrorOut}},
     summary="Predictions in a churn band (or any probability interval), highest risk first",
@@ -78,7 +84,7 @@ def list_by_band(
     return BandPageOut(**PredictionPageOut.from_domain(page).model_dump(), band=BandOut.from_range(label, probabilities))
 
 
-@router.get("/predictions/bands", response_model=BandCountsOut, summary="How many predictions fall in each band")
+@router.get("/predictions/bands", dependencies=[PREDICT], response_model=BandCountsOut, summary="How many predictions fall in each band")
 @inject
 def count_by_band(
     use_case: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],

@@ -8,18 +8,19 @@ from churn.model_types import CATALOG
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.start_training import StartTraining
 from entrypoints.api.schemas import ErrorOut, JobOut, ModelTypeListOut, ModelTypeOut, TrainIn
+from entrypoints.api.security import ADMIN, PREDICT
 from entrypoints.container import Container
 
 router = APIRouter(tags=["training"])
 
 
-@router.get("/model-types", response_model=ModelTypeListOut, summary="Trainable model types and their hyperparameters")
+@router.get("/model-types", dependencies=[PREDICT], response_model=ModelTypeListOut, summary="Trainable model types and their hyperparameters")
 def list_model_types() -> ModelTypeListOut:
     return ModelTypeListOut(items=[ModelTypeOut.from_domain(m) for m in CATALOG])
 
 
 @router.post(
-    "/train",
+    "/train", dependencies=[ADMIN],
     status_code=202,
     response_model=JobOut,
     responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}},
@@ -38,7 +39,7 @@ def train(
     return JobOut.from_domain(job, position)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorOut}}, summary="A training job's state")
+@router.get("/jobs/{job_id}", dependencies=[ADMIN], response_model=JobOut, responses={404: {"model": ErrorOut}}, summary="A training job's state")
 @inject
 def get_job(job_id: str, use_case: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])]) -> JobOut:
     job, position = use_case.execute(job_id)

@@ -1,0 +1,174 @@
+"""Request ids, structured JSON logs and Prometheus metrics, as one pure-ASGI middleware
+(cheaper on the hot path than BaseHTTPMiddleware)."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from starlette.routing import Match
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("churn.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request id of the request being served."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_json_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class Metrics:
+    """The service's metrics in a registry of its own (one per app, so tests do not collide)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "churn_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "churn_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "churn_predictions", "Predictions stored, by band and model version", ["band", "model"], registry=self.registry
+        )
+
+    def record_predictions(self, predictions) -> None:
+        for p in predictions:
+            self.predictions.labels(p.band.value, str(p.model)).inc()
+
+    def watch(self, collect) -> None:
+        """Register a callable returning metric families at scrape time (cache, jobs)."""
+
+        class _Collector:
+            def collect(self_inner):
+                yield from collect()
+
+        self.registry.register(_Collector())
+
+
+def cache_and_job_families(cache, job_counts):
+    """Families for the model cache (hits, misses, load time) and training jobs by status."""
+
+    def collect():
+        hits = CounterMetricFamily("churn_model_cache_hits", "Model cache hits")
+        hits.add_metric([], getattr(cache, "hits", 0))
+        misses = CounterMetricFamily("churn_model_cache_misses", "Model cache misses (loads)")
+        misses.add_metric([], getattr(cache, "misses", 0))
+        loads = list(getattr(cache, "load_seconds", []))
+        load_sum = GaugeMetricFamily("churn_model_load_seconds_total", "Total seconds spent loading model versions")
+        load_sum.add_metric([], sum(loads))
+        last = GaugeMetricFamily("churn_model_load_seconds_last", "Seconds the last model load took")
+        last.add_metric([], loads[-1] if loads else 0.0)
+        cached = GaugeMetricFamily("churn_model_cache_size", "Model versions in memory")
+        cached.add_metric([], len(cache.cached()))
+        jobs = CounterMetricFamily("churn_training_jobs", "Training jobs reaching each status", labels=["status"])
+        for status, count in sorted(job_counts().items()):
+            jobs.add_metric([status], count)
+        return [hits, misses, load_sum, last, cached, jobs]
+
+    return collect
+
+
+class ObservabilityMiddleware:
+    """Gives each request an id (echoed in X-Request-ID), logs it as JSON, and counts and times it
+    under its route template (not the raw path, so customer ids never become label values)."""
+
+    def __init__(self, app, metrics: Metrics, access_logs: bool = True) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.access_logs = access_logs
+        self._routes: dict[tuple[str, str], str] = {}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = self._route_of(scope)
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if self.access_logs:
+                access_log.info(
+                    "request",
+                    extra={"fields": {"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 3)}},
+                )
+            request_id_var.reset(token)
+
+    def _route_of(self, scope) -> str:
+        key = (scope["method"], scope["path"])
+        cached = self._routes.get(key)
+        if cached is not None:
+            return cached
+        app = scope.get("app")
+        route_name = "unmatched"
+        for route in getattr(getattr(app, "router", None), "routes", []):
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                route_name = getattr(route, "path", "unmatched")
+                break
+        if "{" not in route_name and len(self._routes) < 10_000:
+            self._routes[key] = route_name
+        return route_name
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            try:
+                return value.decode("latin-1")
+            except Exception:
+                return None
+    return None
