@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from starlette.routing import Match
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -113,7 +112,6 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_logs = access_logs
-        self._routes: dict[tuple[str, str], str] = {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -147,21 +145,11 @@ class ObservabilityMiddleware:
                 )
             request_id_var.reset(token)
 
-    def _route_of(self, scope) -> str:
-        key = (scope["method"], scope["path"])
-        cached = self._routes.get(key)
-        if cached is not None:
-            return cached
-        app = scope.get("app")
-        route_name = "unmatched"
-        for route in getattr(getattr(app, "router", None), "routes", []):
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                route_name = getattr(route, "path", "unmatched")
-                break
-        if "{" not in route_name and len(self._routes) < 10_000:
-            self._routes[key] = route_name
-        return route_name
+    @staticmethod
+    def _route_of(scope) -> str:
+        """The matched route's template (set in the scope by the router), never the raw path."""
+        route = scope.get("route")
+        return getattr(route, "path", None) or "unmatched"
 
 
 def _header(scope, name: bytes) -> str | None:
