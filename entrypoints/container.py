@@ -37,6 +37,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from churn.tables import DatasetLimits
+from entrypoints.settings import apply_library_defaults
 from churn.use_cases.active_model import ActiveModel
 from churn.use_cases.check_readiness import CheckReadiness
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
@@ -149,6 +150,7 @@ class Container(containers.DeclarativeContainer):
 
 def build_container(settings) -> Container:
     """A container configured from `Settings`; nothing is connected until first used."""
+    apply_library_defaults()
     container = Container()
     container.config.from_dict(settings.as_dict())
     return container

@@ -11,6 +11,19 @@ STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
 
 
+MLFLOW_DEFAULTS = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",  # a service should not phone home unasked
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",  # a down tracking server fails a training in seconds, not minutes
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+
+
+def apply_library_defaults() -> None:
+    """Environment defaults for libraries that read only the environment; explicit values win."""
+    for name, value in MLFLOW_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
 class SettingsError(ValueError):
     """A CHURN_* variable with a value the service cannot use; the message names it."""
 
