@@ -1,0 +1,142 @@
+"""The fitted ColumnTransformer compiled into plain lookups: imputation, scaling and one-hot
+encoding straight from a feature dict, with the same float64 arithmetic as scikit-learn."""
+
+from __future__ import annotations
+
+from array import array
+from operator import itemgetter
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+
+class NotCompilable(Exception):
+    """The pipeline has a shape the fast path does not reproduce; scikit-learn serves it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NumericSlot:
+    """Output column `position` = ((value, or `fill` when None) - mean) / scale."""
+
+    name: str
+    position: int
+    fill: float
+    mean: float
+    scale: float
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySlot:
+    """`positions` maps each learnt category, and None (the imputed one), to its one-hot column.
+    Anything else is an unknown category: every column of the feature stays 0."""
+
+    name: str
+    positions: Mapping[str | None, int]
+
+
+class RowEncoder:
+    """Reproduces `ColumnTransformer.transform` for rows of checked features (float / str / None)."""
+
+    def __init__(self, numeric: Sequence[NumericSlot], categorical: Sequence[CategorySlot], width: int) -> None:
+        self.numeric = tuple(numeric)
+        self.categorical = tuple(categorical)
+        self.width = width
+        self._zeros = [0.0] * width
+        self._num = tuple((s.name, s.position, s.fill, s.mean, s.scale) for s in self.numeric)
+        self._cat = tuple((s.name, s.positions) for s in self.categorical)
+        self._num_positions = np.array([s.position for s in self.numeric], dtype=np.intp)
+        self._num_getter = _getter([s.name for s in self.numeric])
+        self._fill = np.array([s.fill for s in self.numeric], dtype=np.float64)
+        self._mean = np.array([s.mean for s in self.numeric], dtype=np.float64)
+        self._scale = np.array([s.scale for s in self.numeric], dtype=np.float64)
+
+    @classmethod
+    def compile(cls, transformer: Any) -> "RowEncoder":
+        """NotCompilable unless every part is SimpleImputer + StandardScaler or SimpleImputer + OneHotEncoder."""
+        if not isinstance(transformer, ColumnTransformer) or not hasattr(transformer, "transformers_"):
+            raise NotCompilable("the first step is not a fitted ColumnTransformer")
+        if getattr(transformer, "sparse_output_", False):
+            raise NotCompilable("the ColumnTransformer produces a sparse matrix")
+        numeric: list[NumericSlot] = []
+        categorical: list[CategorySlot] = []
+        position = 0
+        for _, part, columns in transformer.transformers_:
+            if isinstance(part, str) and part == "drop":
+                continue
+            if not isinstance(part, Pipeline) or len(part.steps) != 2 or not isinstance(part.steps[0][1], SimpleImputer):
+                raise NotCompilable(f"unsupported transformer {part!r}")
+            imputer, last = part.steps[0][1], part.steps[1][1]
+            fills = list(imputer.statistics_)
+            if len(fills) != len(columns):
+                raise NotCompilable("the imputer dropped an empty column")
+            if isinstance(last, StandardScaler):
+                for column, fill, mean, scale in zip(columns, fills, _per_column(last.mean_, 0.0, len(columns)), _per_column(last.scale_, 1.0, len(columns))):
+                    numeric.append(NumericSlot(column, position, float(fill), mean, scale))
+                    position += 1
+            elif isinstance(last, OneHotEncoder):
+                _check_plain_one_hot(last)
+                for column, fill, categories in zip(columns, fills, last.categories_):
+                    positions: dict[str | None, int] = {str(c): position + i for i, c in enumerate(categories)}
+                    if str(fill) in positions:
+                        positions[None] = positions[str(fill)]
+                    categorical.append(CategorySlot(column, positions))
+                    position += len(categories)
+            else:
+                raise NotCompilable(f"unsupported transformer step {last!r}")
+        return cls(numeric, categorical, position)
+
+    def row(self, features: Mapping[str, Any]) -> list[float]:
+        x = self._zeros[:]
+        for name, position, fill, mean, scale in self._num:
+            value = features[name]
+            x[position] = ((fill if value is None else value) - mean) / scale
+        for name, positions in self._cat:
+            position = positions.get(features[name])
+            if position is not None:
+                x[position] = 1.0
+        return x
+
+    def row32(self, features: Mapping[str, Any]) -> list[float]:
+        """`row` rounded through float32, as scikit-learn's trees see their input."""
+        return array("f", self.row(features)).tolist()
+
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        n = len(rows)
+        x = np.zeros((n, self.width + 1), dtype=np.float64)
+        if self._num:
+            values = np.array([self._num_getter(row) for row in rows], dtype=np.float64).reshape(n, len(self._num))
+            values = np.where(np.isnan(values), self._fill, values)
+            values -= self._mean
+            values /= self._scale
+            x[:, self._num_positions] = values
+        if self._cat:
+            unknown, lookups = self.width, self._cat
+            flat = [positions.get(row[name], unknown) for row in rows for name, positions in lookups]
+            x[np.arange(n)[:, None], np.fromiter(flat, dtype=np.intp, count=len(flat)).reshape(n, len(lookups))] = 1.0
+        return x[:, : self.width]
+
+
+def _getter(names: Sequence[str]) -> Any:
+    """row → tuple of the named values, also for a single name."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)
+
+
+def _per_column(values: Any, default: float, n: int) -> list[float]:
+    if values is None:
+        return [default] * n
+    return [float(v) for v in values]
+
+
+def _check_plain_one_hot(encoder: OneHotEncoder) -> None:
+    if encoder.drop is not None or encoder.handle_unknown != "ignore":
+        raise NotCompilable("one-hot encoder drops columns or rejects unknown categories")
+    if any(c is not None for c in getattr(encoder, "infrequent_categories_", None) or ()):
+        raise NotCompilable("one-hot encoder groups infrequent categories")

@@ -1,0 +1,134 @@
+"""The ChurnModel port on a fitted scikit-learn pipeline, served by a compiled fast path when it
+matches scikit-learn on the probe rows, else by the pipeline itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
+from adapters.fast_scoring.predictors import Predictor, compile_predictor, positive_column
+from churn.model import FeatureKind, FeatureSchema, FeatureValue
+from churn.ports import ChurnModel
+
+log = logging.getLogger(__name__)
+
+PARITY_TOLERANCE = 1e-6
+SMALL_BATCH = 16
+"""Up to this many rows, `score_many` loops the one-row path: cheaper than building a matrix."""
+
+
+def to_frame(rows: Sequence[Mapping[str, Any]], schema: FeatureSchema) -> pd.DataFrame:
+    """The DataFrame the pipeline was fitted on: float64 numbers and object categories, NaN for None."""
+    columns: dict[str, np.ndarray] = {}
+    for spec in schema.features:
+        values = [row[spec.name] for row in rows]
+        if spec.kind is FeatureKind.NUMBER:
+            columns[spec.name] = np.array(values, dtype=np.float64)
+        else:
+            columns[spec.name] = np.array([np.nan if v is None else v for v in values], dtype=object)
+    return pd.DataFrame(columns, index=range(len(rows)))
+
+
+class PipelinePredictor:
+    """scikit-learn itself: one DataFrame per call. The reference and the fallback."""
+
+    serving_path = "sklearn"
+
+    def __init__(self, pipeline: Pipeline, schema: FeatureSchema) -> None:
+        self._pipeline = pipeline
+        self._schema = schema
+        self._column = positive_column(pipeline)
+
+    def one(self, features: Mapping[str, Any]) -> float:
+        return float(self.many([features])[0])
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self._pipeline.predict_proba(to_frame(rows, self._schema))[:, self._column]
+
+
+class SklearnChurnModel(ChurnModel):
+    """A fitted pipeline with its schema. `serving_path` names what scores; `parity` is the compiled
+    path's max |Δp| against `pipeline.predict_proba` on `probe_rows`, also when that figure got the
+    compiled path rejected; None when nothing compiled, it crashed on the probe rows, or there were none.
+    Build it with `from_pipeline`."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        schema: FeatureSchema,
+        probe_rows: Sequence[Mapping[str, FeatureValue]],
+        predictor: Predictor,
+        parity: float | None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.probe_rows = [dict(row) for row in probe_rows]
+        self._schema = schema
+        self._predictor = predictor
+        self._parity = parity
+        self._one = predictor.one
+        self._many = predictor.many
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, FeatureValue]]) -> "SklearnChurnModel":
+        """Compile the fast path and keep it only if it is within PARITY_TOLERANCE of scikit-learn,
+        one row at a time and vectorised, on every probe row."""
+        reference = PipelinePredictor(pipeline, schema)
+        try:
+            encoder = RowEncoder.compile(pipeline.steps[0][1])
+            compiled = compile_predictor(encoder, pipeline.steps[-1][1], probe_rows)
+        except NotCompilable as exc:
+            log.info("serving through scikit-learn: %s", exc)
+            return cls(pipeline, schema, probe_rows, reference, None)
+        parity = measure_parity(compiled, reference, probe_rows)
+        if parity is None or parity > PARITY_TOLERANCE:
+            log.warning("compiled %s path rejected: parity %s > %s", compiled.serving_path, parity, PARITY_TOLERANCE)
+            return cls(pipeline, schema, probe_rows, reference, parity)
+        return cls(pipeline, schema, probe_rows, compiled, parity)
+
+    @property
+    def schema(self) -> FeatureSchema:
+        return self._schema
+
+    @property
+    def serving_path(self) -> str:
+        return self._predictor.serving_path
+
+    @property
+    def parity(self) -> float | None:
+        return self._parity
+
+    def score(self, features: Mapping[str, Any]) -> float:
+        return self._one(features)
+
+    def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
+        if not rows:
+            return []
+        if len(rows) <= SMALL_BATCH:
+            one = self._one
+            return [one(row) for row in rows]
+        return self._many(rows).tolist()
+
+
+def measure_parity(compiled: Predictor, reference: Predictor, rows: Sequence[Mapping[str, Any]]) -> float | None:
+    """Max |compiled - reference| over `rows`, both the one-row and the vectorised path; None without rows
+    or when the compiled path fails on them."""
+    if not rows:
+        return None
+    expected = reference.many(rows)
+    try:
+        one = np.array([compiled.one(row) for row in rows], dtype=np.float64)
+        many = np.asarray(compiled.many(rows), dtype=np.float64)
+    except Exception as exc:  # a compiled path that crashes is rejected like one that disagrees
+        log.warning("compiled %s path failed on the probe rows: %r", compiled.serving_path, exc)
+        return None
+    if one.shape != expected.shape or many.shape != expected.shape:
+        return None
+    differences = np.concatenate([np.abs(one - expected), np.abs(many - expected)])
+    if not np.all(np.isfinite(differences)):
+        return None
+    return float(differences.max())
