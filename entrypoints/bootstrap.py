@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from churn.errors import ChurnError, DatasetNotFoundError
+from churn.errors import ChurnError, DatasetExistsError, DatasetNotFoundError
 from entrypoints.container import Container
 
 log = logging.getLogger("churn")
@@ -42,8 +42,11 @@ def seed_sample(container: Container) -> None:
     try:
         container.dataset_store().get(SAMPLE_NAME)
     except DatasetNotFoundError:
-        container.register_dataset().execute(SAMPLE_NAME, content, SAMPLE_TARGET, SAMPLE_ID)
-        log.info("registered the project's sample as data set %r", SAMPLE_NAME)
+        try:
+            container.register_dataset().execute(SAMPLE_NAME, content, SAMPLE_TARGET, SAMPLE_ID)
+            log.info("registered the project's sample as data set %r", SAMPLE_NAME)
+        except DatasetExistsError:
+            pass  # another process starting on the same store registered it first
     if container.customers().count() == 0:
         report = container.import_customers().execute(content, SAMPLE_ID)
         log.info("loaded %d sample customers into CLIENTES", report.inserted)
