@@ -172,8 +172,10 @@ class InMemoryPredictionRepository(PredictionRepository):
         self.add_many([prediction])
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
+        """All or nothing: the batch is read in full before anything is stored."""
+        batch = list(predictions)
         with self._lock:
-            for p in predictions:
+            for p in batch:
                 if p.prediction_id in self._by_id:
                     continue
                 self._by_id[p.prediction_id] = p

@@ -1,0 +1,1 @@
+"""MongoDB stores: one module per port, sharing a `MongoDatabase`."""

@@ -1,0 +1,100 @@
+"""`CustomerRepository` on MongoDB: `CLIENTES`, `{_id: customer_id, attributes: {...}}`."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from pymongo.errors import BulkWriteError
+
+from adapters.mongo.database import CUSTOMERS, MongoDatabase, translated_errors
+from churn.errors import CustomerNotFoundError
+from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest
+from churn.ports import CustomerRepository
+
+_LOOKUP_BATCH = 1000
+_DUPLICATE_KEY = 11000
+
+
+class MongoCustomerRepository(CustomerRepository):
+    def __init__(self, database: MongoDatabase) -> None:
+        self._customers = database.collection(CUSTOMERS)
+
+    def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
+        """New ids inserted, changed ones replaced, identical ones counted unchanged; re-running a
+        batch that failed half-way completes it. A repeated id counts against the attributes just before it."""
+        inserted = updated = unchanged = 0
+        with translated_errors():
+            current = self._attributes({c.customer_id for c in customers})
+            stored = set(current)
+            new: dict[str, dict[str, Any]] = {}
+            changed: dict[str, dict[str, Any]] = {}
+            for customer in customers:
+                attributes = dict(customer.attributes)
+                old = current.get(customer.customer_id)
+                if old is None:
+                    inserted += 1
+                elif old == attributes:
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                current[customer.customer_id] = attributes
+                writes = changed if customer.customer_id in stored else new
+                writes[customer.customer_id] = _to_document(Customer(customer.customer_id, attributes))
+            self._insert(list(new.values()))
+            for customer_id, document in changed.items():
+                self._customers.replace_one({"_id": customer_id}, document, upsert=True)
+        return ImportReport(inserted, updated, unchanged)
+
+    def _insert(self, documents: list[dict[str, Any]]) -> None:
+        """Bulk insert; an id inserted meanwhile by another import is replaced instead."""
+        if not documents:
+            return
+        try:
+            self._customers.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            for error in errors:
+                document = documents[error["index"]]
+                self._customers.replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    def get(self, customer_id: str) -> Customer:
+        with translated_errors():
+            document = self._customers.find_one({"_id": customer_id})
+        if document is None:
+            raise CustomerNotFoundError(f"customer {customer_id!r} not found")
+        return _from_document(document)
+
+    def exists(self, customer_id: str) -> bool:
+        with translated_errors():
+            return self._customers.find_one({"_id": customer_id}, {"_id": 1}) is not None
+
+    def list(self, page: PageRequest) -> Page[Customer]:
+        """By customer_id ascending; offset paging (`after` does not apply to customers)."""
+        with translated_errors():
+            total = self._customers.count_documents({})
+            cursor = self._customers.find().sort("_id", 1).skip(page.offset).limit(page.limit)
+            items = [_from_document(d) for d in cursor]
+        return Page(items, total, page.limit, page.offset)
+
+    def count(self) -> int:
+        with translated_errors():
+            return self._customers.count_documents({})
+
+    def _attributes(self, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
+        found: dict[str, dict[str, FeatureValue]] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _LOOKUP_BATCH):
+            for document in self._customers.find({"_id": {"$in": ordered[start : start + _LOOKUP_BATCH]}}):
+                found[document["_id"]] = dict(document["attributes"])
+        return found
+
+
+def _to_document(customer: Customer) -> dict[str, Any]:
+    return {"_id": customer.customer_id, "attributes": dict(customer.attributes)}
+
+
+def _from_document(document: dict[str, Any]) -> Customer:
+    return Customer(document["_id"], dict(document["attributes"]))

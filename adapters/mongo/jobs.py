@@ -1,0 +1,76 @@
+"""`JobStore` on MongoDB: `JOBS`, one document per job keyed by job_id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.mongo.database import JOBS, MongoDatabase, from_text, to_text, translated_errors
+from churn.errors import JobNotFoundError
+from churn.model import JobStatus, ModelRef, TrainingJob
+from churn.ports import JobStore
+
+_UNFINISHED = [status.value for status in JobStatus if not status.finished]
+
+
+class MongoJobStore(JobStore):
+    def __init__(self, database: MongoDatabase) -> None:
+        self._jobs = database.collection(JOBS)
+
+    def save(self, job: TrainingJob) -> None:
+        """Insert or replace by job_id."""
+        with translated_errors():
+            self._jobs.replace_one({"_id": job.job_id}, _to_document(job), upsert=True)
+
+    def get(self, job_id: str) -> TrainingJob:
+        with translated_errors():
+            document = self._jobs.find_one({"_id": job_id})
+        if document is None:
+            raise JobNotFoundError(f"training job {job_id!r} not found")
+        return _from_document(document)
+
+    def unfinished(self) -> list[TrainingJob]:
+        """Queued or running, oldest first (created_at, then job_id)."""
+        with translated_errors():
+            cursor = self._jobs.find({"status": {"$in": _UNFINISHED}}).sort([("created_at", 1), ("_id", 1)])
+            return [_from_document(d) for d in cursor]
+
+
+def _optional_time(moment) -> str | None:
+    return None if moment is None else to_text(moment)
+
+
+def _to_document(job: TrainingJob) -> dict[str, Any]:
+    return {
+        "_id": job.job_id,
+        "dataset": job.dataset,
+        "model_type": job.model_type,
+        "hyperparameters": dict(job.hyperparameters),
+        "model_name": job.model_name,
+        "activate": job.activate,
+        "created_at": to_text(job.created_at),
+        "status": job.status.value,
+        "started_at": _optional_time(job.started_at),
+        "finished_at": _optional_time(job.finished_at),
+        "model": None if job.model is None else {"name": job.model.name, "version": job.model.version},
+        "metrics": dict(job.metrics),
+        "error": job.error,
+    }
+
+
+def _from_document(document: dict[str, Any]) -> TrainingJob:
+    model = document["model"]
+    return TrainingJob(
+        job_id=document["_id"],
+        dataset=document["dataset"],
+        model_type=document["model_type"],
+        hyperparameters=document["hyperparameters"],
+        model_name=document["model_name"],
+        activate=document["activate"],
+        created_at=from_text(document["created_at"]),
+        status=JobStatus(document["status"]),
+        started_at=None if document["started_at"] is None else from_text(document["started_at"]),
+        finished_at=None if document["finished_at"] is None else from_text(document["finished_at"]),
+        model=None if model is None else ModelRef(model["name"], model["version"]),
+        metrics=document["metrics"],
+        error=document["error"],
+    )

@@ -1,0 +1,154 @@
+"""`PredictionRepository` on MongoDB: `PREVISOES`, `_id` is the prediction_id.
+
+Band listings page by keyset (`$or` on churn_probability, created_at, _id) over indexes in that order,
+one per model filter shape, so a cursor at any depth costs one index seek. Each document carries its
+band, and band counts are `count_documents` on the (band, model_name, model_version) index: counted
+from the index, never drifting from the data as a separately updated counter could without transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+from adapters.mongo.database import PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
+from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.ports import PredictionRepository
+
+_DUPLICATE_KEY = 11000
+_BAND_ORDER = [("churn_probability", -1), ("created_at", -1), ("_id", -1)]
+_HISTORY_ORDER = [("created_at", -1), ("_id", -1)]
+
+
+class MongoPredictionRepository(PredictionRepository):
+    def __init__(self, database: MongoDatabase) -> None:
+        self._predictions = database.collection(PREDICTIONS)
+
+    def add(self, prediction: Prediction) -> None:
+        """Stored once: a prediction_id already present is ignored."""
+        with translated_errors():
+            try:
+                self._predictions.insert_one(_to_document(prediction))
+            except DuplicateKeyError:
+                pass
+
+    def add_many(self, predictions: Sequence[Prediction]) -> None:
+        """All or nothing: without multi-document transactions on a standalone server, a failed batch
+        is deleted again before StoreUnavailableError. Ids already present are ignored."""
+        documents = {p.prediction_id: _to_document(p) for p in reversed(predictions)}
+        if not documents:
+            return
+        with translated_errors():
+            present = {d["_id"] for d in self._predictions.find({"_id": {"$in": list(documents)}}, {"_id": 1})}
+            fresh = [d for i, d in documents.items() if i not in present]
+            if not fresh:
+                return
+            try:
+                self._predictions.insert_many(fresh, ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", [])) or exc.details.get("writeConcernErrors"):
+                    self._discard([d["_id"] for d in fresh])
+                    raise
+            except PyMongoError:
+                self._discard([d["_id"] for d in fresh])
+                raise
+
+    def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
+        """Newest first (created_at desc, prediction_id desc), offset paging; `next` stays None."""
+        with translated_errors():
+            total = self._predictions.count_documents({"customer_id": customer_id})
+            cursor = self._predictions.find({"customer_id": customer_id}).sort(_HISTORY_ORDER).skip(page.offset).limit(page.limit)
+            items = [_from_document(d) for d in cursor]
+        return Page(items, total, page.limit, page.offset)
+
+    def in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        """Band order; `after` resumes by keyset in constant time. `next` is the last item's cursor when more remain."""
+        probability: dict[str, float] = {"$gte": probabilities.minimum}
+        if not probabilities.contains(probabilities.maximum):
+            probability["$lt"] = probabilities.maximum
+        query: dict[str, Any] = {"churn_probability": probability, **_model_condition(model)}
+        with translated_errors():
+            total = self._total(probabilities, model, query)
+            if page.after is not None:
+                bounded = {**query, "churn_probability": {**probability, "$lte": page.after.churn_probability}}
+                cursor = self._predictions.find({**bounded, **_after(page.after)}).sort(_BAND_ORDER).limit(page.limit + 1)
+            else:
+                cursor = self._predictions.find(query).sort(_BAND_ORDER).skip(page.offset).limit(page.limit + 1)
+            documents = list(cursor)
+        items = [_from_document(d) for d in documents[: page.limit]]
+        more = len(documents) > page.limit
+        return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if more else None)
+
+    def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        """Every band present, zero when empty."""
+        condition = _model_condition(model)
+        with translated_errors():
+            return {band: self._predictions.count_documents({"band": band.value, **condition}) for band in Band}
+
+    def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
+        bands = _bands_covering(probabilities)
+        if bands is None:
+            return self._predictions.count_documents(query)
+        return self._predictions.count_documents({"band": {"$in": bands}, **_model_condition(model)})
+
+    def _discard(self, ids: list[str]) -> None:
+        try:
+            self._predictions.delete_many({"_id": {"$in": ids}})
+        except PyMongoError:
+            pass
+
+
+def _bands_covering(probabilities: ProbabilityRange) -> list[str] | None:
+    """The bands whose union is exactly `probabilities`, or None when it does not fall on band edges."""
+    inside = [b for b in Band if probabilities.minimum <= b.range.minimum and b.range.maximum <= probabilities.maximum]
+    if not inside:
+        return None
+    if min(b.range.minimum for b in inside) != probabilities.minimum or max(b.range.maximum for b in inside) != probabilities.maximum:
+        return None
+    return [b.value for b in inside]
+
+
+def _model_condition(model: ModelFilter | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    if model.version is None:
+        return {"model_name": model.name}
+    return {"model_name": model.name, "model_version": model.version}
+
+
+def _after(cursor: PredictionCursor) -> dict[str, Any]:
+    """Strictly after the cursor in band order; the caller also bounds churn_probability <= the cursor's,
+    so the index scan starts at the cursor."""
+    p, created, pid = cursor.churn_probability, to_text(cursor.created_at), cursor.prediction_id
+    return {
+        "$or": [
+            {"churn_probability": {"$lt": p}},
+            {"churn_probability": p, "created_at": {"$lt": created}},
+            {"churn_probability": p, "created_at": created, "_id": {"$lt": pid}},
+        ]
+    }
+
+
+def _to_document(prediction: Prediction) -> dict[str, Any]:
+    return {
+        "_id": prediction.prediction_id,
+        "customer_id": prediction.customer_id,
+        "features": dict(prediction.features),
+        "churn_probability": float(prediction.churn_probability),
+        "band": prediction.band.value,
+        "model_name": prediction.model.name,
+        "model_version": prediction.model.version,
+        "created_at": to_text(prediction.created_at),
+    }
+
+
+def _from_document(document: dict[str, Any]) -> Prediction:
+    return Prediction(
+        document["_id"],
+        document["customer_id"],
+        dict(document["features"]),
+        document["churn_probability"],
+        ModelRef(document["model_name"], document["model_version"]),
+        from_text(document["created_at"]),
+    )

@@ -1,0 +1,1 @@
+"""SQLite stores: one module per port, sharing a `SqliteDatabase`."""

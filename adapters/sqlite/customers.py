@@ -1,0 +1,85 @@
+"""`CustomerRepository` (`CLIENTES`) on SQLite: one row per customer id, attributes as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Mapping, Sequence
+
+from adapters.sqlite.database import SqliteDatabase
+from churn.errors import CustomerNotFoundError
+from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest
+from churn.ports import CustomerRepository
+
+_LOOKUP_BATCH = 500
+
+
+class SqliteCustomerRepository(CustomerRepository):
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
+        """One transaction: new ids inserted, changed ones replaced, identical ones counted unchanged.
+        A repeated id in the batch counts against the attributes written just before it."""
+        inserted = updated = unchanged = 0
+        with self._db.transaction() as tx:
+            current = self._attributes(tx, {c.customer_id for c in customers})
+            writes: dict[str, str] = {}
+            for customer in customers:
+                attributes = dict(customer.attributes)
+                old = current.get(customer.customer_id)
+                if old is None:
+                    inserted += 1
+                elif old == attributes:
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                current[customer.customer_id] = attributes
+                writes[customer.customer_id] = json.dumps(attributes)
+            tx.executemany(
+                "INSERT INTO customers (customer_id, attributes) VALUES (?, ?) "
+                "ON CONFLICT (customer_id) DO UPDATE SET attributes = excluded.attributes",
+                writes.items(),
+            )
+        return ImportReport(inserted, updated, unchanged)
+
+    def get(self, customer_id: str) -> Customer:
+        with self._db.snapshot() as db:
+            row = db.execute("SELECT customer_id, attributes FROM customers WHERE customer_id = ?", (customer_id,)).fetchone()
+        if row is None:
+            raise CustomerNotFoundError(f"customer {customer_id!r} not found")
+        return _from_row(row)
+
+    def exists(self, customer_id: str) -> bool:
+        with self._db.snapshot() as db:
+            return db.execute("SELECT 1 FROM customers WHERE customer_id = ?", (customer_id,)).fetchone() is not None
+
+    def list(self, page: PageRequest) -> Page[Customer]:
+        """By customer_id ascending; offset paging (`after` does not apply to customers)."""
+        with self._db.snapshot() as db:
+            total = db.execute("SELECT count(*) FROM customers").fetchone()[0]
+            rows = db.execute(
+                "SELECT customer_id, attributes FROM customers ORDER BY customer_id LIMIT ? OFFSET ?", (page.limit, page.offset)
+            ).fetchall()
+        return Page([_from_row(row) for row in rows], total, page.limit, page.offset)
+
+    def count(self) -> int:
+        with self._db.snapshot() as db:
+            return db.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+    @staticmethod
+    def _attributes(db, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
+        found: dict[str, dict[str, FeatureValue]] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _LOOKUP_BATCH):
+            chunk = ordered[start : start + _LOOKUP_BATCH]
+            marks = ", ".join("?" for _ in chunk)
+            for customer_id, raw in db.execute(f"SELECT customer_id, attributes FROM customers WHERE customer_id IN ({marks})", chunk):
+                found[customer_id] = json.loads(raw)
+        return found
+
+
+def _from_row(row: tuple[str, str]) -> Customer:
+    customer_id, raw = row
+    attributes: Mapping[str, FeatureValue] = json.loads(raw)
+    return Customer(customer_id, attributes)

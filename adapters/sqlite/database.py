@@ -1,0 +1,197 @@
+"""The SQLite file behind every SQLite store: connections, schema, error translation."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from churn.errors import StoreUnavailableError
+
+BUSY_TIMEOUT_MS = 5000
+CACHE_KIB = 32 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 8000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS datasets_by_created ON datasets (created_at, name);
+CREATE TABLE IF NOT EXISTS dataset_contents (
+    name TEXT PRIMARY KEY REFERENCES datasets (name),
+    content BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at, job_id);
+
+CREATE TABLE IF NOT EXISTS model_records (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE INDEX IF NOT EXISTS model_records_by_finished ON model_records (finished_at DESC, name, version DESC);
+
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS predictions (
+    seq INTEGER PRIMARY KEY,
+    prediction_id TEXT NOT NULL UNIQUE,
+    customer_id TEXT,
+    churn_probability REAL NOT NULL,
+    band TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    features TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS predictions_by_customer
+    ON predictions (customer_id, created_at DESC, prediction_id DESC);
+CREATE INDEX IF NOT EXISTS predictions_by_probability
+    ON predictions (churn_probability DESC, created_at DESC, prediction_id DESC);
+CREATE INDEX IF NOT EXISTS predictions_by_model
+    ON predictions (model_name, churn_probability DESC, created_at DESC, prediction_id DESC);
+CREATE INDEX IF NOT EXISTS predictions_by_model_version
+    ON predictions (model_name, model_version, churn_probability DESC, created_at DESC, prediction_id DESC);
+
+CREATE TABLE IF NOT EXISTS prediction_counts (
+    band TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (band, model_name, model_version)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS predictions_counted AFTER INSERT ON predictions
+BEGIN
+    INSERT INTO prediction_counts (band, model_name, model_version, n)
+    VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
+    ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + 1;
+END;
+"""
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn any sqlite3.Error (locked, read-only, disk I/O, corrupt) into StoreUnavailableError."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreUnavailableError(f"store unavailable: {exc}") from exc
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch, UTC: exact and sortable. Naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    """The timezone-aware UTC datetime of `to_micros`."""
+    seconds, micro = divmod(micros, 1_000_000)
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=micro)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class SqliteDatabase:
+    """One SQLite file in WAL mode (synchronous=NORMAL: a commit survives a process crash, the last
+    ones may be lost on power loss); one connection per thread, waiting up to `busy_timeout_ms` for a
+    lock. Checkpoints run every ~32 MB of WAL, since each checkpoint costs an fsync. Creates the schema at construction (idempotent); StoreUnavailableError when the file cannot
+    be opened or written."""
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.path = str(path)
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with translated_errors():
+            if self.path != ":memory:" and not self.path.startswith("file:"):
+                try:
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreUnavailableError(f"store unavailable: cannot create {Path(self.path).parent}: {exc}") from exc
+            connection = self.connection()
+            connection.execute("PRAGMA journal_mode=WAL")
+            with self.transaction() as tx:
+                for statement in _statements(SCHEMA):
+                    tx.execute(statement)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use (autocommit; transactions are explicit)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, uri=self.path.startswith("file:"))
+            connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            connection.execute("PRAGMA mmap_size=268435456")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any error."""
+        with translated_errors():
+            connection = self.connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same state."""
+        with translated_errors():
+            connection = self.connection()
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                if connection.in_transaction:
+                    connection.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every thread's connection; the next use reopens one."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+
+def _statements(script: str) -> list[str]:
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements

@@ -1,0 +1,108 @@
+"""DatasetStore contract, for every adapter."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from churn.errors import DatasetExistsError, DatasetNotFoundError
+from churn.model import Dataset
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+CSV = b"customer_id,tenure,plan,churn\nc1,3,basic,yes\nc2,40,premium,no\n"
+
+
+def dataset(name: str = "telco", created_at: datetime = T0, **changes) -> Dataset:
+    fields = dict(
+        name=name,
+        rows=2,
+        columns=("customer_id", "tenure", "plan", "churn"),
+        target="churn",
+        positive_label="yes",
+        positive_rate=0.1 + 0.2,
+        content_hash="sha256:" + "ab" * 32,
+        created_at=created_at,
+        id_column="customer_id",
+    )
+    fields.update(changes)
+    return Dataset(**fields)
+
+
+@pytest.fixture
+def store(backend):
+    return backend.datasets()
+
+
+def test_added_data_set_comes_back_equal(store):
+    store.add(dataset(), CSV)
+    got = store.get("telco")
+    assert got == dataset()
+    assert got.created_at.utcoffset() == timedelta(0)
+    assert got.positive_rate == 0.1 + 0.2
+
+
+def test_data_set_without_id_column_round_trips(store):
+    store.add(dataset("no-id", id_column=None), CSV)
+    assert store.get("no-id").id_column is None
+
+
+def test_content_comes_back_byte_for_byte(store):
+    content = "nome,cidade\r\nJoão,São Paulo\r\n".encode("utf-8-sig") + bytes(range(256))
+    store.add(dataset(), content)
+    assert store.content("telco") == content
+
+
+def test_content_larger_than_one_chunk_comes_back_byte_for_byte(store):
+    content = random.Random(7).randbytes(9 * 1024 * 1024 + 13)
+    store.add(dataset("big"), content)
+    assert store.content("big") == content
+
+
+def test_empty_content_round_trips(store):
+    store.add(dataset("empty"), b"")
+    assert store.content("empty") == b""
+
+
+def test_taken_name_is_refused_and_the_first_upload_is_kept(store):
+    store.add(dataset(), CSV)
+    with pytest.raises(DatasetExistsError):
+        store.add(dataset(rows=99), b"other")
+    assert store.get("telco").rows == 2
+    assert store.content("telco") == CSV
+    assert len(store.list()) == 1
+
+
+def test_unknown_name_is_not_found(store):
+    with pytest.raises(DatasetNotFoundError):
+        store.get("missing")
+    with pytest.raises(DatasetNotFoundError):
+        store.content("missing")
+
+
+def test_list_is_empty_at_first(store):
+    assert store.list() == []
+
+
+def test_list_is_oldest_first_then_by_name(store):
+    store.add(dataset("c-late", T0 + timedelta(hours=1)), CSV)
+    store.add(dataset("b-same", T0), CSV)
+    store.add(dataset("a-same", T0), CSV)
+    store.add(dataset("d-early", T0 - timedelta(microseconds=1)), CSV)
+    assert [d.name for d in store.list()] == ["d-early", "a-same", "b-same", "c-late"]
+
+
+def test_datetimes_in_other_offsets_come_back_equal(store):
+    moment = datetime(2026, 3, 1, 9, 0, 0, 654321, tzinfo=timezone(timedelta(hours=-3)))
+    store.add(dataset(created_at=moment), CSV)
+    got = store.get("telco").created_at
+    assert got == moment
+    assert got.utcoffset() is not None
+
+
+def test_data_sets_survive_a_restart(backend):
+    backend.datasets().add(dataset(), CSV)
+    reopened = backend.restarted().datasets()
+    assert reopened.get("telco") == dataset()
+    assert reopened.content("telco") == CSV
