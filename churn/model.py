@@ -60,15 +60,25 @@ class Band(StrEnum):
 
     @property
     def range(self) -> ProbabilityRange:
-        low, high = self.value.split("-")
-        return ProbabilityRange(int(low) / 100, int(high) / 100)
+        return _BAND_RANGES[self]
 
     @classmethod
     def of(cls, probability: float) -> "Band":
-        for band in cls:
-            if band.range.contains(probability):
-                return band
-        raise ValueError(f"probability {probability} is outside [0, 1]")
+        """On the scoring hot path: plain comparisons against the band edges."""
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"probability {probability} is outside [0, 1]")
+        if probability < 0.5:
+            return cls.LOW if probability < 0.25 else cls.MEDIUM
+        return cls.HIGH if probability < 0.75 else cls.VERY_HIGH
+
+    @classmethod
+    def covering(cls, probabilities: ProbabilityRange) -> tuple["Band", ...] | None:
+        """The bands whose union is exactly `probabilities` (lowest first), or None when the range does
+        not start and end on band edges. Lets a store total such a range from per-band counts."""
+        inside = tuple(b for b in cls if probabilities.minimum <= b.range.minimum and b.range.maximum <= probabilities.maximum)
+        if not inside or inside[0].range.minimum != probabilities.minimum or inside[-1].range.maximum != probabilities.maximum:
+            return None
+        return inside
 
     @classmethod
     def parse(cls, label: str) -> "Band":
@@ -77,6 +87,9 @@ class Band(StrEnum):
         except ValueError:
             allowed = ", ".join(b.value for b in cls)
             raise InvalidBandError(f"unknown band {label!r}; allowed values: {allowed}", allowed=[b.value for b in cls]) from None
+
+
+_BAND_RANGES = {band: ProbabilityRange(int(band.value.split("-")[0]) / 100, int(band.value.split("-")[1]) / 100) for band in Band}
 
 
 # ---------------------------------------------------------------- models

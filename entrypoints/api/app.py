@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -39,6 +40,10 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     async def lifespan(app: FastAPI):
         if run_bootstrap:
             bootstrap(container)
+        # Everything loaded so far (MLflow, scikit-learn, the model) lives as long as the process:
+        # move it out of the collector's reach so full collections do not stall requests.
+        gc.collect()
+        gc.freeze()
         yield
         runner = container.job_runner()
         if hasattr(runner, "shutdown"):
@@ -47,6 +52,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.container = container
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
+    app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
     app.state.example_for = lambda path: _example_for(container, path)
     metrics = app.state.metrics = Metrics()
     metrics.watch(cache_and_job_families(container.model_cache(), lambda: container.job_store().counts()))

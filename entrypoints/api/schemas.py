@@ -274,6 +274,20 @@ class PredictionOut(BaseModel):
         )
 
 
+    @staticmethod
+    def json_bytes(p: Prediction) -> bytes:
+        """The serialised answer without re-validating what the domain already checked (hot path)."""
+        return PredictionOut.model_construct(
+            prediction_id=p.prediction_id,
+            customer_id=p.customer_id,
+            churn_probability=p.churn_probability,
+            churn=p.churn,
+            band=p.band.value,
+            model=ModelRefOut.model_construct(name=p.model.name, version=p.model.version),
+            created_at=p.created_at,
+        ).model_dump_json().encode()
+
+
 class PredictionBatchOut(BaseModel):
     items: list[PredictionOut]
 

@@ -55,7 +55,7 @@ class ApiKeys:
 def require(role: str):
     """A route dependency: 401 without a valid key, 403 when the key's role does not allow `role`."""
 
-    def check(request: Request, presented: str | None = Depends(api_key_header)) -> None:
+    async def check(request: Request, presented: str | None = Depends(api_key_header)) -> None:
         keys: ApiKeys = request.app.state.api_keys
         if not keys.enabled:
             return

@@ -1,7 +1,9 @@
 
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
+from dependency_injector.wiring import inject
+
+from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from churn.model import PageRequest

@@ -1,8 +1,11 @@
 
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Query, Request
+from dependency_injector.wiring import inject
+
+from entrypoints.api.di import Provide
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from churn.errors import InvalidBandError
 from churn.model import Band, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
@@ -29,12 +32,17 @@ PREDICT_ERRORS = {400: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 @router.post("/predict", dependencies=[PREDICT], response_model=PredictionOut, responses=PREDICT_ERRORS, summary="Score one customer and store it")
 @inject
-def predict(
+async def predict(
     body: PredictIn, request: Request, use_case: Annotated[PredictChurn, Depends(Provide[Container.predict_churn])]
 ) -> PredictionOut:
-    prediction = use_case.execute(body.customer_id, body.features)
+    """Runs on the event loop when the store is embedded (a thread hop would cost more than the
+    work); in a worker thread when the store is across the network."""
+    if request.app.state.inline_scoring:
+        prediction = use_case.execute(body.customer_id, body.features)
+    else:
+        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features)
     request.app.state.metrics.record_predictions((prediction,))
-    return PredictionOut.from_domain(prediction)
+    return Response(PredictionOut.json_bytes(prediction), media_type="application/json")
 
 
 @router.post(

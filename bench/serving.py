@@ -1,0 +1,198 @@
+"""Serving benchmark, one command: the service's /predict against `mlflow models serve` of the very
+model version the service registered, and against a FastAPI endpoint that only validates the same
+fields (the ceiling of the web stack), all under the same wrk load on 127.0.0.1.
+
+    .venv/bin/python bench/serving.py [--csv PATH] [--seconds 10] [--connections 8]
+
+Needs `wrk` (Debian: apt-get install wrk). Uses ../shared/data/telco_customer_churn.csv when present,
+else the project's sample (same schema). Everything runs in a temporary CHURN_HOME and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TELCO = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
+SAMPLE = ROOT / "data" / "sample_customers.csv"
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def wrk(url: str, body: dict, seconds: int, connections: int, workdir: Path) -> dict:
+    script = workdir / f"post-{abs(hash(url))}.lua"
+    payload = json.dumps(body).replace("\\", "\\\\").replace('"', '\\"')
+    script.write_text(f'wrk.method = "POST"\nwrk.body = "{payload}"\nwrk.headers["Content-Type"] = "application/json"\n')
+    warm = subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", "-s", str(script), url], capture_output=True, text=True)
+    if warm.returncode:
+        raise RuntimeError(warm.stderr)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {m.group(1): _ms(m.group(2)) for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": lat.get("50"), "p99_ms": lat.get("99"), "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+CEILING_APP = '''
+from fastapi import FastAPI
+from pydantic import BaseModel, create_model
+import json, sys
+fields = json.loads(sys.argv[1])
+Features = create_model("Features", **{name: ((float | None) if kind == "number" else (str | None), ...) for name, kind in fields})
+class Body(BaseModel):
+    customer_id: str | None = None
+    features: Features
+app = FastAPI()
+@app.post("/validate")
+async def validate(body: Body):
+    return {"ok": True}
+import uvicorn
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+'''
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--csv", type=Path, default=TELCO if TELCO.exists() else SAMPLE)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--model-type", default="logistic_regression")
+    parser.add_argument("--store", default="sqlite", choices=("sqlite", "memory"), help="the service's CHURN_STORE")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk)")
+        return 1
+
+    work = Path(tempfile.mkdtemp(prefix="churn-bench-"))
+    home = work / "home"
+    processes: list[subprocess.Popen] = []
+    env = {**os.environ, "CHURN_HOME": str(home), "CHURN_LOAD_SAMPLE": "false", "CHURN_STORE": args.store}
+    try:
+        port = free_port()
+        service = f"http://127.0.0.1:{port}"
+        log = (work / "service.log").open("wb")
+        processes.append(subprocess.Popen([PY, "main.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log))
+        wait_up(f"{service}/health", processes[-1])
+        with httpx.Client(base_url=service, timeout=300) as http:
+            files = {"file": (args.csv.name, args.csv.read_bytes(), "text/csv")}
+            http.post("/datasets", files=files, data={"name": "bench", "target": "Churn", "id_column": "customerID"}).raise_for_status()
+            location = http.post("/train", json={"dataset": "bench", "model_type": args.model_type}).headers["Location"]
+            while (job := http.get(location).json())["status"] not in ("succeeded", "failed"):
+                time.sleep(0.5)
+            if job["status"] != "succeeded":
+                raise RuntimeError(job["error"])
+            model = http.get("/models/active").json()
+        features = {f["name"]: f["example"] for f in model["features"]}
+        body = {"customer_id": "bench-customer", "features": features}
+        ref = f"models:/{model['name']}/{model['version']}"
+        print(f"data: {args.csv.name}; model: {ref} ({model['model_type']}, serving path {model['serving_path']})")
+
+        mlflow_port = free_port()
+        mlflow_env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+            "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "PATH": f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # mlflow execs `uvicorn`
+        }
+        mlog = (work / "mlflow.log").open("wb")
+        mlflow_bin = str(Path(PY).with_name("mlflow"))
+        processes.append(
+            subprocess.Popen(
+                [mlflow_bin, "models", "serve", "-m", ref, "--env-manager", "local", "-p", str(mlflow_port), "-h", "127.0.0.1"],
+                env=mlflow_env,
+                stdout=mlog,
+                stderr=mlog,
+            )
+        )
+        wait_up(f"http://127.0.0.1:{mlflow_port}/ping", processes[-1], timeout=180)
+
+        ceiling_port = free_port()
+        fields = [(f["name"], f["kind"]) for f in model["features"]]
+        processes.append(subprocess.Popen([PY, "-c", CEILING_APP, json.dumps(fields), str(ceiling_port)], cwd=ROOT))
+        wait_up(f"http://127.0.0.1:{ceiling_port}/docs", processes[-1])
+
+        check = httpx.post(f"http://127.0.0.1:{mlflow_port}/invocations", json={"dataframe_records": [features]}, timeout=30)
+        check.raise_for_status()
+        ours = httpx.post(f"{service}/predict", json=body, timeout=30).json()
+        theirs = check.json()["predictions"][0]
+        theirs = theirs[1] if isinstance(theirs, list) else theirs
+        print(f"same model, same answer: service p={ours['churn_probability']:.12f}  mlflow serve p={float(theirs):.12f}")
+
+        results = {
+            "validation-only ceiling (FastAPI + pydantic)": wrk(f"http://127.0.0.1:{ceiling_port}/validate", body, args.seconds, args.connections, work),
+            "mlflow models serve /invocations": wrk(
+                f"http://127.0.0.1:{mlflow_port}/invocations", {"dataframe_records": [features]}, args.seconds, args.connections, work
+            ),
+            "churn /predict (validated, scored, stored)": wrk(f"{service}/predict", body, args.seconds, args.connections, work),
+        }
+        with httpx.Client(base_url=service) as http:
+            stored = http.get("/predictions/bands").json()["total"]
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\nwrk -t1 -c{args.connections} -d{args.seconds}s, one uvicorn worker each, 127.0.0.1; service store: {args.store}")
+    print(f"{'endpoint':48} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, r in results.items():
+        print(f"{name:48} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8d}")
+    ceiling = results["validation-only ceiling (FastAPI + pydantic)"]["rps"]
+    mlflow = results["mlflow models serve /invocations"]["rps"]
+    churn = results["churn /predict (validated, scored, stored)"]["rps"]
+    print(f"\n/predict vs mlflow models serve: {churn / mlflow:.1f}x   (target >= 40x)")
+    print(f"/predict vs validation ceiling:  {churn / ceiling:.2f}x  (target >= 0.5x)")
+    print(f"predictions stored by the service during the run: {stored}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""dependency-injector's `Provide` marker, made awaitable.
+
+FastAPI calls every `Depends(...)` target; the stock marker is a plain callable, so FastAPI hops to a
+worker thread just to get the marker back before `@inject` swaps in the provided object. This
+subclass is a coroutine callable: same wiring, no thread hop per request."""
+
+from dependency_injector import wiring
+
+
+class Provide(wiring.Provide):
+    async def __call__(self):  # type: ignore[override]
+        return self
