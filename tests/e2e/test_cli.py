@@ -1,0 +1,42 @@
+"""The command line: the same configuration and state as the server."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def cli(home, *args, check=True):
+    env = {**os.environ, "CHURN_HOME": str(home)}
+    result = subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_train_list_and_load_clients_from_the_command_line(tmp_path):
+    home = tmp_path / "home"
+    trained = json.loads(cli(home, "train", "--dataset", "sample", "--model-type", "decision_tree", "--param", "max_depth=4").stdout)
+    assert trained["model"] == "churn-decision_tree:1" and 0.5 < trained["metrics"]["roc_auc"] <= 1.0
+    models = json.loads(cli(home, "models").stdout)
+    assert [(m["model"], m["active"]) for m in models] == [("churn-decision_tree:1", True)]
+    customers = tmp_path / "more.csv"
+    customers.write_text("customerID,tenure\nNEW-1,3\nNEW-2,oops,extra\n")
+    result = cli(home, "load-clients", str(customers))
+    report = json.loads(result.stdout)
+    assert (report["inserted"], [r["line"] for r in report["rejected"]]) == (1, [3])
+    assert "customers" in result.stderr
+
+
+def test_bad_hyperparameter_and_open_bind_are_refused_with_a_reason(tmp_path):
+    home = tmp_path / "home"
+    bad = cli(home, "train", "--model-type", "random_forest", "--param", "n_estimators=100000", check=False)
+    assert bad.returncode == 1 and "n_estimators" in bad.stderr
+    exposed = cli(home, "serve", "--host", "0.0.0.0", check=False)
+    assert exposed.returncode == 2 and "CHURN_API_KEYS" in exposed.stderr
