@@ -299,7 +299,7 @@ class MlflowModelRegistry(ModelRegistry):
         else:
             with tempfile.TemporaryDirectory(prefix="churn-summary-") as tmp:
                 data = _read_json(ref, self._download(ref, Path(tmp), (SUMMARY_FILE,))[SUMMARY_FILE])
-        return ModelRecord(ref, _summary_from_dict(data), version.run_id or "")
+        return ModelRecord(ref, TrainingSummary.from_dict(data), version.run_id or "")
 
     def _download(self, ref: ModelRef, into: Path, names: Sequence[str]) -> dict[str, Path]:
         uri = self._client.get_model_version_download_uri(ref.name, str(ref.version))
@@ -405,41 +405,7 @@ def _run_tags(summary: TrainingSummary) -> dict[str, str]:
 
 
 def _summary_json(summary: TrainingSummary, indent: int | None = None) -> str:
-    return json.dumps(
-        {
-            "model_type": summary.model_type,
-            "hyperparameters": dict(summary.hyperparameters),
-            "metrics": dict(summary.metrics),
-            "dataset": summary.dataset,
-            "dataset_hash": summary.dataset_hash,
-            "rows": summary.rows,
-            "schema": summary.schema.to_dict(),
-            "training_seconds": summary.training_seconds,
-            "started_at": summary.started_at.isoformat(),
-            "finished_at": summary.finished_at.isoformat(),
-            "serving_path": summary.serving_path,
-            "parity": summary.parity,
-        },
-        indent=indent,
-        default=_plain,
-    )
-
-
-def _summary_from_dict(data: Mapping[str, Any]) -> TrainingSummary:
-    return TrainingSummary(
-        model_type=data["model_type"],
-        hyperparameters=data["hyperparameters"],
-        metrics=data["metrics"],
-        dataset=data["dataset"],
-        dataset_hash=data["dataset_hash"],
-        rows=data["rows"],
-        schema=FeatureSchema.from_dict(data["schema"]),
-        training_seconds=data["training_seconds"],
-        started_at=datetime.fromisoformat(data["started_at"]),
-        finished_at=datetime.fromisoformat(data["finished_at"]),
-        serving_path=data.get("serving_path", "sklearn"),
-        parity=data.get("parity"),
-    )
+    return json.dumps(summary.to_dict(), indent=indent, default=_plain)
 
 
 def _checked_tags(ref: ModelRef, version: ModelVersion) -> str:

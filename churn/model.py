@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
@@ -350,6 +350,47 @@ class TrainingSummary:
     finished_at: datetime
     serving_path: str = "sklearn"
     parity: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for every store and the registry; times as fixed-width ISO 8601 UTC (sortable as text)."""
+        return {
+            "model_type": self.model_type,
+            "hyperparameters": dict(self.hyperparameters),
+            "metrics": dict(self.metrics),
+            "dataset": self.dataset,
+            "dataset_hash": self.dataset_hash,
+            "rows": self.rows,
+            "schema": self.schema.to_dict(),
+            "training_seconds": self.training_seconds,
+            "started_at": utc_text(self.started_at),
+            "finished_at": utc_text(self.finished_at),
+            "serving_path": self.serving_path,
+            "parity": self.parity,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainingSummary":
+        return cls(
+            model_type=data["model_type"],
+            hyperparameters=dict(data["hyperparameters"]),
+            metrics=dict(data["metrics"]),
+            dataset=data["dataset"],
+            dataset_hash=data["dataset_hash"],
+            rows=data["rows"],
+            schema=FeatureSchema.from_dict(data["schema"]),
+            training_seconds=data["training_seconds"],
+            started_at=datetime.fromisoformat(data["started_at"]),
+            finished_at=datetime.fromisoformat(data["finished_at"]),
+            serving_path=data.get("serving_path", "sklearn"),
+            parity=data.get("parity"),
+        )
+
+
+def utc_text(moment: datetime) -> str:
+    """Fixed-width ISO 8601 in UTC to the microsecond (naive times are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 @dataclass(frozen=True, slots=True)

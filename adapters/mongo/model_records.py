@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.mongo.database import MODELS, MongoDatabase, from_text, to_text, translated_errors
+from adapters.mongo.database import MODELS, MongoDatabase, translated_errors
 from churn.errors import ModelNotFoundError
-from churn.model import FeatureSchema, ModelRecord, ModelRef, TrainingSummary
+from churn.model import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ModelRecordRepository
 
 
@@ -34,40 +34,8 @@ class MongoModelRecordRepository(ModelRecordRepository):
 
 
 def _to_document(record: ModelRecord) -> dict[str, Any]:
-    summary = record.summary
-    return {
-        "_id": str(record.ref),
-        "name": record.ref.name,
-        "version": record.ref.version,
-        "run_id": record.run_id,
-        "model_type": summary.model_type,
-        "hyperparameters": dict(summary.hyperparameters),
-        "metrics": dict(summary.metrics),
-        "dataset": summary.dataset,
-        "dataset_hash": summary.dataset_hash,
-        "rows": summary.rows,
-        "schema": summary.schema.to_dict(),
-        "training_seconds": summary.training_seconds,
-        "started_at": to_text(summary.started_at),
-        "finished_at": to_text(summary.finished_at),
-        "serving_path": summary.serving_path,
-        "parity": summary.parity,
-    }
+    return {"_id": str(record.ref), "name": record.ref.name, "version": record.ref.version, "run_id": record.run_id, **record.summary.to_dict()}
 
 
 def _from_document(document: dict[str, Any]) -> ModelRecord:
-    summary = TrainingSummary(
-        model_type=document["model_type"],
-        hyperparameters=document["hyperparameters"],
-        metrics=document["metrics"],
-        dataset=document["dataset"],
-        dataset_hash=document["dataset_hash"],
-        rows=document["rows"],
-        schema=FeatureSchema.from_dict(document["schema"]),
-        training_seconds=document["training_seconds"],
-        started_at=from_text(document["started_at"]),
-        finished_at=from_text(document["finished_at"]),
-        serving_path=document["serving_path"],
-        parity=document["parity"],
-    )
-    return ModelRecord(ModelRef(document["name"], document["version"]), summary, document["run_id"])
+    return ModelRecord(ModelRef(document["name"], document["version"]), TrainingSummary.from_dict(document), document["run_id"])

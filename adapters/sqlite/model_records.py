@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
+from adapters.sqlite.database import SqliteDatabase, to_micros
 from churn.errors import ModelNotFoundError
-from churn.model import FeatureSchema, ModelRecord, ModelRef, TrainingSummary
+from churn.model import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ModelRecordRepository
 
 _COLUMNS = "name, version, finished_at, document"
@@ -41,39 +41,11 @@ class SqliteModelRecordRepository(ModelRecordRepository):
 
 
 def _to_row(record: ModelRecord) -> tuple[str, int, int, str]:
-    summary = record.summary
-    document: dict[str, Any] = {
-        "run_id": record.run_id,
-        "model_type": summary.model_type,
-        "hyperparameters": dict(summary.hyperparameters),
-        "metrics": dict(summary.metrics),
-        "dataset": summary.dataset,
-        "dataset_hash": summary.dataset_hash,
-        "rows": summary.rows,
-        "schema": summary.schema.to_dict(),
-        "training_seconds": summary.training_seconds,
-        "started_at": to_micros(summary.started_at),
-        "serving_path": summary.serving_path,
-        "parity": summary.parity,
-    }
-    return record.ref.name, record.ref.version, to_micros(summary.finished_at), json.dumps(document)
+    document = {"run_id": record.run_id, **record.summary.to_dict()}
+    return record.ref.name, record.ref.version, to_micros(record.summary.finished_at), json.dumps(document)
 
 
 def _from_row(row: tuple[str, int, int, str]) -> ModelRecord:
-    name, version, finished_at, raw = row
+    name, version, _, raw = row
     document = json.loads(raw)
-    summary = TrainingSummary(
-        model_type=document["model_type"],
-        hyperparameters=document["hyperparameters"],
-        metrics=document["metrics"],
-        dataset=document["dataset"],
-        dataset_hash=document["dataset_hash"],
-        rows=document["rows"],
-        schema=FeatureSchema.from_dict(document["schema"]),
-        training_seconds=document["training_seconds"],
-        started_at=from_micros(document["started_at"]),
-        finished_at=from_micros(finished_at),
-        serving_path=document["serving_path"],
-        parity=document["parity"],
-    )
-    return ModelRecord(ModelRef(name, version), summary, document["run_id"])
+    return ModelRecord(ModelRef(name, version), TrainingSummary.from_dict(document), document["run_id"])
