@@ -87,26 +87,16 @@ class MongoPredictionRepository(PredictionRepository):
             return {band: self._predictions.count_documents({"band": band.value, **condition}) for band in Band}
 
     def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
-        bands = _bands_covering(probabilities)
+        bands = Band.covering(probabilities)
         if bands is None:
             return self._predictions.count_documents(query)
-        return self._predictions.count_documents({"band": {"$in": bands}, **_model_condition(model)})
+        return self._predictions.count_documents({"band": {"$in": [b.value for b in bands]}, **_model_condition(model)})
 
     def _discard(self, ids: list[str]) -> None:
         try:
             self._predictions.delete_many({"_id": {"$in": ids}})
         except PyMongoError:
             pass
-
-
-def _bands_covering(probabilities: ProbabilityRange) -> list[str] | None:
-    """The bands whose union is exactly `probabilities`, or None when it does not fall on band edges."""
-    inside = [b for b in Band if probabilities.minimum <= b.range.minimum and b.range.maximum <= probabilities.maximum]
-    if not inside:
-        return None
-    if min(b.range.minimum for b in inside) != probabilities.minimum or max(b.range.maximum for b in inside) != probabilities.maximum:
-        return None
-    return [b.value for b in inside]
 
 
 def _model_condition(model: ModelFilter | None) -> dict[str, Any]:

@@ -1,10 +1,17 @@
 """`PredictionRepository` (`PREVISOES`) on SQLite.
 
-Band listings page by keyset on (churn_probability, created_at, prediction_id), each in an index of
-that order (one per model filter shape), so a cursor at any depth costs one index seek. created_at is
-stored as integer microseconds UTC. A trigger keeps `prediction_counts` (per band and model version)
-in the inserting transaction, so band counts, and the totals of ranges aligned on band edges, read
-a handful of rows instead of counting the table.
+Band listings page by keyset on (churn_probability, created_at, prediction_id) in an index of that
+order: one over every prediction, one per (model_name, model_version), so a cursor at any depth costs
+one index seek. A filter on the model name alone merges its versions' ranges (one seek per version,
+the versions read from the counters) rather than keeping a third index of that order: every index is
+a random page written per insert. created_at is stored as integer microseconds UTC. A trigger keeps
+`prediction_counts` (per band and model version) in the inserting transaction, so band counts, and
+the totals of ranges aligned on band edges, read a handful of rows instead of counting the table.
+
+"Stored once" is enforced by the unique band index (churn_probability, created_at, prediction_id):
+a prediction stored again (a retry) is ignored without a separate index on prediction_id, which
+would cost one more random page per insert. prediction_ids are fresh UUIDs, so an id only comes
+back with its own probability and time.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ _INSERT = (
     "created_at, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _BAND_ORDER = "churn_probability DESC, created_at DESC, prediction_id DESC"
-_INDEX_FOR_FILTER = {0: "predictions_by_probability", 1: "predictions_by_model", 2: "predictions_by_model_version"}
+_BY_PROBABILITY = "predictions_by_probability"
+_BY_VERSION = "predictions_by_model_version"
 
 
 class SqlitePredictionRepository(PredictionRepository):
@@ -52,26 +60,36 @@ class SqlitePredictionRepository(PredictionRepository):
 
     def in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
         """Band order; `after` resumes by keyset in constant time. `next` is the last item's cursor when more remain."""
-        model_sql, model_args = _model_condition(model)
-        conditions = ["churn_probability >= ?", *model_sql]
-        args: list[Any] = [probabilities.minimum, *model_args]
+        conditions = ["churn_probability >= ?"]
+        args: list[Any] = [probabilities.minimum]
         if not probabilities.contains(probabilities.maximum):
             conditions.append("churn_probability < ?")
             args.append(probabilities.maximum)
+        if page.after is not None:
+            conditions.append("(churn_probability, created_at, prediction_id) < (?, ?, ?)")
+            args.extend(_cursor_key(page.after))
         where = " AND ".join(conditions)
-        index = _INDEX_FOR_FILTER[len(model_args)]
         with self._db.snapshot() as db:
-            total = self._total(db, probabilities, model, where, args)
-            if page.after is not None:
+            arms = _arms(db, model)
+            total = self._total(db, probabilities, model, arms)
+            if not arms:
+                rows = []
+            elif len(arms) == 1:
+                index, model_sql, model_args = arms[0]
                 rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM predictions INDEXED BY {index} WHERE {where} "
-                    f"AND (churn_probability, created_at, prediction_id) < (?, ?, ?) ORDER BY {_BAND_ORDER} LIMIT ?",
-                    (*args, *_cursor_key(page.after), page.limit + 1),
+                    f"SELECT {_COLUMNS} FROM predictions INDEXED BY {index} WHERE {' AND '.join([*model_sql, where])} "
+                    f"ORDER BY {_BAND_ORDER} LIMIT ? OFFSET ?",
+                    (*model_args, *args, page.limit + 1, page.offset),
                 ).fetchall()
             else:
+                # one version at a time, each in band order and cut at what the page can need, merged
+                each = f"SELECT * FROM (SELECT {_COLUMNS} FROM predictions INDEXED BY {_BY_VERSION} WHERE model_name = ? AND model_version = ? AND {where} ORDER BY {_BAND_ORDER} LIMIT ?)"
+                values: list[Any] = []
+                for _, _, model_args in arms:
+                    values.extend((*model_args, *args, page.offset + page.limit + 1))
                 rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM predictions INDEXED BY {index} WHERE {where} ORDER BY {_BAND_ORDER} LIMIT ? OFFSET ?",
-                    (*args, page.limit + 1, page.offset),
+                    f"{' UNION ALL '.join(each for _ in arms)} ORDER BY {_BAND_ORDER} LIMIT ? OFFSET ?",
+                    (*values, page.limit + 1, page.offset),
                 ).fetchall()
         items = [_from_row(row) for row in rows[: page.limit]]
         more = len(rows) > page.limit
@@ -88,25 +106,37 @@ class SqlitePredictionRepository(PredictionRepository):
         return counts
 
     @staticmethod
-    def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, where: str, args: Sequence[Any]) -> int:
-        bands = _bands_covering(probabilities)
-        if bands is None:
-            return db.execute(f"SELECT count(*) FROM predictions WHERE {where}", args).fetchone()[0]
+    def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:
+        if not arms:
+            return 0
         model_sql, model_args = _model_condition(model)
-        marks = ", ".join("?" for _ in bands)
-        conditions = " AND ".join([f"band IN ({marks})", *model_sql])
-        row = db.execute(f"SELECT coalesce(sum(n), 0) FROM prediction_counts WHERE {conditions}", (*bands, *model_args)).fetchone()
-        return row[0]
+        bands = Band.covering(probabilities)
+        if bands is not None:
+            marks = ", ".join("?" for _ in bands)
+            conditions = " AND ".join([f"band IN ({marks})", *model_sql])
+            return db.execute(f"SELECT coalesce(sum(n), 0) FROM prediction_counts WHERE {conditions}", (*(b.value for b in bands), *model_args)).fetchone()[0]
+        conditions = ["churn_probability >= ?"]
+        args: list[Any] = [probabilities.minimum]
+        if not probabilities.contains(probabilities.maximum):
+            conditions.append("churn_probability < ?")
+            args.append(probabilities.maximum)
+        if model is not None and model.version is None:
+            # each version's range of the (model_name, model_version, churn_probability, ...) index
+            versions = [model_args[-1] for _, _, model_args in arms]
+            model_sql = ["model_name = ?", f"model_version IN ({', '.join('?' for _ in versions)})"]
+            model_args = [model.name, *versions]
+        return db.execute(f"SELECT count(*) FROM predictions WHERE {' AND '.join([*model_sql, *conditions])}", (*model_args, *args)).fetchone()[0]
 
 
-def _bands_covering(probabilities: ProbabilityRange) -> list[str] | None:
-    """The bands whose union is exactly `probabilities`, or None when it does not fall on band edges."""
-    inside = [b for b in Band if probabilities.minimum <= b.range.minimum and b.range.maximum <= probabilities.maximum]
-    if not inside:
-        return None
-    if min(b.range.minimum for b in inside) != probabilities.minimum or max(b.range.maximum for b in inside) != probabilities.maximum:
-        return None
-    return [b.value for b in inside]
+def _arms(db, model: ModelFilter | None) -> list[tuple[str, list[str], list[Any]]]:
+    """The index, conditions and arguments of each ordered range making up the model filter: one for
+    every prediction or one model version; one per stored version of a model name, none if it has none."""
+    if model is None:
+        return [(_BY_PROBABILITY, [], [])]
+    if model.version is not None:
+        return [(_BY_VERSION, ["model_name = ?", "model_version = ?"], [model.name, model.version])]
+    versions = db.execute("SELECT DISTINCT model_version FROM prediction_counts WHERE model_name = ? ORDER BY model_version", (model.name,))
+    return [(_BY_VERSION, ["model_name = ?", "model_version = ?"], [model.name, version]) for (version,) in versions]
 
 
 def _model_condition(model: ModelFilter | None) -> tuple[list[str], list[Any]]:

@@ -119,3 +119,21 @@ def test_prediction_decision_and_band_follow_the_probability():
     assert Prediction.new(None, {}, 0.5, ModelRef("m", 1), now).churn is True
     assert Prediction.new(None, {}, 0.49, ModelRef("m", 1), now).churn is False
     assert Prediction.new(None, {}, 0.49, ModelRef("m", 1), now).band is Band.MEDIUM
+
+
+@pytest.mark.parametrize(
+    "minimum, maximum, expected",
+    [
+        (0.0, 0.25, (Band.LOW,)),
+        (0.75, 1.0, (Band.VERY_HIGH,)),
+        (0.25, 0.75, (Band.MEDIUM, Band.HIGH)),
+        (0.0, 1.0, (Band.LOW, Band.MEDIUM, Band.HIGH, Band.VERY_HIGH)),
+        (0.3, 0.8, None),
+        (0.25, 0.8, None),
+        (0.2, 0.75, None),
+        (0.1, 0.2, None),
+        (0.25, 0.5000000000000001, None),
+    ],
+)
+def test_band_covering_gives_the_bands_exactly_making_up_a_range(minimum, maximum, expected):
+    assert Band.covering(ProbabilityRange(minimum, maximum)) == expected
