@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
+ACCESS_LOGS = ("all", "errors", "off")
 
 
 MLFLOW_DEFAULTS = {
@@ -52,7 +53,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
-    access_log: bool = True
+    access_log: str = "errors"
     json_logs: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -72,6 +73,8 @@ class Settings:
 
     def resolved(self) -> "Settings":
         """Fill paths derived from `home` and check choices."""
+        if self.access_log not in ACCESS_LOGS:
+            raise SettingsError(f"CHURN_ACCESS_LOG={self.access_log!r}: choose one of {', '.join(ACCESS_LOGS)}")
         if self.store not in STORES:
             raise SettingsError(f"CHURN_STORE={self.store!r}: choose one of {', '.join(STORES)}")
         if self.registry not in REGISTRIES:

@@ -72,7 +72,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
         },
         default=MB,
     )
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_logs=bool(config.get("access_log", True)))
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_logs=config.get("access_log") or "errors")
     return app
 
 

@@ -137,3 +137,24 @@ def test_error_bodies_never_echo_submitted_values(client, trained):
         if secret in body["features"]:
             continue  # an unknown feature is named by its key, which the caller chose as a name
         assert secret not in response.text
+
+
+def test_access_log_by_default_keeps_failures_with_their_request_id(client, caplog):
+    caplog.set_level("INFO", logger="churn.access")
+    client.get("/health")
+    client.get("/clients/nobody", headers={"X-Request-ID": "trace-42"})
+    lines = [(r.fields["route"], r.fields["status"]) for r in caplog.records if r.name == "churn.access"]
+    assert lines == [("/clients/{customer_id}", 404)]
+
+
+def test_json_log_lines_carry_the_request_id(tmp_path, caplog):
+    import json
+
+    from entrypoints.api.observability import JsonFormatter
+
+    with TestClient(create_app(make_container(tmp_path, access_log="all"))) as client:
+        caplog.set_level("INFO", logger="churn.access")
+        client.get("/health", headers={"X-Request-ID": "trace-43"})
+    record = next(r for r in caplog.records if r.name == "churn.access")
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["request_id"], line["route"], line["status"]) == ("trace-43", "/health", 200)
