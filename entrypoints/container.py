@@ -63,7 +63,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.ThreadSafeSingleton(SystemClock)
 
     # ------------------------------------------------------------------ stores
-    sqlite_database = providers.ThreadSafeSingleton(SqliteDatabase, config.sqlite_path)
+    sqlite_database = providers.ThreadSafeSingleton(SqliteDatabase, config.sqlite_path, background_checkpoints=True)
     mongo_database = providers.ThreadSafeSingleton(MongoDatabase, config.mongodb_uri, db_name=config.mongodb_db)
 
     dataset_store = providers.Selector(

@@ -16,6 +16,7 @@ CACHE_MIB = 256
 WAL_AUTOCHECKPOINT_PAGES = 32_000
 MMAP_BYTES = 256 * 1024 * 1024
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+CHECKPOINT_INTERVAL_SECONDS = 0.5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -124,8 +125,17 @@ class SqliteDatabase:
     for many commits instead of once per few; the price is a WAL of that size and a pause of about a
     second on the commit that triggers it. After a checkpoint the WAL file is cut to 64 MB."""
 
-    def __init__(self, path: str | Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, cache_mib: int = CACHE_MIB) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        cache_mib: int = CACHE_MIB,
+        background_checkpoints: bool = False,
+    ) -> None:
         self.path = str(path)
+        self._background_checkpoints = background_checkpoints
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._cache_kib = int(cache_mib) * 1024
         self._local = threading.local()
@@ -142,6 +152,23 @@ class SqliteDatabase:
             with self.transaction() as tx:
                 for statement in _statements(SCHEMA):
                     tx.execute(statement)
+        if background_checkpoints:
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="churn-sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """For a serving process: commits never pay for a checkpoint (a stall of every request when
+        scoring runs on the event loop); this thread copies the WAL back twice a second instead,
+        in PASSIVE mode, which never blocks readers or the writer."""
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, uri=self.path.startswith("file:"))
+        try:
+            while not self._stopping.wait(CHECKPOINT_INTERVAL_SECONDS):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # the next round tries again; writers are unaffected
+        finally:
+            connection.close()
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use (autocommit; transactions are explicit)."""
@@ -153,7 +180,7 @@ class SqliteDatabase:
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute(f"PRAGMA cache_size=-{self._cache_kib}")
             connection.execute("PRAGMA temp_store=MEMORY")
-            connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            connection.execute(f"PRAGMA wal_autocheckpoint={0 if self._background_checkpoints else WAL_AUTOCHECKPOINT_PAGES}")
             connection.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
             connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._local.connection = connection
@@ -189,6 +216,7 @@ class SqliteDatabase:
 
     def close(self) -> None:
         """Close every thread's connection; the next use reopens one."""
+        self._stopping.set()
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
