@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
+from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
 from churn.ports import PredictionRepository
 
@@ -38,9 +38,11 @@ class SqlitePredictionRepository(PredictionRepository):
         self._db = database
 
     def add(self, prediction: Prediction) -> None:
-        """Stored once: a prediction_id already present is ignored."""
-        with self._db.transaction() as tx:
-            tx.execute(_INSERT, _to_row(prediction))
+        """Stored once: a prediction_id already present is ignored. One autocommit statement (the
+        insert and its counter trigger are atomic): no BEGIN/COMMIT round trips on the scoring path."""
+        row = _to_row(prediction)
+        with translated_errors():
+            self._db.connection().execute(_INSERT, row)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing, in one transaction."""
