@@ -10,7 +10,7 @@ import bisect
 import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from churn.errors import (
     CustomerNotFoundError,
@@ -33,6 +33,7 @@ from churn.model import (
     PredictionCursor,
     ProbabilityRange,
     TrainingJob,
+    UpsertPlan,
 )
 from churn.ports import (
     Clock,
@@ -122,19 +123,14 @@ class InMemoryCustomerRepository(CustomerRepository):
         self._lock = threading.Lock()
 
     def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
-        inserted = updated = unchanged = 0
         with self._lock:
-            for customer in customers:
-                old = self._customers.get(customer.customer_id)
-                if old is None:
-                    inserted += 1
-                elif dict(old.attributes) == dict(customer.attributes):
-                    unchanged += 1
-                    continue
-                else:
-                    updated += 1
-                self._customers[customer.customer_id] = Customer(customer.customer_id, dict(customer.attributes))
-        return ImportReport(inserted, updated, unchanged)
+            plan = UpsertPlan.of(self._stored(customers), customers)
+            self._customers.update(plan.inserts)
+            self._customers.update(plan.replaces)
+        return plan.report
+
+    def _stored(self, customers: Sequence[Customer]) -> dict[str, Mapping]:
+        return {c.customer_id: self._customers[c.customer_id].attributes for c in customers if c.customer_id in self._customers}
 
     def get(self, customer_id: str) -> Customer:
         try:

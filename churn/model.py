@@ -445,6 +445,39 @@ class ImportReport:
 
 
 @dataclass(frozen=True, slots=True)
+class UpsertPlan:
+    """What an idempotent import writes: `inserts` are new ids, `replaces` changed ones (both in
+    batch order, last version of a repeated id wins); `report` counts them and the unchanged ones."""
+
+    inserts: dict[str, Customer]
+    replaces: dict[str, Customer]
+    report: "ImportReport"
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Mapping[str, FeatureValue]], customers: Sequence[Customer]) -> "UpsertPlan":
+        """`stored`: the attributes already kept for (at least) the batch's ids. A repeated id in the
+        batch counts against the attributes written just before it."""
+        current = {k: dict(v) for k, v in stored.items()}
+        inserts: dict[str, Customer] = {}
+        replaces: dict[str, Customer] = {}
+        inserted = updated = unchanged = 0
+        for customer in customers:
+            attributes = dict(customer.attributes)
+            old = current.get(customer.customer_id)
+            if old is None:
+                inserted += 1
+            elif old == attributes:
+                unchanged += 1
+                continue
+            else:
+                updated += 1
+            current[customer.customer_id] = attributes
+            target = replaces if customer.customer_id in stored else inserts
+            target[customer.customer_id] = Customer(customer.customer_id, attributes)
+        return cls(inserts, replaces, ImportReport(inserted, updated, unchanged))
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedRow:
     line: int
     reason: str

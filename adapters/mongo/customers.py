@@ -8,7 +8,7 @@ from pymongo.errors import BulkWriteError
 
 from adapters.mongo.database import CUSTOMERS, MongoDatabase, translated_errors
 from churn.errors import CustomerNotFoundError
-from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest
+from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest, UpsertPlan
 from churn.ports import CustomerRepository
 
 _LOOKUP_BATCH = 1000
@@ -22,29 +22,12 @@ class MongoCustomerRepository(CustomerRepository):
     def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
         """New ids inserted, changed ones replaced, identical ones counted unchanged; re-running a
         batch that failed half-way completes it. A repeated id counts against the attributes just before it."""
-        inserted = updated = unchanged = 0
         with translated_errors():
-            current = self._attributes({c.customer_id for c in customers})
-            stored = set(current)
-            new: dict[str, dict[str, Any]] = {}
-            changed: dict[str, dict[str, Any]] = {}
-            for customer in customers:
-                attributes = dict(customer.attributes)
-                old = current.get(customer.customer_id)
-                if old is None:
-                    inserted += 1
-                elif old == attributes:
-                    unchanged += 1
-                    continue
-                else:
-                    updated += 1
-                current[customer.customer_id] = attributes
-                writes = changed if customer.customer_id in stored else new
-                writes[customer.customer_id] = _to_document(Customer(customer.customer_id, attributes))
-            self._insert(list(new.values()))
-            for customer_id, document in changed.items():
-                self._customers.replace_one({"_id": customer_id}, document, upsert=True)
-        return ImportReport(inserted, updated, unchanged)
+            plan = UpsertPlan.of(self._attributes({c.customer_id for c in customers}), customers)
+            self._insert([_to_document(c) for c in plan.inserts.values()])
+            for customer_id, customer in plan.replaces.items():
+                self._customers.replace_one({"_id": customer_id}, _to_document(customer), upsert=True)
+        return plan.report
 
     def _insert(self, documents: list[dict[str, Any]]) -> None:
         """Bulk insert; an id inserted meanwhile by another import is replaced instead."""

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 from adapters.sqlite.database import SqliteDatabase
 from churn.errors import CustomerNotFoundError
-from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest
+from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest, UpsertPlan
 from churn.ports import CustomerRepository
 
 _LOOKUP_BATCH = 500
@@ -20,28 +20,14 @@ class SqliteCustomerRepository(CustomerRepository):
     def upsert_many(self, customers: Sequence[Customer]) -> ImportReport:
         """One transaction: new ids inserted, changed ones replaced, identical ones counted unchanged.
         A repeated id in the batch counts against the attributes written just before it."""
-        inserted = updated = unchanged = 0
         with self._db.transaction() as tx:
-            current = self._attributes(tx, {c.customer_id for c in customers})
-            writes: dict[str, str] = {}
-            for customer in customers:
-                attributes = dict(customer.attributes)
-                old = current.get(customer.customer_id)
-                if old is None:
-                    inserted += 1
-                elif old == attributes:
-                    unchanged += 1
-                    continue
-                else:
-                    updated += 1
-                current[customer.customer_id] = attributes
-                writes[customer.customer_id] = json.dumps(attributes)
+            plan = UpsertPlan.of(self._attributes(tx, {c.customer_id for c in customers}), customers)
             tx.executemany(
                 "INSERT INTO customers (customer_id, attributes) VALUES (?, ?) "
                 "ON CONFLICT (customer_id) DO UPDATE SET attributes = excluded.attributes",
-                writes.items(),
+                [(c.customer_id, json.dumps(dict(c.attributes))) for c in (*plan.inserts.values(), *plan.replaces.values())],
             )
-        return ImportReport(inserted, updated, unchanged)
+        return plan.report
 
     def get(self, customer_id: str) -> Customer:
         with self._db.snapshot() as db:

@@ -137,3 +137,13 @@ def test_prediction_decision_and_band_follow_the_probability():
 )
 def test_band_covering_gives_the_bands_exactly_making_up_a_range(minimum, maximum, expected):
     assert Band.covering(ProbabilityRange(minimum, maximum)) == expected
+
+
+def test_upsert_plan_counts_new_changed_and_unchanged_and_repeats_against_the_last_write():
+    from churn.model import Customer, UpsertPlan
+
+    stored = {"A": {"tenure": 1.0}, "B": {"tenure": 2.0}}
+    batch = [Customer("A", {"tenure": 1.0}), Customer("B", {"tenure": 3.0}), Customer("C", {"tenure": 4.0}), Customer("C", {"tenure": 4.0})]
+    plan = UpsertPlan.of(stored, batch)
+    assert (plan.report.inserted, plan.report.updated, plan.report.unchanged) == (1, 1, 2)
+    assert list(plan.inserts) == ["C"] and list(plan.replaces) == ["B"]
