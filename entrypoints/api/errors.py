@@ -65,7 +65,8 @@ def _churn_error(request: Request, exc: e.ChurnError) -> JSONResponse:
         extra["problems"] = [p.to_dict() for p in exc.problems]
         extra["expected_example"] = {"customer_id": "example-customer-id", "features": exc.expected_example}
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    if status >= 500:
+    if status >= 500 or isinstance(exc, e.ModelArtifactError):
+        # An artifact refused (missing, corrupt, digest mismatch, not ours) is a security event too.
         log.warning("%s %s → %s: %s", request.method, request.url.path, status, exc.message)
     return JSONResponse(error_body(code, exc.message, **extra), status_code=status, headers=headers)
 

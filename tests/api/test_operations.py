@@ -116,11 +116,13 @@ def test_registry_outage_keeps_scoring_with_the_cached_model_and_shows_in_ready(
     assert job["status"] == "failed" and "unreachable" in job["error"]
 
 
-def test_a_corrupt_artifact_is_409_and_the_previous_model_keeps_serving(client, container, trained):
+def test_a_corrupt_artifact_is_409_logged_and_the_previous_model_keeps_serving(client, container, trained, caplog):
+    caplog.set_level("WARNING", logger="churn.api")
     train(client, "knn", activate=False)
     container.registry().break_artifact(ModelRef("churn-knn", 1))
     response = client.post("/use-model", json={"name": "churn-knn", "version": 1})
     assert response.status_code == 409 and response.json()["error"] == "model_artifact_unusable"
+    assert any("churn-knn:1" in r.getMessage() for r in caplog.records if r.name == "churn.api")
     assert client.get("/models/active").json()["name"] == "churn-logistic_regression"
 
 
