@@ -196,10 +196,12 @@ class FeatureSchema:
     """The features a model expects, in training order. Checks a request and builds an example body."""
 
     features: tuple[FeatureSpec, ...]
+    _known: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.features:
             raise ValueError("a schema needs at least one feature")
+        object.__setattr__(self, "_known", frozenset(f.name for f in self.features))  # once, not per request
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -229,9 +231,8 @@ class FeatureSchema:
                 clean[spec.name] = float(value)
             else:
                 clean[spec.name] = value
-        known = set(self.names)
         for name in values:
-            if name not in known:
+            if name not in self._known:
                 problems.append(FeatureProblem(str(name), "unknown feature for this model"))
         if problems:
             raise InvalidFeaturesError(problems, self.example())

@@ -164,11 +164,12 @@ def read_customers(content: bytes, id_column: str) -> CustomerRows:
             raw.append((line_no, row))
     except csv.Error as exc:
         raise InvalidCustomerFileError(f"the file is not a parseable CSV: {exc}") from None
-    numeric = [all(parse_value(r[i]) is None or isinstance(parse_value(r[i]), float) for _, r in raw) for i in range(len(header))]
+    parsed = [(line_no, row, [parse_value(cell) for cell in row]) for line_no, row in raw]
+    numeric = [all(values[i] is None or isinstance(values[i], float) for _, _, values in parsed) for i in range(len(header))]
     id_index = header.index(id_column)
     seen: dict[str, int] = {}
     customers: list[Customer] = []
-    for line_no, row in raw:
+    for line_no, row, values in parsed:
         customer_id = row[id_index].strip()
         if not customer_id or len(customer_id) > 128:
             rejected.append(RejectedRow(line_no, f"{id_column} is blank or longer than 128 characters"))
@@ -181,7 +182,6 @@ def read_customers(content: bytes, id_column: str) -> CustomerRows:
         for i, column in enumerate(header):
             if i == id_index:
                 continue
-            cell = row[i].strip()
-            attributes[column] = (parse_value(cell) if numeric[i] else (cell or None))
+            attributes[column] = values[i] if numeric[i] else (row[i].strip() or None)
         customers.append(Customer(customer_id, attributes))
     return CustomerRows(customers, rejected)
