@@ -7,6 +7,7 @@ StoreUnavailableError / RegistryUnavailableError, an absent thing into the match
 from __future__ import annotations
 
 from abc import abstractmethod
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
@@ -189,6 +190,19 @@ class PredictionRepository(Protocol):
 
     @abstractmethod
     def add(self, prediction: Prediction) -> None: ...
+
+    def submit(self, prediction: Prediction) -> Future[None]:
+        """Store without blocking the caller: the future completes once the prediction is stored, or
+        fails with the store's error. A store that can commit several callers' predictions together
+        overrides this; by default the prediction is stored at once."""
+        future: Future[None] = Future()
+        try:
+            self.add(prediction)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+        return future
 
     @abstractmethod
     def add_many(self, predictions: Sequence[Prediction]) -> None:

@@ -55,6 +55,7 @@ class Settings:
     log_level: str = "info"
     access_log: str = "errors"
     json_logs: bool = True
+    opentelemetry: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

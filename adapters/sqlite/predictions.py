@@ -17,6 +17,7 @@ back with its own probability and time.
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from typing import Any, Sequence
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
@@ -43,6 +44,10 @@ class SqlitePredictionRepository(PredictionRepository):
         row = _to_row(prediction)
         with translated_errors():
             self._db.connection().execute(_INSERT, row)
+
+    def submit(self, prediction: Prediction) -> Future:
+        """Through the database's group-commit writer: concurrent requests share one commit."""
+        return self._db.submit(_INSERT, _to_row(prediction))
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing, in one transaction."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
@@ -22,13 +23,28 @@ class PredictChurn:
         self._clock = clock
 
     def execute(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
+        prediction = self._score(customer_id, features)
+        self._predictions.add(prediction)
+        return prediction
+
+    async def execute_async(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
+        """The same, for a caller on an event loop: the loop goes on serving while the store commits,
+        and a store that groups commits stores concurrent requests' predictions together. Still
+        returns only once the prediction is stored."""
+        prediction = self._score(customer_id, features)
+        stored = self._predictions.submit(prediction)
+        if stored.done():  # a store that wrote it at once: nothing to wait for
+            stored.result()
+        else:
+            await asyncio.wrap_future(stored)
+        return prediction
+
+    def _score(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
         if customer_id is not None:
             customer_id = check_customer_id(customer_id)
         ref, model = self._active.current()
         clean = model.schema.check(features)
-        prediction = Prediction.new(customer_id, clean, model.score(clean), ref, self._clock.now())
-        self._predictions.add(prediction)
-        return prediction
+        return Prediction.new(customer_id, clean, model.score(clean), ref, self._clock.now())
 
 
 class PredictBatch:

@@ -49,7 +49,11 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
         if hasattr(runner, "shutdown"):
             runner.shutdown(timeout=1.0)
 
-    app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # FastAPI's native OpenTelemetry looks up the global providers on every request even when none is
+    # configured (~10 us of a /predict); it runs only when asked for. /metrics is always there.
+    otel = bool(config.get("opentelemetry"))
+    telemetry = {"tracing": otel, "metrics": otel, "logs": otel}
+    app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, telemetry=telemetry)
     app.state.container = container
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
     app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
@@ -57,6 +61,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     metrics = app.state.metrics = Metrics()
     metrics.watch(cache_and_job_families(container.model_cache(), lambda: container.job_store().counts()))
     install_error_handlers(app)
+    app.include_router(predictions.hot_router)  # first: matched before every other route
     for module in (health, datasets, training, models, predictions, customers):
         app.include_router(module.router)
 

@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -17,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("churn.access")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,9 +69,28 @@ class Metrics:
             "churn_predictions", "Predictions stored, by band and model version", ["band", "model"], registry=self.registry
         )
 
+        # Label children by their values: a dict lookup per request instead of labels() (lock, checks).
+        self._request_children: dict[tuple[str, str, int], tuple] = {}
+        self._prediction_children: dict[tuple, Any] = {}
+
+    def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
     def record_predictions(self, predictions) -> None:
         for p in predictions:
-            self.predictions.labels(p.band.value, str(p.model)).inc()
+            key = (p.band, p.model)
+            child = self._prediction_children.get(key)
+            if child is None:
+                child = self._prediction_children[key] = self.predictions.labels(p.band.value, str(p.model))
+            child.inc()
 
     def watch(self, collect) -> None:
         """Register a callable returning metric families at scrape time (cache, jobs)."""
@@ -139,9 +160,8 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = self._route_of(scope)
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"  # bounded label values
+            self.metrics.record_request(method, route, status, elapsed)
             if self.access_logs == "all" or (
                 self.access_logs == "errors" and (status >= 400 or elapsed >= self.SLOW_SECONDS)
             ):

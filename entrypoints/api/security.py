@@ -52,18 +52,24 @@ class ApiKeys:
         return found
 
 
+def authorize(request: Request, role: str, presented: str | None) -> None:
+    """401 without a valid key, 403 when the key's role does not allow `role`; nothing when the
+    service runs without keys."""
+    keys: ApiKeys = request.app.state.api_keys
+    if not keys.enabled:
+        return
+    granted = keys.role_of(presented)
+    if granted is None:
+        raise HTTPException(401, "missing or unknown API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+    if role not in IMPLIES[granted]:
+        raise HTTPException(403, f"this API key has the role {granted!r}; this operation needs {role!r}")
+
+
 def require(role: str):
-    """A route dependency: 401 without a valid key, 403 when the key's role does not allow `role`."""
+    """A route dependency enforcing `authorize`; it also puts the X-API-Key header in OpenAPI."""
 
     async def check(request: Request, presented: str | None = Depends(api_key_header)) -> None:
-        keys: ApiKeys = request.app.state.api_keys
-        if not keys.enabled:
-            return
-        granted = keys.role_of(presented)
-        if granted is None:
-            raise HTTPException(401, "missing or unknown API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
-        if role not in IMPLIES[granted]:
-            raise HTTPException(403, f"this API key has the role {granted!r}; this operation needs {role!r}")
+        authorize(request, role, presented)
 
     return Depends(check)
 

@@ -160,3 +160,17 @@ def test_json_log_lines_carry_the_request_id(tmp_path, caplog):
     record = next(r for r in caplog.records if r.name == "churn.access")
     line = json.loads(JsonFormatter().format(record))
     assert (line["request_id"], line["route"], line["status"]) == ("trace-43", "/health", 200)
+
+
+def test_every_operation_documented_as_secured_refuses_a_call_without_a_key(secured):
+    """The OpenAPI document and the behaviour agree, the lean /predict route included."""
+    paths = secured.get("/openapi.json").json()["paths"]
+    secured_operations = [
+        (method, path) for path, operations in paths.items() for method, operation in operations.items() if operation.get("security")
+    ]
+    assert ("post", "/predict") in secured_operations and len(secured_operations) > 15
+    for method, path in secured_operations:
+        url = path.replace("{", "").replace("}", "")  # any value will do for a path parameter
+        response = secured.request(method.upper(), url, json={})
+        assert response.status_code == 401, (method, path, response.status_code)
+    assert secured.get("/predictions/bands", headers={"X-API-Key": PREDICT_KEY}).json()["total"] == 0

@@ -119,6 +119,20 @@ def test_add_many_is_all_or_nothing(repository):
     assert repository.count_by_band(None) == {band: 0 for band in Band}
 
 
+def test_a_submitted_prediction_is_stored_when_its_future_completes(repository):
+    futures = [repository.submit(prediction(f"p-{n}", n / 10)) for n in range(10)]
+    for future in futures:
+        assert future.result(timeout=10) is None
+    assert repository.for_customer("c-1", PageRequest()).total == 10
+    assert sum(repository.count_by_band(None).values()) == 10
+
+
+def test_a_submitted_prediction_is_stored_once_like_an_added_one(repository):
+    repository.add(prediction("p-1", 0.8))
+    repository.submit(prediction("p-1", 0.8)).result(timeout=10)
+    assert repository.count_by_band(None)[Band.VERY_HIGH] == 1
+
+
 def test_add_many_of_nothing_is_fine(repository):
     repository.add_many([])
     assert repository.count_by_band(None) == {band: 0 for band in Band}

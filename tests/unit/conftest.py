@@ -84,7 +84,7 @@ class Service:
         return self.jobs.get(job.job_id)
 
 
-def make_service(runner=None, registry=None, clock=None) -> Service:
+def make_service(runner=None, registry=None, clock=None, predictions=None) -> Service:
     clock = clock or FakeClock()
     registry = registry or InMemoryModelRegistry()
     cache = LruModelCache(capacity=2)
@@ -94,7 +94,7 @@ def make_service(runner=None, registry=None, clock=None) -> Service:
         jobs=InMemoryJobStore(),
         records=InMemoryModelRecordRepository(),
         customers=InMemoryCustomerRepository(),
-        predictions=InMemoryPredictionRepository(),
+        predictions=predictions or InMemoryPredictionRepository(),
         registry=registry,
         cache=cache,
         trainer=FakeTrainer(),

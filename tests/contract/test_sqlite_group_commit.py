@@ -1,0 +1,127 @@
+"""The SQLite writer thread behind `PredictionRepository.submit`: concurrent submissions share a
+commit, a failure stays with its own caller, and nothing submitted is dropped."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from adapters.sqlite.database import SqliteDatabase
+from adapters.sqlite.predictions import SqlitePredictionRepository
+from churn.errors import StoreUnavailableError
+from churn.model import ModelRef, PageRequest, Prediction, ProbabilityRange
+
+T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+EVERYTHING = ProbabilityRange(0.0, 1.0)
+
+
+def prediction(n: int) -> Prediction:
+    return Prediction(f"p-{n}", f"c-{n % 7}", {"a": float(n)}, (n % 100) / 100, ModelRef("churn-lr", 1), T0)
+
+
+def stored(repository: SqlitePredictionRepository) -> int:
+    return repository.in_range(EVERYTHING, None, PageRequest(limit=1)).total
+
+
+class HeldLock:
+    """Another connection holding the write lock: the writer thread waits behind it."""
+
+    def __init__(self, path) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None)
+        self._connection.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self._connection.execute("ROLLBACK")
+        self._connection.close()
+
+
+def wait_until_writer_is_blocked(database: SqliteDatabase, queued: int) -> None:
+    """The writer has taken the first submission and waits for the lock once the rest are queued."""
+    deadline = time.monotonic() + 10
+    while database._writes.qsize() > queued - 1 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def database(tmp_path):
+    database = SqliteDatabase(tmp_path / "churn.db")
+    yield database
+    database.close()
+
+
+def test_submissions_made_while_a_commit_waits_are_committed_together(database, tmp_path):
+    repository = SqlitePredictionRepository(database)
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        futures = [repository.submit(prediction(0))]
+        wait_until_writer_is_blocked(database, 1)
+        futures += [repository.submit(prediction(n)) for n in range(1, 50)]
+    finally:
+        lock.release()
+    for future in futures:
+        future.result(timeout=10)
+    assert stored(repository) == 50
+    assert database.groups_committed == 2  # the first alone, the 49 that queued behind it in one
+
+
+def test_a_failing_statement_fails_only_its_own_caller(database, tmp_path):
+    repository = SqlitePredictionRepository(database)
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        first = repository.submit(prediction(0))
+        wait_until_writer_is_blocked(database, 1)
+        good = [repository.submit(prediction(n)) for n in range(1, 5)]
+        bad = database.submit("INSERT INTO no_such_table VALUES (?)", (1,))
+        good += [repository.submit(prediction(n)) for n in range(5, 10)]
+    finally:
+        lock.release()
+    with pytest.raises(StoreUnavailableError):
+        bad.result(timeout=10)
+    for future in [first, *good]:
+        assert future.result(timeout=10) is None
+    assert stored(repository) == 10
+
+
+def test_a_store_locked_past_the_busy_timeout_fails_the_caller_and_heals(tmp_path):
+    database = SqliteDatabase(tmp_path / "churn.db", busy_timeout_ms=20)
+    repository = SqlitePredictionRepository(database)
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        with pytest.raises(StoreUnavailableError, match="locked"):
+            repository.submit(prediction(1)).result(timeout=10)
+    finally:
+        lock.release()
+    repository.submit(prediction(2)).result(timeout=10)
+    assert [p.prediction_id for p in repository.in_range(EVERYTHING, None, PageRequest()).items] == ["p-2"]
+    database.close()
+
+
+def test_close_commits_everything_submitted(tmp_path):
+    database = SqliteDatabase(tmp_path / "churn.db")
+    repository = SqlitePredictionRepository(database)
+    futures = [repository.submit(prediction(n)) for n in range(200)]
+    database.close()
+    assert all(future.done() and future.exception() is None for future in futures)
+    reopened = SqliteDatabase(tmp_path / "churn.db")
+    assert stored(SqlitePredictionRepository(reopened)) == 200
+    reopened.close()
+
+
+def test_a_caller_that_gives_up_still_gets_its_prediction_stored(database, tmp_path):
+    repository = SqlitePredictionRepository(database)
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        first = repository.submit(prediction(0))
+        wait_until_writer_is_blocked(database, 1)
+        abandoned = repository.submit(prediction(1))
+        assert abandoned.cancel()
+    finally:
+        lock.release()
+    first.result(timeout=10)
+    deadline = time.monotonic() + 10
+    while stored(repository) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stored(repository) == 2
