@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import random
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -25,6 +27,16 @@ Features = Mapping[str, Any]
 
 CHURN_THRESHOLD = 0.5
 """A customer is predicted to churn when the probability reaches this value."""
+
+_ids = random.Random()  # seeded from the OS at import, re-seeded in a forked child
+os.register_at_fork(after_in_child=_ids.seed)
+
+
+def fresh_id() -> str:
+    """A random 128-bit id in UUID version 4 layout, as hex. Drawn from a generator seeded by the OS
+    rather than from os.urandom per call: a system call on every prediction cost more than scoring
+    it. Ids must be unique, not secret (nothing is authorised by knowing one)."""
+    return uuid.UUID(int=_ids.getrandbits(128), version=4).hex
 
 
 # ---------------------------------------------------------------- bands and ranges
@@ -323,7 +335,7 @@ class TrainingJob:
 
     @classmethod
     def new(cls, dataset: str, model_type: str, hyperparameters: Mapping[str, Any], model_name: str, activate: bool, now: datetime) -> "TrainingJob":
-        return cls(uuid.uuid4().hex, dataset, model_type, dict(hyperparameters), model_name, activate, now)
+        return cls(fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now)
 
     def started(self, now: datetime) -> "TrainingJob":
         return replace(self, status=JobStatus.RUNNING, started_at=now)
@@ -502,7 +514,7 @@ class Prediction:
 
     @classmethod
     def new(cls, customer_id: str | None, features: Features, probability: float, model: ModelRef, now: datetime) -> "Prediction":
-        return cls(uuid.uuid4().hex, customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now)
+        return cls(fresh_id(), customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now)
 
     @property
     def band(self) -> Band:

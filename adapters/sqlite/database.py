@@ -6,11 +6,11 @@ import sqlite3
 import threading
 from concurrent.futures import Future
 from contextlib import contextmanager
-from queue import Empty, SimpleQueue
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator, Sequence
 
+from adapters.sqlite.writer import GroupWriter
 from churn.errors import StoreUnavailableError
 
 BUSY_TIMEOUT_MS = 5000
@@ -19,7 +19,6 @@ WAL_AUTOCHECKPOINT_PAGES = 32_000
 MMAP_BYTES = 256 * 1024 * 1024
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 CHECKPOINT_INTERVAL_SECONDS = 0.5
-MAX_GROUP = 512  # statements per group commit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -144,9 +143,7 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writes: SimpleQueue[tuple[str, tuple, Future] | None] = SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self.groups_committed = 0  # transactions of the group-commit writer (for tests and benchmarks)
+        self._writer = GroupWriter(self.connection, translated_errors)
         with translated_errors():
             if self.path != ":memory:" and not self.path.startswith("file:"):
                 try:
@@ -176,59 +173,17 @@ class SqliteDatabase:
         finally:
             connection.close()
 
-    def submit(self, statement: str, parameters: tuple) -> Future:
+    def submit(self, statement: str, parameters: Callable[[], Sequence[Any]]) -> Future:
         """Run one write statement soon, without waiting for it: the future completes once it is
-        committed, or fails with StoreUnavailableError. A writer thread commits whatever was submitted
-        meanwhile in one transaction (group commit), so concurrent callers share a commit, and the
-        work runs beside the caller (SQLite releases the GIL). Meant for callers on an event loop,
-        which must not block on a commit; a statement that fails fails only its own future."""
-        if self._writer is None:
-            with self._lock:
-                if self._writer is None:
-                    self._writer = threading.Thread(target=self._write_loop, name="churn-sqlite-writer", daemon=True)
-                    self._writer.start()
-        future: Future = Future()
-        self._writes.put((statement, parameters, future))
-        return future
+        committed, or fails with StoreUnavailableError (only its own: the others still commit).
+        A writer thread writes whatever was submitted meanwhile together (see writer.py), beside
+        the caller; `parameters` is called there too, so the caller does not pay for encoding.
+        For callers on an event loop, which must not block on a commit."""
+        return self._writer.submit(statement, parameters)
 
-    def _write_loop(self) -> None:
-        writes = self._writes
-        while True:
-            first = writes.get()
-            if first is None:
-                return
-            group, stop = [first], False
-            while len(group) < MAX_GROUP:
-                try:
-                    item = writes.get_nowait()
-                except Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
-            # A caller that gave up (its future cancelled) still gets its prediction stored.
-            live = [future for _, _, future in group if future.set_running_or_notify_cancel()]
-            self._commit_group(group, live)
-            if stop:
-                return
-
-    def _commit_group(self, group: list[tuple[str, tuple, Future]], live: list[Future]) -> None:
-        try:
-            with self.transaction() as tx:
-                for statement, parameters, _ in group:
-                    tx.execute(statement, parameters)
-        except Exception as exc:  # noqa: BLE001 - handed to the callers
-            if len(group) == 1:
-                if live:
-                    live[0].set_exception(exc)
-                return
-            for item in group:  # find the failing statement: the others still commit
-                self._commit_group([item], [f for f in live if f is item[2]])
-            return
-        self.groups_committed += 1
-        for future in live:
-            future.set_result(None)
+    @property
+    def groups_written(self) -> int:
+        return self._writer.groups_written
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use (autocommit; transactions are explicit)."""
@@ -277,10 +232,7 @@ class SqliteDatabase:
     def close(self) -> None:
         """Commit what was submitted, then close every thread's connection; the next use reopens one."""
         self._stopping.set()
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            self._writes.put(None)
-            writer.join(timeout=30)
+        self._writer.close()
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:

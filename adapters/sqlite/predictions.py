@@ -46,8 +46,9 @@ class SqlitePredictionRepository(PredictionRepository):
             self._db.connection().execute(_INSERT, row)
 
     def submit(self, prediction: Prediction) -> Future:
-        """Through the database's group-commit writer: concurrent requests share one commit."""
-        return self._db.submit(_INSERT, _to_row(prediction))
+        """Through the database's group-commit writer: concurrent requests share one commit, and the
+        row (features as JSON) is built in the writer thread."""
+        return self._db.submit(_INSERT, lambda: _to_row(prediction))
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing, in one transaction."""

@@ -8,12 +8,13 @@ import json
 import logging
 import re
 import time
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from churn.model import fresh_id
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -142,7 +143,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else fresh_id()
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

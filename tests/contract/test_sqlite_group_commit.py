@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from adapters.sqlite.database import SqliteDatabase
-from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.predictions import _INSERT, SqlitePredictionRepository
 from churn.errors import StoreUnavailableError
 from churn.model import ModelRef, PageRequest, Prediction, ProbabilityRange
 
@@ -41,7 +41,7 @@ class HeldLock:
 def wait_until_writer_is_blocked(database: SqliteDatabase, queued: int) -> None:
     """The writer has taken the first submission and waits for the lock once the rest are queued."""
     deadline = time.monotonic() + 10
-    while database._writes.qsize() > queued - 1 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
+    while database._writer.pending() > queued - 1 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
         time.sleep(0.01)
 
 
@@ -64,7 +64,7 @@ def test_submissions_made_while_a_commit_waits_are_committed_together(database, 
     for future in futures:
         future.result(timeout=10)
     assert stored(repository) == 50
-    assert database.groups_committed == 2  # the first alone, the 49 that queued behind it in one
+    assert database.groups_written == 2  # the first alone, the 49 that queued behind it together
 
 
 def test_a_failing_statement_fails_only_its_own_caller(database, tmp_path):
@@ -74,7 +74,7 @@ def test_a_failing_statement_fails_only_its_own_caller(database, tmp_path):
         first = repository.submit(prediction(0))
         wait_until_writer_is_blocked(database, 1)
         good = [repository.submit(prediction(n)) for n in range(1, 5)]
-        bad = database.submit("INSERT INTO no_such_table VALUES (?)", (1,))
+        bad = database.submit("INSERT INTO no_such_table VALUES (?)", lambda: (1,))
         good += [repository.submit(prediction(n)) for n in range(5, 10)]
     finally:
         lock.release()
@@ -83,6 +83,43 @@ def test_a_failing_statement_fails_only_its_own_caller(database, tmp_path):
     for future in [first, *good]:
         assert future.result(timeout=10) is None
     assert stored(repository) == 10
+
+
+def test_a_failing_row_among_merged_inserts_fails_only_its_own_caller(database, tmp_path):
+    """Equal INSERTs are written as one multi-row statement; when it fails, each row is retried alone."""
+    repository = SqlitePredictionRepository(database)
+
+    def unencodable():
+        raise ValueError("this row cannot be encoded")
+
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        first = repository.submit(prediction(0))
+        wait_until_writer_is_blocked(database, 1)
+        good = [repository.submit(prediction(n)) for n in range(1, 4)]
+        bad = database.submit(_INSERT, unencodable)
+        good += [repository.submit(prediction(n)) for n in range(4, 8)]
+    finally:
+        lock.release()
+    with pytest.raises(ValueError, match="cannot be encoded"):
+        bad.result(timeout=10)
+    for future in [first, *good]:
+        assert future.result(timeout=10) is None
+    assert stored(repository) == 8
+
+
+def test_more_rows_than_one_statement_may_bind_are_all_written(database, tmp_path):
+    repository = SqlitePredictionRepository(database)
+    lock = HeldLock(tmp_path / "churn.db")
+    try:
+        futures = [repository.submit(prediction(0))]
+        wait_until_writer_is_blocked(database, 1)
+        futures += [repository.submit(prediction(n)) for n in range(1, 500)]  # 500 x 8 parameters > 999
+    finally:
+        lock.release()
+    for future in futures:
+        future.result(timeout=10)
+    assert stored(repository) == 500
 
 
 def test_a_store_locked_past_the_busy_timeout_fails_the_caller_and_heals(tmp_path):

@@ -1,3 +1,5 @@
+import os
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -14,6 +16,7 @@ from churn.model import (
     Prediction,
     PredictionCursor,
     ProbabilityRange,
+    fresh_id,
 )
 
 SCHEMA = FeatureSchema(
@@ -147,3 +150,20 @@ def test_upsert_plan_counts_new_changed_and_unchanged_and_repeats_against_the_la
     plan = UpsertPlan.of(stored, batch)
     assert (plan.report.inserted, plan.report.updated, plan.report.unchanged) == (1, 1, 2)
     assert list(plan.inserts) == ["C"] and list(plan.replaces) == ["B"]
+
+
+def test_fresh_ids_are_uuid4_hex_and_do_not_repeat():
+    ids = [fresh_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(hex=i).version == 4 and len(i) == 32 for i in ids[:100])
+
+
+def test_a_forked_child_draws_other_ids_than_its_parent():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: send one id and leave without running the rest of the test session
+        os.write(write, fresh_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    assert child_id != fresh_id() and len(child_id) == 32
