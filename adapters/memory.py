@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
@@ -20,6 +21,7 @@ from churn.errors import (
     ModelNotFoundError,
 )
 from churn.model import (
+    INTERRUPTED,
     Band,
     Customer,
     Dataset,
@@ -92,6 +94,23 @@ class InMemoryJobStore(JobStore):
     def unfinished(self) -> list[TrainingJob]:
         with self._lock:
             return sorted((j for j in self._jobs.values() if not j.status.finished), key=lambda j: (j.created_at, j.job_id))
+
+    def heartbeat(self, owner: str, now: datetime) -> int:
+        with self._lock:
+            mine = [j for j in self._jobs.values() if j.owner == owner and not j.status.finished]
+            for job in mine:
+                self._jobs[job.job_id] = replace(job, heartbeat_at=now)
+            return len(mine)
+
+    def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
+        with self._lock:
+            stale = sorted(
+                (j for j in self._jobs.values() if not j.status.finished and j.last_sign_of_life < before),
+                key=lambda j: (j.created_at, j.job_id),
+            )
+            for job in stale:
+                self._jobs[job.job_id] = job.failed(INTERRUPTED, now)
+            return [job.job_id for job in stale]
 
 
 class InMemoryModelRecordRepository(ModelRecordRepository):

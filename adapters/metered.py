@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import datetime
 
-from churn.model import TrainingJob
+from churn.model import JobStatus, TrainingJob
 from churn.ports import JobStore
 
 
@@ -25,6 +26,15 @@ class CountingJobStore(JobStore):
 
     def unfinished(self) -> list[TrainingJob]:
         return self._inner.unfinished()
+
+    def heartbeat(self, owner: str, now: datetime) -> int:
+        return self._inner.heartbeat(owner, now)
+
+    def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
+        interrupted = self._inner.interrupt_stale(before, now)
+        with self._lock:
+            self._counts[JobStatus.FAILED.value] += len(interrupted)
+        return interrupted
 
     def counts(self) -> dict[str, int]:
         with self._lock:

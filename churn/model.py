@@ -332,13 +332,31 @@ class TrainingJob:
     model: ModelRef | None = None
     metrics: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
 
     @classmethod
-    def new(cls, dataset: str, model_type: str, hyperparameters: Mapping[str, Any], model_name: str, activate: bool, now: datetime) -> "TrainingJob":
-        return cls(fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now)
+    def new(
+        cls,
+        dataset: str,
+        model_type: str,
+        hyperparameters: Mapping[str, Any],
+        model_name: str,
+        activate: bool,
+        now: datetime,
+        owner: str | None = None,
+    ) -> "TrainingJob":
+        """`owner` names the process that will run the job; it keeps the job's heartbeat fresh."""
+        return cls(fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now, owner=owner, heartbeat_at=now)
+
+    @property
+    def last_sign_of_life(self) -> datetime:
+        """When the owning process last showed it was alive: an unfinished job older than a lease
+        is one whose process is gone."""
+        return self.heartbeat_at or self.started_at or self.created_at
 
     def started(self, now: datetime) -> "TrainingJob":
-        return replace(self, status=JobStatus.RUNNING, started_at=now)
+        return replace(self, status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
 
     def succeeded(self, model: ModelRef, metrics: Mapping[str, float], now: datetime) -> "TrainingJob":
         return replace(self, status=JobStatus.SUCCEEDED, finished_at=now, model=model, metrics=dict(metrics))

@@ -146,6 +146,16 @@ class JobStore(Protocol):
     def unfinished(self) -> list[TrainingJob]:
         """Jobs queued or running, oldest first."""
 
+    @abstractmethod
+    def heartbeat(self, owner: str, now: datetime) -> int:
+        """Set heartbeat_at = now on every unfinished job of `owner`; how many there were."""
+
+    @abstractmethod
+    def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
+        """Fail (error INTERRUPTED, finished_at = now) every unfinished job whose last sign of life
+        is before `before`; their ids. Each job is changed only if it is still unfinished and still
+        stale at that moment, so a job finishing or beating meanwhile keeps its own state."""
+
 
 class ModelRecordRepository(Protocol):
     """`MODELOS`: one record per registered model version."""

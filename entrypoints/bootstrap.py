@@ -17,11 +17,11 @@ SAMPLE_ID = "customerID"
 
 
 def bootstrap(container: Container) -> None:
-    """Idempotent; tolerates an unreachable registry (predictions then start once it is back)."""
+    """Idempotent; tolerates an unreachable registry (predictions then start once it is back).
+    Starts the job-lease thread: from here on this process keeps its training jobs alive."""
     settings = container.config()
-    interrupted = container.recover_interrupted_jobs().execute()
-    if interrupted:
-        log.warning("%d training job(s) were interrupted by a stop and are now marked failed", interrupted)
+    container.job_lease_keeper().tick()  # fails the jobs of processes that stopped more than a lease ago
+    container.job_lease_keeper().start()
     try:
         added = container.sync_model_records().execute()
         if added:

@@ -6,6 +6,10 @@ Which adapters run is chosen by configuration (`CHURN_STORE`, `CHURN_REGISTRY`, 
 
 from __future__ import annotations
 
+import os
+import socket
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
@@ -37,6 +41,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from churn.tables import DatasetLimits
+from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
 from churn.use_cases.active_model import ActiveModel
 from churn.use_cases.check_readiness import CheckReadiness
@@ -47,7 +52,8 @@ from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
-from churn.use_cases.recover_interrupted_jobs import RecoverInterruptedJobs
+from churn.model import fresh_id
+from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.start_training import StartTraining
 from churn.use_cases.sync_model_records import SyncModelRecords
@@ -61,6 +67,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     clock = providers.ThreadSafeSingleton(SystemClock)
+    process_identity = providers.ThreadSafeSingleton(lambda: f"{socket.gethostname()}:{os.getpid()}:{fresh_id()[:8]}")
+    job_lease = providers.Callable(lambda seconds: timedelta(seconds=float(seconds)), config.job_lease_seconds)
 
     # ------------------------------------------------------------------ stores
     sqlite_database = providers.ThreadSafeSingleton(SqliteDatabase, config.sqlite_path, background_checkpoints=True)
@@ -129,9 +137,15 @@ class Container(containers.DeclarativeContainer):
     train_model = providers.ThreadSafeSingleton(
         TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock
     )
-    start_training = providers.ThreadSafeSingleton(StartTraining, dataset_store, job_store, job_runner, train_model, clock)
+    start_training = providers.ThreadSafeSingleton(
+        StartTraining, dataset_store, job_store, job_runner, train_model, clock, owner=process_identity
+    )
     get_training_job = providers.ThreadSafeSingleton(GetTrainingJob, job_store, job_runner)
-    recover_interrupted_jobs = providers.ThreadSafeSingleton(RecoverInterruptedJobs, job_store, clock)
+    recover_interrupted_jobs = providers.ThreadSafeSingleton(RecoverInterruptedJobs, job_store, clock, lease=job_lease)
+    keep_jobs_alive = providers.ThreadSafeSingleton(KeepJobsAlive, job_store, clock, owner=process_identity)
+    job_lease_keeper = providers.ThreadSafeSingleton(
+        JobLeaseKeeper, keep_jobs_alive, recover_interrupted_jobs, lease_seconds=config.job_lease_seconds
+    )
     sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
     list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)

@@ -41,6 +41,7 @@ class Settings:
     mlflow_artifacts: str = ""
     model_cache_size: int = 4
     training_workers: int = 1
+    job_lease_seconds: float = 60.0
     job_runner: str = "thread"
     active_refresh_seconds: float = 5.0
     max_upload_mb: float = 50.0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from adapters.mongo.database import JOBS, MongoDatabase, from_text, to_text, translated_errors
 from churn.errors import JobNotFoundError
-from churn.model import JobStatus, ModelRef, TrainingJob
+from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
 from churn.ports import JobStore
 
 _UNFINISHED = [status.value for status in JobStatus if not status.finished]
@@ -34,6 +35,31 @@ class MongoJobStore(JobStore):
             cursor = self._jobs.find({"status": {"$in": _UNFINISHED}}).sort([("created_at", 1), ("_id", 1)])
             return [_from_document(d) for d in cursor]
 
+    def heartbeat(self, owner: str, now: datetime) -> int:
+        with translated_errors():
+            result = self._jobs.update_many({"status": {"$in": _UNFINISHED}, "owner": owner}, {"$set": {"heartbeat_at": to_text(now)}})
+        return result.matched_count
+
+    def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
+        """Each job is failed by a conditional update_one carrying the staleness test, so a job
+        finishing or beating between the find and the update keeps its own state."""
+        cutoff = to_text(before)
+        stale = {
+            "status": {"$in": _UNFINISHED},
+            "$or": [
+                {"heartbeat_at": {"$lt": cutoff}},
+                {"heartbeat_at": None, "started_at": {"$lt": cutoff}},
+                {"heartbeat_at": None, "started_at": None, "created_at": {"$lt": cutoff}},
+            ],
+        }
+        change = {"$set": {"status": JobStatus.FAILED.value, "finished_at": to_text(now), "error": INTERRUPTED}}
+        interrupted = []
+        with translated_errors():
+            for document in self._jobs.find(stale, {"_id": 1}).sort([("created_at", 1), ("_id", 1)]):
+                if self._jobs.update_one({"_id": document["_id"], **stale}, change).modified_count:
+                    interrupted.append(document["_id"])
+        return interrupted
+
 
 def _optional_time(moment) -> str | None:
     return None if moment is None else to_text(moment)
@@ -54,6 +80,8 @@ def _to_document(job: TrainingJob) -> dict[str, Any]:
         "model": None if job.model is None else {"name": job.model.name, "version": job.model.version},
         "metrics": dict(job.metrics),
         "error": job.error,
+        "owner": job.owner,
+        "heartbeat_at": _optional_time(job.heartbeat_at),
     }
 
 
@@ -73,4 +101,6 @@ def _from_document(document: dict[str, Any]) -> TrainingJob:
         model=None if model is None else ModelRef(model["name"], model["version"]),
         metrics=document["metrics"],
         error=document["error"],
+        owner=document.get("owner"),  # absent in jobs stored before leases existed
+        heartbeat_at=None if document.get("heartbeat_at") is None else from_text(document["heartbeat_at"]),
     )

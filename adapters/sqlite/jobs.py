@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
 from churn.errors import JobNotFoundError
-from churn.model import JobStatus, ModelRef, TrainingJob
+from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
 from churn.ports import JobStore
 
 _UNFINISHED = tuple(status.value for status in JobStatus if not status.finished)
@@ -44,6 +45,31 @@ class SqliteJobStore(JobStore):
             ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def heartbeat(self, owner: str, now: datetime) -> int:
+        marks = ", ".join("?" for _ in _UNFINISHED)
+        with self._db.transaction() as tx:
+            return tx.execute(
+                f"UPDATE jobs SET document = json_set(document, '$.heartbeat_at', ?) "
+                f"WHERE status IN ({marks}) AND json_extract(document, '$.owner') = ?",
+                (to_micros(now), *_UNFINISHED, owner),
+            ).rowcount
+
+    def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
+        """One UPDATE: the staleness test and the change are atomic per job."""
+        marks = ", ".join("?" for _ in _UNFINISHED)
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                f"UPDATE jobs SET status = ?, document = json_set(document, '$.finished_at', ?, '$.error', ?) "
+                f"WHERE status IN ({marks}) AND {_LAST_SIGN_OF_LIFE} < ? RETURNING job_id, created_at",
+                (JobStatus.FAILED.value, to_micros(now), INTERRUPTED, *_UNFINISHED, to_micros(before)),
+            ).fetchall()
+        return [job_id for job_id, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+
+_LAST_SIGN_OF_LIFE = (
+    "coalesce(json_extract(document, '$.heartbeat_at'), json_extract(document, '$.started_at'), created_at)"
+)
+
 
 def _to_row(job: TrainingJob) -> tuple[str, str, int, str]:
     document: dict[str, Any] = {
@@ -57,6 +83,8 @@ def _to_row(job: TrainingJob) -> tuple[str, str, int, str]:
         "model": None if job.model is None else [job.model.name, job.model.version],
         "metrics": dict(job.metrics),
         "error": job.error,
+        "owner": job.owner,
+        "heartbeat_at": None if job.heartbeat_at is None else to_micros(job.heartbeat_at),
     }
     return job.job_id, job.status.value, to_micros(job.created_at), json.dumps(document)
 
@@ -79,4 +107,6 @@ def _from_row(row: tuple[str, str, int, str]) -> TrainingJob:
         model=None if model is None else ModelRef(model[0], model[1]),
         metrics=document["metrics"],
         error=document["error"],
+        owner=document.get("owner"),  # absent in jobs stored before leases existed
+        heartbeat_at=None if document.get("heartbeat_at") is None else from_micros(document["heartbeat_at"]),
     )

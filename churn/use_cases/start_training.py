@@ -11,7 +11,10 @@ from churn.use_cases.train_model import TrainModel
 class StartTraining:
     """Validate a training request, queue it, and return the queued job at once."""
 
-    def __init__(self, datasets: DatasetStore, jobs: JobStore, runner: JobRunner, train: TrainModel, clock: Clock) -> None:
+    def __init__(
+        self, datasets: DatasetStore, jobs: JobStore, runner: JobRunner, train: TrainModel, clock: Clock, owner: str | None = None
+    ) -> None:
+        self._owner = owner  # this process, which runs what it queues and keeps it alive
         self._datasets = datasets
         self._jobs = jobs
         self._runner = runner
@@ -32,7 +35,7 @@ class StartTraining:
         self._datasets.get(dataset)
         model_name = name or f"churn-{kind.name}"
         ModelRef(model_name, 1)  # validates the name before anything is queued
-        job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now())
+        job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now(), self._owner)
         self._jobs.save(job)
         self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
         return job

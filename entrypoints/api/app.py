@@ -45,6 +45,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
         gc.collect()
         gc.freeze()
         yield
+        container.job_lease_keeper().stop()
         runner = container.job_runner()
         if hasattr(runner, "shutdown"):
             runner.shutdown(timeout=1.0)

@@ -38,15 +38,38 @@ def test_a_kill_during_training_leaves_the_job_failed_as_interrupted_and_the_mod
         assert http.get(location).json()["status"] == "running"
     server.stop(kill=True)
 
-    restarted = Server(home).start()
+    restarted = Server(home, CHURN_JOB_LEASE_SECONDS="1").start()  # the dead process's lease runs out in a second
     try:
         with restarted.client() as http:
-            job = http.get(location).json()
+            deadline = time.monotonic() + 30
+            while (job := http.get(location).json())["status"] == "running" and time.monotonic() < deadline:
+                time.sleep(0.2)
             assert (job["status"], job["error"]) == ("failed", "interrupted")
             assert http.get("/models/active").json()["name"] == "base"
             assert [m["name"] for m in http.get("/models").json()["items"]] == ["base"]
     finally:
         restarted.stop()
+
+
+def test_a_second_process_starting_on_the_store_leaves_a_running_training_alone(tmp_path):
+    """Before job leases, any starting process (a second server, any CLI command) failed every
+    unfinished job as interrupted, including the ones another live process was running."""
+    home = tmp_path / "home"
+    server = Server(home, CHURN_JOB_LEASE_SECONDS="2").start()
+    try:
+        with server.client() as http:
+            slow = {"dataset": "sample", "model_type": "gradient_boosting", "hyperparameters": {"n_estimators": 1000, "max_depth": 10}}
+            location = http.post("/train", json=slow).headers["Location"]
+            deadline = time.monotonic() + 60
+            while http.get(location).json()["status"] != "running" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            other = Server(home, CHURN_JOB_LEASE_SECONDS="2").start()
+            time.sleep(3)  # more than a lease: the other process has checked the store's jobs several times
+            other.stop()
+            job = http.get(location).json()
+            assert (job["status"], job["error"]) == ("running", None)
+    finally:
+        server.stop()
 
 
 def test_a_switch_on_one_process_is_followed_by_another_on_the_same_store(tmp_path):

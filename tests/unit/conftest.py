@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -25,12 +26,15 @@ from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
-from churn.use_cases.recover_interrupted_jobs import RecoverInterruptedJobs
+from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.start_training import StartTraining
 from churn.use_cases.train_model import TrainModel
 from churn.use_cases.use_model import GetActiveModel, UseModel
 from tests.fakes import FakeTrainer
+
+OWNER = "this-process"
+LEASE = timedelta(seconds=60)
 
 CSV = (
     "customer,tenure,plan,Churn\n"
@@ -59,9 +63,10 @@ class Service:
     def __post_init__(self) -> None:
         self.register_dataset = RegisterDataset(self.datasets, self.clock)
         self.train_model = TrainModel(self.datasets, self.jobs, self.trainer, self.registry, self.records, self.active, self.clock)
-        self.start_training = StartTraining(self.datasets, self.jobs, self.runner, self.train_model, self.clock)
+        self.start_training = StartTraining(self.datasets, self.jobs, self.runner, self.train_model, self.clock, owner=OWNER)
         self.get_job = GetTrainingJob(self.jobs, self.runner)
-        self.recover = RecoverInterruptedJobs(self.jobs, self.clock)
+        self.recover = RecoverInterruptedJobs(self.jobs, self.clock, lease=LEASE)
+        self.keep_alive = KeepJobsAlive(self.jobs, self.clock, owner=OWNER)
         self.list_models = ListModels(self.records, self.active)
         self.use_model = UseModel(self.records, self.registry, self.cache, self.active)
         self.get_active = GetActiveModel(self.records, self.active)

@@ -3,7 +3,7 @@ import pytest
 from adapters.memory import DeferredJobRunner
 from churn.errors import DatasetExistsError, DatasetNotFoundError, InvalidHyperparametersError, UnknownModelTypeError
 from churn.model import INTERRUPTED, JobStatus, ModelRef
-from tests.unit.conftest import CSV, make_service
+from tests.unit.conftest import CSV, OWNER, make_service
 
 
 def test_registering_a_taken_name_is_refused_and_keeps_the_first(service):
@@ -70,12 +70,30 @@ def test_queued_jobs_report_their_place_until_they_run():
     assert service.get_job.execute(second.job_id)[1] == 1
 
 
-def test_jobs_left_unfinished_by_a_stop_are_failed_as_interrupted_at_start():
+def test_jobs_of_a_process_that_stopped_are_failed_as_interrupted_once_silent_for_a_lease():
     service = make_service(runner=DeferredJobRunner())
     service.register_dataset.execute("toy", CSV, "Churn", "customer")
     job = service.start_training.execute("toy", "knn")
     service.jobs.save(service.jobs.get(job.job_id).started(service.clock.now()))
-    assert service.recover.execute() == 1
+    service.clock.advance(59)
+    assert service.recover.execute() == []
+    service.clock.advance(2)  # the process stopped beating: a whole lease without a sign of life
+    assert service.recover.execute() == [job.job_id]
     stored = service.jobs.get(job.job_id)
     assert (stored.status, stored.error) == (JobStatus.FAILED, INTERRUPTED)
     assert service.registry.active() is None
+
+
+def test_a_live_process_keeps_its_jobs_however_long_they_wait_or_run():
+    """Another process recovering on the same store (a CLI command, a second server) must not fail
+    this one's jobs: its heartbeats keep them alive."""
+    service = make_service(runner=DeferredJobRunner())
+    service.register_dataset.execute("toy", CSV, "Churn", "customer")
+    queued = service.start_training.execute("toy", "knn")
+    for _ in range(10):
+        service.clock.advance(45)
+        assert service.keep_alive.execute() == 1
+        assert service.recover.execute() == []
+    assert service.jobs.get(queued.job_id).owner == OWNER
+    service.runner.run_next()
+    assert service.jobs.get(queued.job_id).status is JobStatus.SUCCEEDED

@@ -1,0 +1,56 @@
+"""The thread that keeps this process's training jobs alive in the store and fails those of
+processes that stopped (see churn/use_cases/recover_interrupted_jobs.py)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from churn.errors import ChurnError
+from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
+
+log = logging.getLogger("churn")
+
+BEATS_PER_LEASE = 4  # a process misses three heartbeats in a row before its jobs count as gone
+
+
+class JobLeaseKeeper:
+    def __init__(self, keep_alive: KeepJobsAlive, recover: RecoverInterruptedJobs, lease_seconds: float) -> None:
+        self._keep_alive = keep_alive
+        self._recover = recover
+        self._interval = max(0.05, float(lease_seconds) / BEATS_PER_LEASE)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[str]:
+        """One round: beat for our own jobs, then fail the stale ones; store failures are logged and
+        the next round tries again (a store outage must not stop the service)."""
+        try:
+            self._keep_alive.execute()
+            interrupted = self._recover.execute()
+        except ChurnError as exc:
+            log.warning("could not renew training job leases: %s", exc.message)
+            return []
+        if interrupted:
+            log.warning(
+                "%d training job(s) had no sign of life from their process for a whole lease and are now failed as interrupted: %s",
+                len(interrupted),
+                ", ".join(interrupted),
+            )
+        return interrupted
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._loop, name="churn-job-lease", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping.set()
+            thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self._interval):
+            self.tick()
