@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Callable, Iterator
 
 import pytest
 
@@ -38,11 +41,19 @@ class HeldLock:
         self._connection.close()
 
 
-def wait_until_writer_is_blocked(database: SqliteDatabase, queued: int) -> None:
-    """The writer has taken the first submission and waits for the lock once the rest are queued."""
-    deadline = time.monotonic() + 10
-    while database._writer.pending() > queued - 1 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
-        time.sleep(0.01)
+@contextmanager
+def writer_waiting_behind_a_lock(database: SqliteDatabase, path, first: Callable[[], Future]) -> Iterator[Future]:
+    """Another connection holds the write lock; the writer takes `first` and waits for it, so what
+    is submitted inside the block queues up and is written together once the lock is released."""
+    lock = HeldLock(path)
+    try:
+        future = first()
+        deadline = time.monotonic() + 10
+        while database._writer.pending() > 0 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
+            time.sleep(0.01)
+        yield future
+    finally:
+        lock.release()
 
 
 @pytest.fixture
@@ -54,13 +65,8 @@ def database(tmp_path):
 
 def test_submissions_made_while_a_commit_waits_are_committed_together(database, tmp_path):
     repository = SqlitePredictionRepository(database)
-    lock = HeldLock(tmp_path / "churn.db")
-    try:
-        futures = [repository.submit(prediction(0))]
-        wait_until_writer_is_blocked(database, 1)
-        futures += [repository.submit(prediction(n)) for n in range(1, 50)]
-    finally:
-        lock.release()
+    with writer_waiting_behind_a_lock(database, tmp_path / "churn.db", lambda: repository.submit(prediction(0))) as first:
+        futures = [first] + [repository.submit(prediction(n)) for n in range(1, 50)]
     for future in futures:
         future.result(timeout=10)
     assert stored(repository) == 50
@@ -69,15 +75,10 @@ def test_submissions_made_while_a_commit_waits_are_committed_together(database, 
 
 def test_a_failing_statement_fails_only_its_own_caller(database, tmp_path):
     repository = SqlitePredictionRepository(database)
-    lock = HeldLock(tmp_path / "churn.db")
-    try:
-        first = repository.submit(prediction(0))
-        wait_until_writer_is_blocked(database, 1)
+    with writer_waiting_behind_a_lock(database, tmp_path / "churn.db", lambda: repository.submit(prediction(0))) as first:
         good = [repository.submit(prediction(n)) for n in range(1, 5)]
         bad = database.submit("INSERT INTO no_such_table VALUES (?)", lambda: (1,))
         good += [repository.submit(prediction(n)) for n in range(5, 10)]
-    finally:
-        lock.release()
     with pytest.raises(StoreUnavailableError):
         bad.result(timeout=10)
     for future in [first, *good]:
@@ -92,15 +93,10 @@ def test_a_failing_row_among_merged_inserts_fails_only_its_own_caller(database, 
     def unencodable():
         raise ValueError("this row cannot be encoded")
 
-    lock = HeldLock(tmp_path / "churn.db")
-    try:
-        first = repository.submit(prediction(0))
-        wait_until_writer_is_blocked(database, 1)
+    with writer_waiting_behind_a_lock(database, tmp_path / "churn.db", lambda: repository.submit(prediction(0))) as first:
         good = [repository.submit(prediction(n)) for n in range(1, 4)]
         bad = database.submit(_INSERT, unencodable)
         good += [repository.submit(prediction(n)) for n in range(4, 8)]
-    finally:
-        lock.release()
     with pytest.raises(ValueError, match="cannot be encoded"):
         bad.result(timeout=10)
     for future in [first, *good]:
@@ -110,13 +106,8 @@ def test_a_failing_row_among_merged_inserts_fails_only_its_own_caller(database, 
 
 def test_more_rows_than_one_statement_may_bind_are_all_written(database, tmp_path):
     repository = SqlitePredictionRepository(database)
-    lock = HeldLock(tmp_path / "churn.db")
-    try:
-        futures = [repository.submit(prediction(0))]
-        wait_until_writer_is_blocked(database, 1)
-        futures += [repository.submit(prediction(n)) for n in range(1, 500)]  # 500 x 8 parameters > 999
-    finally:
-        lock.release()
+    with writer_waiting_behind_a_lock(database, tmp_path / "churn.db", lambda: repository.submit(prediction(0))) as first:
+        futures = [first] + [repository.submit(prediction(n)) for n in range(1, 500)]  # 500 x 8 parameters > 999
     for future in futures:
         future.result(timeout=10)
     assert stored(repository) == 500
@@ -149,14 +140,9 @@ def test_close_commits_everything_submitted(tmp_path):
 
 def test_a_caller_that_gives_up_still_gets_its_prediction_stored(database, tmp_path):
     repository = SqlitePredictionRepository(database)
-    lock = HeldLock(tmp_path / "churn.db")
-    try:
-        first = repository.submit(prediction(0))
-        wait_until_writer_is_blocked(database, 1)
+    with writer_waiting_behind_a_lock(database, tmp_path / "churn.db", lambda: repository.submit(prediction(0))) as first:
         abandoned = repository.submit(prediction(1))
         assert abandoned.cancel()
-    finally:
-        lock.release()
     first.result(timeout=10)
     deadline = time.monotonic() + 10
     while stored(repository) < 2 and time.monotonic() < deadline:
