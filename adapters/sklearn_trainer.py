@@ -3,7 +3,8 @@
 Columns are typed like `churn.tables.read_customers`, so a model is trained on exactly the value
 types the service later receives: numeric when every non-blank cell is a finite number (blank →
 NaN, imputed with the median), otherwise categorical (blank → missing, imputed with the most
-frequent value, then one-hot encoded with unknown categories ignored).
+frequent value, then one-hot encoded). A text column gets at most MAX_CATEGORIES_PER_COLUMN one-hot
+columns: its rarest categories share one infrequent column, and so do categories never seen in training.
 """
 
 from __future__ import annotations
@@ -37,8 +38,15 @@ from churn.ports import Trainer, TrainedModel
 from churn.tables import parse_value
 
 PROBE_ROWS = 200
+MAX_CATEGORIES_PER_COLUMN = 50
+"""One-hot columns per text column at most: the 49 most frequent categories keep their own, the rest
+share scikit-learn's infrequent column. Well above the handful of a plan or contract column (Telco's
+have at most 4, so its models are unchanged); a surname column costs 50 columns, not thousands."""
 MAX_ENCODED_COLUMNS = 5000
-"""One-hot width above which training is refused: the dense design matrix would not fit in memory."""
+"""One-hot width, after grouping, above which training is refused: the dense design matrix would not fit in memory."""
+MAX_DISTINCT_CATEGORIES = 50_000
+"""Distinct text values, all columns together, above which training is refused: grouping bounds the
+width, not the schema, which lists every category (each GET /models answer carries it)."""
 MIN_ROWS_FOR_ID_CHECK = 50
 
 
@@ -111,8 +119,8 @@ def typed_features(raw: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Data
 
 
 def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureKind]) -> None:
-    """TrainingFailedError for columns nothing can be learnt from, or that would blow up the one-hot width."""
-    width = 0
+    """TrainingFailedError for columns nothing can be learnt from, or text too wide to encode or list."""
+    distinct_in_all = width = 0
     for column, kind in kinds.items():
         values = x_train[column]
         present = values.notna()
@@ -120,16 +128,22 @@ def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureK
             raise TrainingFailedError(f"column {column!r} is blank in every training row; drop it or fill it in")
         if kind is FeatureKind.CATEGORY:
             distinct = values[present].nunique()
-            width += distinct
+            distinct_in_all += distinct
+            width += min(distinct, MAX_CATEGORIES_PER_COLUMN)
             if distinct >= MIN_ROWS_FOR_ID_CHECK and distinct == int(present.sum()):
                 raise TrainingFailedError(
                     f"column {column!r} has a different value in every row, like an identifier; "
                     "register the data set with it as id_column or drop it"
                 )
+    if distinct_in_all > MAX_DISTINCT_CATEGORIES:
+        raise TrainingFailedError(
+            f"the text columns have {distinct_in_all} distinct values in all; the limit is {MAX_DISTINCT_CATEGORIES}: "
+            "drop near-unique text columns or bucket them before uploading"
+        )
     if width > MAX_ENCODED_COLUMNS:
         raise TrainingFailedError(
-            f"the text columns have {width} distinct values in all; the limit is {MAX_ENCODED_COLUMNS}: "
-            "drop or group high-cardinality columns"
+            f"the text columns would be one-hot encoded into {width} columns; the limit is {MAX_ENCODED_COLUMNS}: "
+            "drop some text columns"
         )
 
 
@@ -148,13 +162,19 @@ def _preprocessor(kinds: Mapping[str, FeatureKind]) -> ColumnTransformer:
                 Pipeline(
                     [
                         ("impute", SimpleImputer(strategy="most_frequent")),
-                        ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                        ("encode", _one_hot()),
                     ]
                 ),
                 categorical,
             )
         )
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+
+
+def _one_hot() -> OneHotEncoder:
+    """Rare and unseen categories share one column, so a high-cardinality column stays narrow (and the
+    compiled scoring path reproduces the grouping)."""
+    return OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES_PER_COLUMN, sparse_output=False)
 
 
 def estimator(name: str, params: Mapping[str, Any], seed: int) -> ClassifierMixin:
@@ -212,7 +232,8 @@ def holdout_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind]) -> FeatureSchema:
-    """Examples are what the fitted imputers fill in; categories are those the encoder learnt."""
+    """Examples are what the fitted imputers fill in; categories are every one the encoder saw, those
+    grouped as infrequent included (`categories_` keeps them all): each is a valid input."""
     fitted: dict[str, FeatureSpec] = {}
     for name, transformer, columns in pipeline.named_steps["preprocess"].transformers_:
         if name == "numeric":

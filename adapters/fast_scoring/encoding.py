@@ -1,5 +1,6 @@
 """The fitted ColumnTransformer compiled into plain lookups: imputation, scaling and one-hot
-encoding straight from a feature dict, with the same float64 arithmetic as scikit-learn."""
+encoding (infrequent categories grouped as scikit-learn groups them) straight from a feature dict,
+with the same float64 arithmetic as scikit-learn."""
 
 from __future__ import annotations
 
@@ -32,11 +33,14 @@ class NumericSlot:
 
 @dataclass(frozen=True, slots=True)
 class CategorySlot:
-    """`positions` maps each learnt category, and None (the imputed one), to its one-hot column.
-    Anything else is an unknown category: every column of the feature stays 0."""
+    """`positions` maps each learnt category, and None (imputed as the fill value), to its one-hot
+    column: its own, or the feature's infrequent column when scikit-learn grouped it there.
+    `unknown` is where a category never seen in training goes: the infrequent column under
+    handle_unknown="infrequent_if_exist", else None (every column of the feature stays 0)."""
 
     name: str
     positions: Mapping[str | None, int]
+    unknown: int | None = None
 
 
 class RowEncoder:
@@ -48,7 +52,8 @@ class RowEncoder:
         self.width = width
         self._zeros = [0.0] * width
         self._num = tuple((s.name, s.position, s.fill, s.mean, s.scale) for s in self.numeric)
-        self._cat = tuple((s.name, s.positions) for s in self.categorical)
+        self._cat = tuple((s.name, s.positions, s.unknown) for s in self.categorical)
+        self._cat_matrix = tuple((s.name, s.positions, width if s.unknown is None else s.unknown) for s in self.categorical)
         self._num_positions = np.array([s.position for s in self.numeric], dtype=np.intp)
         self._num_getter = _getter([s.name for s in self.numeric])
         self._fill = np.array([s.fill for s in self.numeric], dtype=np.float64)
@@ -79,13 +84,8 @@ class RowEncoder:
                     numeric.append(NumericSlot(column, position, float(fill), mean, scale))
                     position += 1
             elif isinstance(last, OneHotEncoder):
-                _check_plain_one_hot(last)
-                for column, fill, categories in zip(columns, fills, last.categories_):
-                    positions: dict[str | None, int] = {str(c): position + i for i, c in enumerate(categories)}
-                    if str(fill) in positions:
-                        positions[None] = positions[str(fill)]
-                    categorical.append(CategorySlot(column, positions))
-                    position += len(categories)
+                slots, position = _one_hot_slots(last, columns, fills, position)
+                categorical.extend(slots)
             else:
                 raise NotCompilable(f"unsupported transformer step {last!r}")
         return cls(numeric, categorical, position)
@@ -95,8 +95,8 @@ class RowEncoder:
         for name, position, fill, mean, scale in self._num:
             value = features[name]
             x[position] = ((fill if value is None else value) - mean) / scale
-        for name, positions in self._cat:
-            position = positions.get(features[name])
+        for name, positions, unknown in self._cat:
+            position = positions.get(features[name], unknown)
             if position is not None:
                 x[position] = 1.0
         return x
@@ -115,8 +115,8 @@ class RowEncoder:
             values /= self._scale
             x[:, self._num_positions] = values
         if self._cat:
-            unknown, lookups = self.width, self._cat
-            flat = [positions.get(row[name], unknown) for row in rows for name, positions in lookups]
+            lookups = self._cat_matrix  # unknown categories without a column of their own land in the scratch column `width`
+            flat = [positions.get(row[name], unknown) for row in rows for name, positions, unknown in lookups]
             x[np.arange(n)[:, None], np.fromiter(flat, dtype=np.intp, count=len(flat)).reshape(n, len(lookups))] = 1.0
         return x[:, : self.width]
 
@@ -135,8 +135,33 @@ def _per_column(values: Any, default: float, n: int) -> list[float]:
     return [float(v) for v in values]
 
 
+def _one_hot_slots(encoder: OneHotEncoder, columns: Sequence[str], fills: Sequence[Any], start: int) -> tuple[list[CategorySlot], int]:
+    """One slot per encoded feature, and the position after the last, laid out as scikit-learn lays
+    out its output: per feature, the frequent categories in `categories_` order, then one infrequent
+    column when some were grouped. NotCompilable if that width is not the encoder's own."""
+    _check_plain_one_hot(encoder)
+    infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(encoder.categories_)
+    slots: list[CategorySlot] = []
+    position = start
+    for column, fill, categories, grouped in zip(columns, fills, encoder.categories_, infrequent):
+        rare = set() if grouped is None else {str(c) for c in grouped}
+        frequent = [str(c) for c in categories if str(c) not in rare]
+        positions: dict[str | None, int] = {c: position + i for i, c in enumerate(frequent)}
+        bucket = position + len(frequent) if rare else None
+        if bucket is not None:
+            positions.update(dict.fromkeys(rare, bucket))
+        if str(fill) in positions:
+            positions[None] = positions[str(fill)]
+        unknown = bucket if encoder.handle_unknown == "infrequent_if_exist" else None
+        slots.append(CategorySlot(column, positions, unknown))
+        position += len(frequent) + (bucket is not None)
+    if position - start != len(encoder.get_feature_names_out()):
+        raise NotCompilable("the one-hot encoder's output is not laid out as expected")
+    return slots, position
+
+
 def _check_plain_one_hot(encoder: OneHotEncoder) -> None:
-    if encoder.drop is not None or encoder.handle_unknown != "ignore":
+    """Grouping infrequent categories is reproduced; dropping a column, or erroring or warning on
+    unknown categories, is not."""
+    if encoder.drop is not None or encoder.handle_unknown not in ("ignore", "infrequent_if_exist"):
         raise NotCompilable("one-hot encoder drops columns or rejects unknown categories")
-    if any(c is not None for c in getattr(encoder, "infrequent_categories_", None) or ()):
-        raise NotCompilable("one-hot encoder groups infrequent categories")

@@ -33,8 +33,9 @@ def positive_column(estimator: Any) -> int:
 
 
 class LinearPredictor:
-    """Logistic regression folded into the encoding: each category looks up its own weight, so one
-    row costs a dozen multiply-adds in Python (faster than any NumPy call at this size)."""
+    """Logistic regression folded into the encoding: each category looks up its own weight (an unseen
+    one, its feature's infrequent column's weight or 0), so one row costs a dozen multiply-adds in
+    Python (faster than any NumPy call at this size)."""
 
     serving_path = "numpy-linear"
 
@@ -46,7 +47,10 @@ class LinearPredictor:
         weights = coef[0].tolist()
         self._intercept = float(estimator.intercept_[0])
         self._numeric = tuple((s.name, s.fill, s.mean, s.scale, weights[s.position]) for s in encoder.numeric)
-        self._categorical = tuple((s.name, {c: weights[p] for c, p in s.positions.items()}) for s in encoder.categorical)
+        self._categorical = tuple(
+            (s.name, {c: weights[p] for c, p in s.positions.items()}, 0.0 if s.unknown is None else weights[s.unknown])
+            for s in encoder.categorical
+        )
         self._encoder = encoder
         self._coef = coef[0]
 
@@ -55,8 +59,8 @@ class LinearPredictor:
         for name, fill, mean, scale, weight in self._numeric:
             value = features[name]
             z += weight * (((fill if value is None else value) - mean) / scale)
-        for name, weights in self._categorical:
-            z += weights.get(features[name], 0.0)
+        for name, weights, unknown in self._categorical:
+            z += weights.get(features[name], unknown)
         return sigmoid(z)
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
