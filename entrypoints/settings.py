@@ -11,6 +11,19 @@ STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
 ACCESS_LOGS = ("all", "errors", "off")
 
+MINIMUMS = {
+    "model_cache_size": 1,
+    "training_workers": 1,
+    "active_refresh_seconds": 0,
+    "job_lease_seconds": 1,  # shorter, and a busy process could miss its own heartbeats
+    "max_upload_mb": 0.001,
+    "max_dataset_rows": 2,
+    "max_dataset_columns": 2,
+    "max_request_kb": 1,
+    "max_batch_request_mb": 0.001,
+    "port": 0,
+}
+
 
 MLFLOW_DEFAULTS = {
     "MLFLOW_DISABLE_TELEMETRY": "true",  # a service should not phone home unasked
@@ -81,6 +94,11 @@ class Settings:
             raise SettingsError(f"CHURN_STORE={self.store!r}: choose one of {', '.join(STORES)}")
         if self.registry not in REGISTRIES:
             raise SettingsError(f"CHURN_REGISTRY={self.registry!r}: choose one of {', '.join(REGISTRIES)}")
+        for name, minimum in MINIMUMS.items():
+            if getattr(self, name) < minimum:
+                raise SettingsError(f"CHURN_{name.upper()}={getattr(self, name)!r}: the smallest value that works is {minimum}")
+        if self.port > 65535:
+            raise SettingsError(f"CHURN_PORT={self.port!r}: a port is 0 to 65535")
         home = Path(self.home).expanduser().resolve()
         changes: dict[str, Any] = {"home": str(home)}
         if not self.sqlite_path:
