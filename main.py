@@ -1,6 +1,6 @@
 """churn command line: serve the API, train, list and switch models, load customers.
 
-    python main.py serve [--host 127.0.0.1] [--port 8000]
+    python main.py serve [--host 127.0.0.1] [--port 8000] [--workers 1]
     python main.py datasets add FILE --name NAME --target COLUMN [--id-column COLUMN]
     python main.py datasets list
     python main.py train --dataset NAME --model-type TYPE [--param key=value ...] [--name NAME] [--no-activate]
@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default=None, help="interface to bind (default CHURN_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default CHURN_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=None, help="server processes (default CHURN_WORKERS or 1)")
 
     datasets = sub.add_parser("datasets", help="register or list training data sets")
     dsub = datasets.add_subparsers(dest="action", required=True)

@@ -37,6 +37,17 @@ def bootstrap(container: Container) -> None:
         log.warning("could not load the active model: %s", exc.message)
 
 
+def prepare_shared_state(container: Container) -> None:
+    """Run once before several worker processes start together: create what they would otherwise race
+    to create. MLflow's SQLite migrations fail when two processes run them at once ("duplicate column
+    name"), and the store's schema is created on first use."""
+    for what, touch in (("model registry", lambda: container.registry().active()), ("store", lambda: container.job_store().unfinished())):
+        try:
+            touch()
+        except ChurnError as exc:
+            log.warning("could not prepare the %s before starting the workers: %s", what, exc.message)
+
+
 def seed_sample(container: Container) -> None:
     content = SAMPLE_CSV.read_bytes()
     try:

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace, params: dict) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "serve":
-            return serve(args.host, args.port)
+            return serve(args.host, args.port, args.workers)
         settings = Settings.from_env(job_runner="inline")
         Path(settings.home).mkdir(parents=True, exist_ok=True)
         from entrypoints.bootstrap import bootstrap
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace, params: dict) -> int:
         return 1
 
 
-def serve(host: str | None, port: int | None) -> int:
+def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
     import uvicorn
 
     from entrypoints.api.app import create_app
@@ -49,7 +50,7 @@ def serve(host: str | None, port: int | None) -> int:
     from entrypoints.api.security import ApiKeyConfigError, ApiKeys
     from entrypoints.container import build_container
 
-    settings = Settings.from_env(host=host, port=port)
+    settings = Settings.from_env(host=host, port=port, workers=workers)
     if settings.json_logs:
         configure_json_logging(settings.log_level)
     try:
@@ -70,15 +71,28 @@ def serve(host: str | None, port: int | None) -> int:
     log.info("store: %s, registry: %s, state under %s", settings.store, settings.registry, settings.home)
     if settings.store == "memory":
         log.warning("CHURN_STORE=memory: data sets, customers and predictions are lost when the process stops")
-    app = create_app(build_container(settings))
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
-        access_log=False,
-    )
+    if settings.workers > 1 and settings.store == "memory":
+        print("CHURN_WORKERS > 1 needs a shared store (sqlite or mongo): with memory each process would hold its own data", file=sys.stderr)
+        return 2
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "log_config": None if settings.json_logs else uvicorn.config.LOGGING_CONFIG,
+        "access_log": False,
+    }
+    if settings.workers > 1:
+        # Each worker process builds its own app from the same CHURN_* environment; they share the
+        # store and the registry like any two processes (a switch is followed within
+        # CHURN_ACTIVE_REFRESH_SECONDS).
+        os.environ.update({"CHURN_HOST": settings.host, "CHURN_PORT": str(settings.port), "CHURN_WORKERS": str(settings.workers)})
+        log.info("serving with %d worker processes", settings.workers)
+        from entrypoints.bootstrap import prepare_shared_state
+
+        prepare_shared_state(build_container(settings))
+        uvicorn.run("entrypoints.api.app:app_from_env", factory=True, workers=settings.workers, **common)
+    else:
+        uvicorn.run(create_app(build_container(settings)), **common)
     return 0
 
 

@@ -22,6 +22,7 @@ MINIMUMS = {
     "max_request_kb": 1,
     "max_batch_request_mb": 0.001,
     "port": 0,
+    "workers": 1,
 }
 
 
@@ -66,6 +67,7 @@ class Settings:
     api_keys: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
     log_level: str = "info"
     access_log: str = "errors"
     json_logs: bool = True

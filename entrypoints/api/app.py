@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from churn.errors import ChurnError
 from entrypoints.api.errors import install_error_handlers
 from entrypoints.api.limits import BodyLimitMiddleware
-from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families
+from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families, configure_json_logging
 from entrypoints.api.routes import customers, datasets, health, models, predictions, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
@@ -80,6 +80,15 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_logs=config.get("access_log") or "errors")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory each `main.py serve --workers N` process calls: worker processes are spawned, not
+    forked, so each sets up its own logging and container from the CHURN_* environment."""
+    settings = Settings.from_env()
+    if settings.json_logs:
+        configure_json_logging(settings.log_level)
+    return create_app(build_container(settings))
 
 
 def _example_for(container: Container, path: str) -> dict | None:

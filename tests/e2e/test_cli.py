@@ -40,3 +40,8 @@ def test_bad_hyperparameter_and_open_bind_are_refused_with_a_reason(tmp_path):
     assert bad.returncode == 1 and "n_estimators" in bad.stderr
     exposed = cli(home, "serve", "--host", "0.0.0.0", check=False)
     assert exposed.returncode == 2 and "CHURN_API_KEYS" in exposed.stderr
+    split_memory = subprocess.run(
+        [sys.executable, "main.py", "serve", "--workers", "2"],
+        cwd=ROOT, env={**os.environ, "CHURN_HOME": str(home), "CHURN_STORE": "memory"}, capture_output=True, text=True, timeout=120,
+    )
+    assert split_memory.returncode == 2 and "shared store" in split_memory.stderr

@@ -72,6 +72,24 @@ def test_a_second_process_starting_on_the_store_leaves_a_running_training_alone(
         server.stop()
 
 
+def test_several_worker_processes_serve_store_and_follow_a_switch_together(tmp_path):
+    """`serve --workers 2`: requests land on either process; both store into one store and follow
+    a switch made through the other within the refresh interval."""
+    server = Server(tmp_path / "home", CHURN_WORKERS="2", CHURN_ACTIVE_REFRESH_SECONDS="1").start()
+    try:
+        with server.client() as http:
+            upload_and_train(http, "logistic_regression", "knn")
+            http.post("/use-model", json={"name": "churn-logistic_regression", "version": 1}).raise_for_status()
+            time.sleep(2.5)  # both processes have re-read the active pointer
+            served = [http.post("/predict", json={"customer_id": f"w-{n}", "features": SUBSCRIPTION_FEATURES}) for n in range(40)]
+            assert {r.status_code for r in served} == {200}
+            assert {r.json()["model"]["name"] for r in served} == {"churn-logistic_regression"}
+            assert http.get("/predictions/bands").json()["total"] == 40
+            assert http.get("/clients/w-7/predictions").json()["total"] == 1
+    finally:
+        server.stop()
+
+
 def test_a_switch_on_one_process_is_followed_by_another_on_the_same_store(tmp_path):
     home = tmp_path / "home"
     first = Server(home, CHURN_ACTIVE_REFRESH_SECONDS="1").start()
