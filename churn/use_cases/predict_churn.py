@@ -10,6 +10,9 @@ from churn.use_cases.active_model import ActiveModel
 
 MAX_BATCH = 1000
 
+Timings = dict[str, float]
+"""Seconds per stage of one prediction, by stage name."""
+
 
 class PredictChurn:
     """Score one customer with the active model and keep the prediction.
@@ -22,29 +25,45 @@ class PredictChurn:
         self._predictions = predictions
         self._clock = clock
 
-    def execute(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
-        prediction = self._score(customer_id, features)
+    def execute(self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None = None) -> Prediction:
+        """`timings`, when given, receives the seconds spent in each stage (validate, score, store):
+        where a slow prediction's time went, for the caller to report."""
+        prediction = self._score(customer_id, features, timings)
+        started = self._clock.monotonic()
         self._predictions.add(prediction)
+        if timings is not None:
+            timings["store"] = self._clock.monotonic() - started
         return prediction
 
-    async def execute_async(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
+    async def execute_async(
+        self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None = None
+    ) -> Prediction:
         """The same, for a caller on an event loop: the loop goes on serving while the store commits,
         and a store that groups commits stores concurrent requests' predictions together. Still
         returns only once the prediction is stored."""
-        prediction = self._score(customer_id, features)
+        prediction = self._score(customer_id, features, timings)
+        started = self._clock.monotonic()
         stored = self._predictions.submit(prediction)
         if stored.done():  # a store that wrote it at once: nothing to wait for
             stored.result()
         else:
             await asyncio.wrap_future(stored)
+        if timings is not None:
+            timings["store"] = self._clock.monotonic() - started
         return prediction
 
-    def _score(self, customer_id: str | None, features: Mapping[str, Any]) -> Prediction:
+    def _score(self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None) -> Prediction:
         if customer_id is not None:
             customer_id = check_customer_id(customer_id)
         ref, model = self._active.current()
+        started = self._clock.monotonic()
         clean = model.schema.check(features)
-        return Prediction.new(customer_id, clean, model.score(clean), ref, self._clock.now())
+        checked = self._clock.monotonic()
+        probability = model.score(clean)
+        if timings is not None:
+            timings["validate"] = checked - started
+            timings["score"] = self._clock.monotonic() - checked
+        return Prediction.new(customer_id, clean, probability, ref, self._clock.now())
 
 
 class PredictBatch:

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -69,6 +69,14 @@ class Metrics:
         self.predictions = Counter(
             "churn_predictions", "Predictions stored, by band and model version", ["band", "model"], registry=self.registry
         )
+        self.prediction_stages = Histogram(
+            "churn_predict_stage_seconds",
+            "Time per stage of POST /predict: parse (body), validate (features against the schema), score, store (until committed)",
+            ["stage"],
+            buckets=(0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1),
+            registry=self.registry,
+        )
+        self._stage_children: dict[str, Any] = {}
 
         # Label children by their values: a dict lookup per request instead of labels() (lock, checks).
         self._request_children: dict[tuple[str, str, int], tuple] = {}
@@ -85,7 +93,12 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def record_predictions(self, predictions) -> None:
+    def record_predictions(self, predictions, stages: Mapping[str, float] | None = None) -> None:
+        for stage, seconds in (stages or {}).items():
+            child = self._stage_children.get(stage)
+            if child is None:
+                child = self._stage_children[stage] = self.prediction_stages.labels(stage)
+            child.observe(seconds)
         for p in predictions:
             key = (p.band, p.model)
             child = self._prediction_children.get(key)

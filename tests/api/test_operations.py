@@ -84,6 +84,16 @@ def test_metrics_count_requests_predictions_jobs_and_cache(client, trained):
     assert "churn_model_cache_hits_total" in text and "churn_http_request_duration_seconds_bucket" in text
 
 
+def test_predict_says_where_its_time_went_in_the_response_and_in_metrics(client, trained):
+    response = client.post("/predict", json={"customer_id": "A1", "features": SUBSCRIPTION_FEATURES})
+    stages = dict(part.strip().split(";dur=") for part in response.headers["server-timing"].split(","))
+    assert list(stages) == ["parse", "validate", "score", "store"]
+    assert all(float(ms) >= 0 for ms in stages.values())
+    text = client.get("/metrics").text
+    for stage in stages:
+        assert f'churn_predict_stage_seconds_count{{stage="{stage}"}} 1.0' in text
+
+
 def test_store_outage_is_503_with_retry_after_and_heals_without_restart(client, container, trained, monkeypatch):
     repository = container.predictions()
     real_add = repository.add

@@ -189,3 +189,13 @@ def test_on_an_event_loop_a_store_that_writes_at_once_answers_without_waiting(se
     prediction = asyncio.run(service.predict.execute_async("c1", FEATURES))
     assert prediction.churn_probability == 0.3
     assert service.customer_history.execute("c1", PageRequest()).items == [prediction]
+
+
+def test_a_caller_can_learn_where_a_predictions_time_went(service):
+    service.trained(base=0.4)
+    timings: dict[str, float] = {}
+    service.predict.execute("c1", FEATURES, timings)
+    assert set(timings) == {"validate", "score", "store"} and all(t >= 0 for t in timings.values())
+    on_loop: dict[str, float] = {}
+    asyncio.run(service.predict.execute_async("c2", FEATURES, on_loop))
+    assert set(on_loop) == {"validate", "score", "store"}

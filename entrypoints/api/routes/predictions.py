@@ -1,4 +1,5 @@
 
+from time import perf_counter
 from typing import Annotated
 
 from dependency_injector.wiring import inject
@@ -54,18 +55,26 @@ async def predict(request: Request) -> Response:
     the store's commit, which SQLite shares between concurrent requests in its writer thread; with
     a store across the network the whole use case runs in a worker thread."""
     authorize(request, "predict", request.headers.get("x-api-key"))
+    started = perf_counter()
     try:
         body = PredictIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_input=False, include_context=False)) from None
+    timings = {"parse": perf_counter() - started}
     state = request.app.state
     use_case: PredictChurn = state.container.predict_churn()  # a singleton: a lookup, not a construction
     if state.inline_scoring:
-        prediction = await use_case.execute_async(body.customer_id, body.features)
+        prediction = await use_case.execute_async(body.customer_id, body.features, timings)
     else:
-        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features)
-    state.metrics.record_predictions((prediction,))
-    return Response(PredictionOut.json_bytes(prediction), media_type="application/json")
+        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features, timings)
+    state.metrics.record_predictions((prediction,), timings)
+    return Response(PredictionOut.json_bytes(prediction), media_type="application/json", headers={"server-timing": server_timing(timings)})
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """The W3C Server-Timing header (milliseconds): where this request's time went, per stage, visible
+    in browser developer tools and to any client that logs headers."""
+    return ", ".join(f"{stage};dur={seconds * 1000:.3f}" for stage, seconds in timings.items())
 
 
 @router.post(
