@@ -50,6 +50,7 @@ from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.model import fresh_id
@@ -150,8 +151,9 @@ class Container(containers.DeclarativeContainer):
     list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
     get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model)
-    predict_churn = providers.ThreadSafeSingleton(PredictChurn, active_model, predictions, clock)
-    predict_batch = providers.ThreadSafeSingleton(PredictBatch, active_model, predictions, clock)
+    model_versions = providers.ThreadSafeSingleton(ModelVersions, model_records, registry, model_cache)
+    predict_churn = providers.ThreadSafeSingleton(PredictChurn, active_model, predictions, clock, model_versions)
+    predict_batch = providers.ThreadSafeSingleton(PredictBatch, active_model, predictions, clock, model_versions)
     predict_stored_customer = providers.ThreadSafeSingleton(PredictStoredCustomer, customers, active_model, predict_churn)
     list_customer_predictions = providers.ThreadSafeSingleton(ListCustomerPredictions, customers, predictions)
     list_predictions_by_band = providers.ThreadSafeSingleton(ListPredictionsByBand, predictions)

@@ -4,9 +4,10 @@ import asyncio
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
-from churn.model import Prediction, check_customer_id
-from churn.ports import Clock, PredictionRepository
+from churn.model import ModelFilter, ModelRef, Prediction, check_customer_id
+from churn.ports import ChurnModel, Clock, PredictionRepository
 from churn.use_cases.active_model import ActiveModel
+from churn.use_cases.model_versions import ModelVersions
 
 MAX_BATCH = 1000
 
@@ -20,15 +21,25 @@ class PredictChurn:
     The prediction is returned only once stored: if the store is down the caller gets
     StoreUnavailableError, never a score that was not kept."""
 
-    def __init__(self, active: ActiveModel, predictions: PredictionRepository, clock: Clock) -> None:
+    def __init__(
+        self, active: ActiveModel, predictions: PredictionRepository, clock: Clock, versions: ModelVersions | None = None
+    ) -> None:
         self._active = active
         self._predictions = predictions
         self._clock = clock
+        self._versions = versions
 
-    def execute(self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None = None) -> Prediction:
+    def execute(
+        self,
+        customer_id: str | None,
+        features: Mapping[str, Any],
+        timings: Timings | None = None,
+        version: ModelFilter | None = None,
+    ) -> Prediction:
         """`timings`, when given, receives the seconds spent in each stage (validate, score, store):
-        where a slow prediction's time went, for the caller to report."""
-        prediction = self._score(customer_id, features, timings)
+        where a slow prediction's time went, for the caller to report. `version` scores with that
+        version instead of the active one."""
+        prediction = self._score(customer_id, features, timings, version)
         started = self._clock.monotonic()
         self._predictions.add(prediction)
         if timings is not None:
@@ -36,12 +47,16 @@ class PredictChurn:
         return prediction
 
     async def execute_async(
-        self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None = None
+        self,
+        customer_id: str | None,
+        features: Mapping[str, Any],
+        timings: Timings | None = None,
+        version: ModelFilter | None = None,
     ) -> Prediction:
         """The same, for a caller on an event loop: the loop goes on serving while the store commits,
         and a store that groups commits stores concurrent requests' predictions together. Still
         returns only once the prediction is stored."""
-        prediction = self._score(customer_id, features, timings)
+        prediction = self._score(customer_id, features, timings, version)
         started = self._clock.monotonic()
         stored = self._predictions.submit(prediction)
         if stored.done():  # a store that wrote it at once: nothing to wait for
@@ -52,10 +67,12 @@ class PredictChurn:
             timings["store"] = self._clock.monotonic() - started
         return prediction
 
-    def _score(self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None) -> Prediction:
+    def _score(
+        self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None, wanted: ModelFilter | None
+    ) -> Prediction:
         if customer_id is not None:
             customer_id = check_customer_id(customer_id)
-        ref, model = self._active.current()
+        ref, model = self._model(wanted)
         started = self._clock.monotonic()
         clean = model.schema.check(features)
         checked = self._clock.monotonic()
@@ -65,19 +82,35 @@ class PredictChurn:
             timings["score"] = self._clock.monotonic() - checked
         return Prediction.new(customer_id, clean, probability, ref, self._clock.now())
 
+    def _model(self, wanted: ModelFilter | None) -> tuple[ModelRef, ChurnModel]:
+        if wanted is None:
+            return self._active.current()
+        if self._versions is None:
+            raise InvalidRequestError("this service scores with the active model only")
+        return self._versions.get(wanted)
+
 
 class PredictBatch:
     """Score up to MAX_BATCH customers in one vectorised call; all are stored, or none."""
 
-    def __init__(self, active: ActiveModel, predictions: PredictionRepository, clock: Clock) -> None:
+    def __init__(
+        self, active: ActiveModel, predictions: PredictionRepository, clock: Clock, versions: ModelVersions | None = None
+    ) -> None:
         self._active = active
         self._predictions = predictions
         self._clock = clock
+        self._versions = versions
 
-    def execute(self, rows: Sequence[tuple[str | None, Mapping[str, Any]]]) -> list[Prediction]:
+    def execute(self, rows: Sequence[tuple[str | None, Mapping[str, Any]]], version: ModelFilter | None = None) -> list[Prediction]:
+        """`version` scores with that version instead of the active one."""
         if not 1 <= len(rows) <= MAX_BATCH:
             raise InvalidRequestError(f"a batch holds 1 to {MAX_BATCH} customers, got {len(rows)}")
-        ref, model = self._active.current()
+        if version is None:
+            ref, model = self._active.current()
+        elif self._versions is None:
+            raise InvalidRequestError("this service scores with the active model only")
+        else:
+            ref, model = self._versions.get(version)
         cleaned: list[tuple[str | None, dict]] = []
         problems: list[FeatureProblem] = []
         for index, (customer_id, features) in enumerate(rows):

@@ -234,13 +234,23 @@ class UseModelIn(BaseModel):
 # ---------------------------------------------------------------- predictions
 
 
-class PredictIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"customer_id": "7590-VHVEG", "features": TELCO_EXAMPLE}]}
-    )
+class PredictItemIn(BaseModel):
+    """One customer to score."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"customer_id": "7590-VHVEG", "features": TELCO_EXAMPLE}]})
 
     customer_id: str | None = Field(default=None, max_length=128, description="optional; stored with the prediction")
     features: dict[str, Any] = Field(description="feature name → value, as in the active model's schema (GET /models/active)")
+
+
+class PredictIn(PredictItemIn):
+    model: str | None = Field(
+        default=None,
+        max_length=200,
+        description="optional: score with this version instead of the active one, 'name:version' or 'name' (its newest); "
+        "the features then follow that version's schema",
+        examples=["churn-gradient_boosting:2"],
+    )
 
 
 class PredictBatchIn(BaseModel):
@@ -249,7 +259,10 @@ class PredictBatchIn(BaseModel):
         json_schema_extra={"examples": [{"items": [{"customer_id": "7590-VHVEG", "features": TELCO_EXAMPLE}]}]},
     )
 
-    items: list[PredictIn] = Field(min_length=1, max_length=1000)
+    items: list[PredictItemIn] = Field(min_length=1, max_length=1000)
+    model: str | None = Field(
+        default=None, max_length=200, description="optional: score every item with this version, 'name:version' or 'name' (its newest)"
+    )
 
 
 class PredictionOut(BaseModel):

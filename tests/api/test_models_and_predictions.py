@@ -75,6 +75,27 @@ def test_use_model_of_an_unknown_version_is_404_and_changes_nothing(client, trai
     assert client.get("/models/active").json()["name"] == "churn-logistic_regression"
 
 
+def test_a_prediction_can_name_the_version_that_scores_it(client, trained):
+    """Comparing versions, or a shadow test before /use-model, without switching what everyone gets."""
+    train(client, "knn", activate=False)
+    named = client.post("/predict", json={"customer_id": "A1", "features": SUBSCRIPTION_FEATURES, "model": "churn-knn:1"})
+    assert named.status_code == 200 and named.json()["model"] == {"name": "churn-knn", "version": 1}
+    assert client.post("/predict", json={"features": SUBSCRIPTION_FEATURES, "model": "churn-knn"}).json()["model"]["name"] == "churn-knn"
+    assert predict(client).json()["model"]["name"] == "churn-logistic_regression"
+    assert client.get("/predictions/bands", params={"model": "churn-knn:1"}).json()["total"] == 2
+    batch = client.post("/predict/batch", json={"model": "churn-knn:1", "items": [{"features": SUBSCRIPTION_FEATURES}]})
+    assert [p["model"]["name"] for p in batch.json()["items"]] == ["churn-knn"]
+
+
+@pytest.mark.parametrize(
+    "model, status, says", [("churn-knn:7", 404, "not found"), ("nobody", 404, "GET /models"), ("churn knn", 400, "name:version")]
+)
+def test_naming_a_version_that_cannot_score_is_a_clear_4xx_and_stores_nothing(client, trained, model, status, says):
+    response = client.post("/predict", json={"features": SUBSCRIPTION_FEATURES, "model": model})
+    assert response.status_code == status and says in response.json()["message"]
+    assert client.get("/predictions/bands").json()["total"] == 0
+
+
 def test_batch_scores_and_stores_every_customer(client, trained):
     items = [{"customer_id": f"B{i}", "features": SUBSCRIPTION_FEATURES} for i in range(3)]
     response = client.post("/predict/batch", json={"items": items})

@@ -24,6 +24,7 @@ from churn.use_cases.customers import ImportCustomers
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
@@ -70,8 +71,9 @@ class Service:
         self.list_models = ListModels(self.records, self.active)
         self.use_model = UseModel(self.records, self.registry, self.cache, self.active)
         self.get_active = GetActiveModel(self.records, self.active)
-        self.predict = PredictChurn(self.active, self.predictions, self.clock)
-        self.predict_batch = PredictBatch(self.active, self.predictions, self.clock)
+        self.versions = ModelVersions(self.records, self.registry, self.cache)
+        self.predict = PredictChurn(self.active, self.predictions, self.clock, self.versions)
+        self.predict_batch = PredictBatch(self.active, self.predictions, self.clock, self.versions)
         self.predict_customer = PredictStoredCustomer(self.customers, self.active, self.predict)
         self.import_customers = ImportCustomers(self.customers)
         self.customer_history = ListCustomerPredictions(self.customers, self.predictions)

@@ -15,7 +15,7 @@ from churn.errors import (
     RegistryUnavailableError,
     StoreUnavailableError,
 )
-from churn.model import Band, Customer, ModelRef, PageRequest, Prediction
+from churn.model import Band, Customer, ModelFilter, ModelRef, PageRequest, Prediction
 from churn.use_cases.active_model import ActiveModel
 from tests.unit.conftest import make_service
 
@@ -199,3 +199,38 @@ def test_a_caller_can_learn_where_a_predictions_time_went(service):
     on_loop: dict[str, float] = {}
     asyncio.run(service.predict.execute_async("c2", FEATURES, on_loop))
     assert set(on_loop) == {"validate", "score", "store"}
+
+
+# ---------------------------------------------------------------- scoring with a named version
+
+
+def test_a_named_version_scores_instead_of_the_active_one_and_is_stored_with_it(service):
+    low = service.trained(model_type="knn", base=0.1)
+    high = service.trained(model_type="svc", base=0.9)
+    prediction = service.predict.execute("c1", FEATURES, version=ModelFilter(low.model.name, low.model.version))
+    assert (prediction.model, prediction.churn_probability) == (low.model, 0.1)
+    assert service.active.current_ref() == high.model
+    assert service.customer_history.execute("c1", PageRequest()).items == [prediction]
+
+
+def test_a_name_alone_means_its_newest_version(service):
+    service.trained(base=0.2, name="churn-x", activate=False)
+    newest = service.trained(base=0.7, name="churn-x", activate=False)
+    service.trained(base=0.4)
+    prediction = service.predict.execute(None, FEATURES, version=ModelFilter("churn-x"))
+    assert (prediction.model, prediction.churn_probability) == (newest.model, 0.7)
+
+
+@pytest.mark.parametrize("wanted", [ModelFilter("churn-nothing"), ModelFilter("churn-logistic_regression", 9)])
+def test_an_unknown_version_is_not_found_and_stores_nothing(service, wanted):
+    service.trained()
+    with pytest.raises(ModelNotFoundError):
+        service.predict.execute("c1", FEATURES, version=wanted)
+    assert service.band_counts.execute() == {band: 0 for band in Band}
+
+
+def test_a_batch_can_name_its_version_too(service):
+    low = service.trained(model_type="knn", base=0.1)
+    service.trained(model_type="svc", base=0.9)
+    batch = service.predict_batch.execute([("a", FEATURES), ("b", FEATURES)], ModelFilter(low.model.name))
+    assert {(p.model, p.churn_probability) for p in batch} == {(low.model, 0.1)}

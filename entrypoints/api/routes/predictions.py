@@ -52,8 +52,9 @@ async def predict(request: Request) -> Response:
     """The hot path (a LeanRoute: see entrypoints/api/lean.py). The body is parsed and validated in one
     pydantic-core pass; failures become the same 400 as every other body. With an embedded store,
     scoring runs on the event loop (a thread hop would cost more than the work) and the loop awaits
-    the store's commit, which SQLite shares between concurrent requests in its writer thread; with
-    a store across the network the whole use case runs in a worker thread."""
+    the store's commit, which SQLite shares between concurrent requests in its writer thread. With a
+    store across the network, or when the body names a version to score with (it may have to be
+    loaded), the whole use case runs in a worker thread."""
     authorize(request, "predict", request.headers.get("x-api-key"))
     started = perf_counter()
     try:
@@ -61,12 +62,13 @@ async def predict(request: Request) -> Response:
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_input=False, include_context=False)) from None
     timings = {"parse": perf_counter() - started}
+    version = ModelFilter.parse(body.model) if body.model else None
     state = request.app.state
     use_case: PredictChurn = state.container.predict_churn()  # a singleton: a lookup, not a construction
-    if state.inline_scoring:
+    if state.inline_scoring and version is None:
         prediction = await use_case.execute_async(body.customer_id, body.features, timings)
-    else:
-        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features, timings)
+    else:  # a store across the network, or a named version that may need loading: off the event loop
+        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features, timings, version)
     state.metrics.record_predictions((prediction,), timings)
     return Response(PredictionOut.json_bytes(prediction), media_type="application/json", headers={"server-timing": server_timing(timings)})
 
@@ -84,7 +86,8 @@ def server_timing(timings: dict[str, float]) -> str:
 def predict_batch(
     body: PredictBatchIn, request: Request, use_case: Annotated[PredictBatch, Depends(Provide[Container.predict_batch])]
 ) -> PredictionBatchOut:
-    predictions = use_case.execute([(item.customer_id, item.features) for item in body.items])
+    version = ModelFilter.parse(body.model) if body.model else None
+    predictions = use_case.execute([(item.customer_id, item.features) for item in body.items], version)
     request.app.state.metrics.record_predictions(predictions)
     return PredictionBatchOut(items=[PredictionOut.from_domain(p) for p in predictions])
 

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from churn.errors import ModelNotFoundError
+from churn.model import ModelFilter, ModelRef
+from churn.ports import ChurnModel, ModelCache, ModelRecordRepository, ModelRegistry
+
+
+class ModelVersions:
+    """Any trained version, loaded through the model cache: for a request that names the version to
+    score with (comparing versions, a shadow test before /use-model) instead of the active one."""
+
+    def __init__(self, records: ModelRecordRepository, registry: ModelRegistry, cache: ModelCache) -> None:
+        self._records = records
+        self._registry = registry
+        self._cache = cache
+
+    def get(self, wanted: ModelFilter) -> tuple[ModelRef, ChurnModel]:
+        """`name:version`, or `name` for its newest version; ModelNotFoundError when there is none."""
+        if wanted.version is None:
+            versions = [record.ref.version for record in self._records.list() if record.ref.name == wanted.name]
+            if not versions:
+                raise ModelNotFoundError(f"no trained model is named {wanted.name!r}: GET /models lists them")
+            ref = ModelRef(wanted.name, max(versions))
+        else:
+            ref = ModelRef(wanted.name, wanted.version)
+        return ref, self._cache.get_or_load(ref, self._load)
+
+    def _load(self, ref: ModelRef) -> ChurnModel:
+        self._records.get(ref)  # ModelNotFoundError for a version never trained (checked on a cache miss only)
+        return self._registry.load(ref)
