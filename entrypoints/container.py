@@ -41,6 +41,7 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from churn.tables import DatasetLimits
+from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
 from churn.use_cases.active_model import ActiveModel
@@ -122,6 +123,12 @@ class Container(containers.DeclarativeContainer):
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
     active_model = providers.ThreadSafeSingleton(
         ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds
+    )
+    active_model_follower = providers.ThreadSafeSingleton(
+        Periodic,
+        "churn-active-model",
+        providers.Callable(lambda seconds: max(0.05, float(seconds) / 2), config.active_refresh_seconds),
+        active_model.provided.refresh,
     )
     job_runner = providers.Selector(
         config.job_runner,

@@ -4,10 +4,10 @@ processes that stopped (see churn/use_cases/recover_interrupted_jobs.py)."""
 from __future__ import annotations
 
 import logging
-import threading
 
 from churn.errors import ChurnError
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
+from entrypoints.background import Periodic
 
 log = logging.getLogger("churn")
 
@@ -18,9 +18,7 @@ class JobLeaseKeeper:
     def __init__(self, keep_alive: KeepJobsAlive, recover: RecoverInterruptedJobs, lease_seconds: float) -> None:
         self._keep_alive = keep_alive
         self._recover = recover
-        self._interval = max(0.05, float(lease_seconds) / BEATS_PER_LEASE)
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("churn-job-lease", float(lease_seconds) / BEATS_PER_LEASE, self.tick)
 
     def tick(self) -> list[str]:
         """One round: beat for our own jobs, then fail the stale ones; store failures are logged and
@@ -40,17 +38,7 @@ class JobLeaseKeeper:
         return interrupted
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._loop, name="churn-job-lease", daemon=True)
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stopping.set()
-            thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        while not self._stopping.wait(self._interval):
-            self.tick()
+        self._periodic.stop()

@@ -51,6 +51,18 @@ class ActiveModel:
         except NoActiveModelError:
             return None
 
+    def refresh(self) -> None:
+        """Re-read the registry's pointer now, loading a newly active version, for a background
+        thread: run at least every `refresh_seconds`, it keeps requests from ever finding the pointer
+        stale, so none waits for the registry or for a version to load. Registry errors are logged
+        and the current version keeps serving."""
+        with self._lock:
+            self._checked_at = None
+            try:
+                self._refresh()
+            except ChurnError:
+                pass  # logged by _refresh; nothing was serving yet, a request will say so
+
     def switch(self, ref: ModelRef, model: ChurnModel) -> None:
         """Point the registry at `ref` and serve `model` from now on."""
         with self._lock:

@@ -40,11 +40,15 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     async def lifespan(app: FastAPI):
         if run_bootstrap:
             bootstrap(container)
+            # Follows the registry's active pointer in the background: no request waits for the
+            # registry, or for a version another process activated to load.
+            container.active_model_follower().start()
         # Everything loaded so far (MLflow, scikit-learn, the model) lives as long as the process:
         # move it out of the collector's reach so full collections do not stall requests.
         gc.collect()
         gc.freeze()
         yield
+        container.active_model_follower().stop()
         container.job_lease_keeper().stop()
         runner = container.job_runner()
         if hasattr(runner, "shutdown"):

@@ -1,11 +1,13 @@
 """The job-lease thread's round: beat, then recover; a store outage is logged, not raised."""
 
+import threading
 from datetime import timedelta
 
 from adapters.memory import FakeClock, InMemoryJobStore
 from churn.errors import StoreUnavailableError
 from churn.model import TrainingJob
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
+from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
 
 
@@ -33,3 +35,22 @@ def test_a_store_outage_skips_a_round_without_raising(caplog):
     clock = FakeClock()
     assert keeper(UnreachableJobStore(), clock).tick() == []
     assert "could not renew training job leases" in caplog.text
+
+
+def test_a_failing_background_round_is_logged_and_the_next_one_runs(caplog):
+    rounds = []
+    done = threading.Event()
+
+    def action():
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise RuntimeError("the first round fails")
+        done.set()
+
+    periodic = Periodic("churn-test", 0.05, action)
+    periodic.start()
+    try:
+        assert done.wait(10)
+    finally:
+        periodic.stop()
+    assert len(rounds) >= 2 and "a background round failed" in caplog.text

@@ -82,6 +82,24 @@ def test_another_process_switch_is_followed_after_the_refresh_interval(service):
     assert other_process.current()[0] == second.model
 
 
+def test_a_background_refresh_follows_a_switch_before_any_request_would(service):
+    """What the serving process's follower thread calls: no request then waits for the registry."""
+    first = service.trained(model_type="knn", base=0.1)
+    second = service.trained(model_type="svc", base=0.9, activate=False)
+    other_process = ActiveModel(service.registry, service.cache, service.clock, refresh_seconds=5.0)
+    assert other_process.current()[0] == first.model
+    service.use_model.execute(second.model.name, second.model.version)
+    other_process.refresh()
+    assert other_process.current()[0] == second.model
+
+
+def test_a_background_refresh_with_the_registry_away_keeps_the_current_version(service, monkeypatch):
+    job = service.trained()
+    monkeypatch.setattr(service.registry, "active", lambda: (_ for _ in ()).throw(RegistryUnavailableError("model registry unreachable")))
+    service.active.refresh()
+    assert service.active.current()[0] == job.model
+
+
 def test_predictions_keep_working_when_the_registry_goes_away(service, monkeypatch):
     job = service.trained()
 
