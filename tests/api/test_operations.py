@@ -91,7 +91,8 @@ def test_predict_says_where_its_time_went_in_the_response_and_in_metrics(client,
     assert all(float(ms) >= 0 for ms in stages.values())
     text = client.get("/metrics").text
     for stage in stages:
-        assert f'churn_predict_stage_seconds_count{{stage="{stage}"}} 1.0' in text
+        assert f'churn_predict_stage_observations_total{{stage="{stage}"}} 1.0' in text
+        assert f'churn_predict_stage_seconds_total{{stage="{stage}"}}' in text
 
 
 def test_store_outage_is_503_with_retry_after_and_heals_without_restart(client, container, trained, monkeypatch):
