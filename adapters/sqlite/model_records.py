@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from adapters.sqlite.database import SqliteDatabase, to_micros
 from churn.errors import ModelNotFoundError

@@ -57,9 +57,8 @@ class ActiveModel:
         stale, so none waits for the registry or for a version to load. Registry errors are logged
         and the current version keeps serving."""
         with self._lock:
-            self._checked_at = None
             try:
-                self._refresh()
+                self._refresh(force=True)
             except ChurnError:
                 pass  # logged by _refresh; nothing was serving yet, a request will say so
 
@@ -75,8 +74,8 @@ class ActiveModel:
     def _stale(self) -> bool:
         return self._checked_at is None or self._clock.monotonic() - self._checked_at >= self._refresh_seconds
 
-    def _refresh(self) -> None:
-        if not self._stale():
+    def _refresh(self, force: bool = False) -> None:
+        if not force and not self._stale():
             return
         try:
             ref = self._registry.active()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from churn.model import Customer, ImportReport, Page, PageRequest
 from churn.ports import CustomerRepository

@@ -3,19 +3,24 @@ from __future__ import annotations
 from churn.errors import ModelNotFoundError
 from churn.model import ModelFilter, ModelRef
 from churn.ports import ChurnModel, ModelCache, ModelRecordRepository, ModelRegistry
+from churn.use_cases.active_model import ActiveModel
 
 
 class ModelVersions:
-    """Any trained version, loaded through the model cache: for a request that names the version to
-    score with (comparing versions, a shadow test before /use-model) instead of the active one."""
+    """Which model scores a request: the active one, or the version the request names (comparing
+    versions, a shadow test before /use-model), loaded through the model cache."""
 
-    def __init__(self, records: ModelRecordRepository, registry: ModelRegistry, cache: ModelCache) -> None:
+    def __init__(self, active: ActiveModel, records: ModelRecordRepository, registry: ModelRegistry, cache: ModelCache) -> None:
+        self._active = active
         self._records = records
         self._registry = registry
         self._cache = cache
 
-    def get(self, wanted: ModelFilter) -> tuple[ModelRef, ChurnModel]:
-        """`name:version`, or `name` for its newest version; ModelNotFoundError when there is none."""
+    def get(self, wanted: ModelFilter | None = None) -> tuple[ModelRef, ChurnModel]:
+        """The active model (NoActiveModelError when none) when `wanted` is None; else `name:version`,
+        or `name` for its newest version; ModelNotFoundError when there is none."""
+        if wanted is None:
+            return self._active.current()
         if wanted.version is None:
             versions = [record.ref.version for record in self._records.list() if record.ref.name == wanted.name]
             if not versions:

@@ -4,9 +4,8 @@ import asyncio
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
-from churn.model import ModelFilter, ModelRef, Prediction, check_customer_id
-from churn.ports import ChurnModel, Clock, PredictionRepository
-from churn.use_cases.active_model import ActiveModel
+from churn.model import ModelFilter, Prediction, check_customer_id
+from churn.ports import Clock, PredictionRepository
 from churn.use_cases.model_versions import ModelVersions
 
 MAX_BATCH = 1000
@@ -16,18 +15,15 @@ Timings = dict[str, float]
 
 
 class PredictChurn:
-    """Score one customer with the active model and keep the prediction.
+    """Score one customer with the active model (or a version the caller names) and keep the prediction.
 
     The prediction is returned only once stored: if the store is down the caller gets
     StoreUnavailableError, never a score that was not kept."""
 
-    def __init__(
-        self, active: ActiveModel, predictions: PredictionRepository, clock: Clock, versions: ModelVersions | None = None
-    ) -> None:
-        self._active = active
+    def __init__(self, models: ModelVersions, predictions: PredictionRepository, clock: Clock) -> None:
+        self._models = models
         self._predictions = predictions
         self._clock = clock
-        self._versions = versions
 
     def execute(
         self,
@@ -72,7 +68,7 @@ class PredictChurn:
     ) -> Prediction:
         if customer_id is not None:
             customer_id = check_customer_id(customer_id)
-        ref, model = self._model(wanted)
+        ref, model = self._models.get(wanted)
         started = self._clock.monotonic()
         clean = model.schema.check(features)
         checked = self._clock.monotonic()
@@ -82,35 +78,20 @@ class PredictChurn:
             timings["score"] = self._clock.monotonic() - checked
         return Prediction.new(customer_id, clean, probability, ref, self._clock.now())
 
-    def _model(self, wanted: ModelFilter | None) -> tuple[ModelRef, ChurnModel]:
-        if wanted is None:
-            return self._active.current()
-        if self._versions is None:
-            raise InvalidRequestError("this service scores with the active model only")
-        return self._versions.get(wanted)
-
 
 class PredictBatch:
     """Score up to MAX_BATCH customers in one vectorised call; all are stored, or none."""
 
-    def __init__(
-        self, active: ActiveModel, predictions: PredictionRepository, clock: Clock, versions: ModelVersions | None = None
-    ) -> None:
-        self._active = active
+    def __init__(self, models: ModelVersions, predictions: PredictionRepository, clock: Clock) -> None:
+        self._models = models
         self._predictions = predictions
         self._clock = clock
-        self._versions = versions
 
     def execute(self, rows: Sequence[tuple[str | None, Mapping[str, Any]]], version: ModelFilter | None = None) -> list[Prediction]:
         """`version` scores with that version instead of the active one."""
         if not 1 <= len(rows) <= MAX_BATCH:
             raise InvalidRequestError(f"a batch holds 1 to {MAX_BATCH} customers, got {len(rows)}")
-        if version is None:
-            ref, model = self._active.current()
-        elif self._versions is None:
-            raise InvalidRequestError("this service scores with the active model only")
-        else:
-            ref, model = self._versions.get(version)
+        ref, model = self._models.get(version)
         cleaned: list[tuple[str | None, dict]] = []
         problems: list[FeatureProblem] = []
         for index, (customer_id, features) in enumerate(rows):

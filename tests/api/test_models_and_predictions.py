@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import train, upload
+from tests.api.conftest import train
 from tests.support.datasets import SUBSCRIPTION_FEATURES
 
 
