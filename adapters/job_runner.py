@@ -14,7 +14,11 @@ log = logging.getLogger(__name__)
 
 class ThreadJobRunner(JobRunner):
     """Runs at most `workers` trainings at once, off the event loop; the rest wait in order
-    (queued, never rejected). Workers start lazily so importing or building this starts nothing."""
+    (queued, never rejected). Workers start lazily so importing or building this starts nothing.
+
+    A job a worker has taken stays first in line (position 1) until its work returns: between the
+    worker taking it and the work marking it running, its status is still queued, and a queued job
+    always has a place."""
 
     def __init__(self, workers: int = 1) -> None:
         if workers < 1:
@@ -24,6 +28,7 @@ class ThreadJobRunner(JobRunner):
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._stopping = False
+        self._taken: set[str] = set()
 
     def submit(self, job_id: str, work: Callable[[], None]) -> None:
         with self._cond:
@@ -36,6 +41,8 @@ class ThreadJobRunner(JobRunner):
 
     def position(self, job_id: str) -> int | None:
         with self._cond:
+            if job_id in self._taken:
+                return 1
             for index, (queued, _) in enumerate(self._queue, start=1):
                 if queued == job_id:
                     return index
@@ -56,7 +63,11 @@ class ThreadJobRunner(JobRunner):
                 if self._stopping:
                     return
                 job_id, work = self._queue.popleft()
+                self._taken.add(job_id)
             try:
                 work()
             except Exception:  # the work records its own failure; never let a worker die
                 log.exception("training job %s raised", job_id)
+            finally:
+                with self._cond:
+                    self._taken.discard(job_id)

@@ -7,13 +7,19 @@ import time
 from collections import OrderedDict
 from typing import Callable
 
+from churn.cache_stats import CacheStats
 from churn.model import ModelRef
 from churn.ports import ChurnModel, ModelCache
 
 
 class LruModelCache(ModelCache):
     """Keeps at most `capacity` models plus the pinned one. Loads run outside the cache lock, one
-    per ref at a time, so a slow load never blocks scoring with models already in memory."""
+    per ref at a time, so a slow load never blocks scoring with models already in memory.
+
+    Whatever is asked for, the memory held is bounded: a per-ref load lock lives only while someone
+    waits on it (a failed load leaves nothing behind), and load times are running totals. A hit is a
+    lookup answered from memory, a miss one that loaded the version into memory, a load failure one
+    whose loader raised (an unknown version, an unusable artifact): that is not a miss."""
 
     def __init__(self, capacity: int = 4) -> None:
         if capacity < 1:
@@ -22,10 +28,12 @@ class LruModelCache(ModelCache):
         self._models: OrderedDict[ModelRef, ChurnModel] = OrderedDict()
         self._pinned: ModelRef | None = None
         self._lock = threading.Lock()
-        self._loading: dict[ModelRef, threading.Lock] = {}
+        self._loading: dict[ModelRef, list] = {}  # ref -> [lock, number of threads using it]
         self.hits = 0
         self.misses = 0
-        self.load_seconds: list[float] = []
+        self.load_failures = 0
+        self.load_seconds_total = 0.0
+        self.load_seconds_last = 0.0
 
     def get_or_load(self, ref: ModelRef, loader: Callable[[ModelRef], ChurnModel]) -> ChurnModel:
         with self._lock:
@@ -34,21 +42,36 @@ class LruModelCache(ModelCache):
                 self._models.move_to_end(ref, last=False)
                 self.hits += 1
                 return model
-            ref_lock = self._loading.setdefault(ref, threading.Lock())
-        with ref_lock:
+            entry = self._loading.get(ref)
+            if entry is None:
+                entry = self._loading[ref] = [threading.Lock(), 0]
+            entry[1] += 1
+        try:
+            with entry[0]:
+                with self._lock:
+                    model = self._models.get(ref)
+                    if model is not None:
+                        self.hits += 1  # another thread loaded it while this one waited
+                        return model
+                started = time.perf_counter()
+                try:
+                    model = loader(ref)
+                except BaseException:
+                    with self._lock:
+                        self.load_failures += 1
+                    raise
+                elapsed = time.perf_counter() - started
+                with self._lock:
+                    self.misses += 1
+                    self.load_seconds_total += elapsed
+                    self.load_seconds_last = elapsed
+                self.put(ref, model)
+                return model
+        finally:
             with self._lock:
-                model = self._models.get(ref)
-                if model is not None:
-                    self.hits += 1
-                    return model
-                self.misses += 1
-            started = time.perf_counter()
-            model = loader(ref)
-            self.load_seconds.append(time.perf_counter() - started)
-            self.put(ref, model)
-            with self._lock:
-                self._loading.pop(ref, None)
-            return model
+                entry[1] -= 1
+                if entry[1] == 0 and self._loading.get(ref) is entry:
+                    del self._loading[ref]
 
     def put(self, ref: ModelRef, model: ChurnModel) -> None:
         with self._lock:
@@ -64,6 +87,22 @@ class LruModelCache(ModelCache):
     def cached(self) -> list[ModelRef]:
         with self._lock:
             return list(self._models)
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                hits=self.hits,
+                misses=self.misses,
+                load_failures=self.load_failures,
+                load_seconds_total=self.load_seconds_total,
+                load_seconds_last=self.load_seconds_last,
+                size=len(self._models),
+            )
+
+    def pending_loads(self) -> int:
+        """Refs with a load lock held or awaited (0 when no load is under way)."""
+        with self._lock:
+            return len(self._loading)
 
     def _evict(self) -> None:
         while len(self._models) > self._capacity:

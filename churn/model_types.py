@@ -68,7 +68,8 @@ class Hyperparameter:
         if self.kind is ParamKind.CHOICE:
             out["choices"] = list(self.choices)
         else:
-            out["minimum"], out["maximum"] = self.minimum, self.maximum
+            bound = int if self.kind is ParamKind.INT else float
+            out["minimum"], out["maximum"] = (None if b is None else bound(b) for b in (self.minimum, self.maximum))
         out["nullable"] = self.nullable
         return out
 

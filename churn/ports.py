@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
+from churn.cache_stats import CacheStats
 from churn.model import (
     Band,
     Customer,
@@ -113,6 +114,10 @@ class ModelCache(Protocol):
     @abstractmethod
     def cached(self) -> list[ModelRef]:
         """Refs in memory, most recently used first."""
+
+    @abstractmethod
+    def stats(self) -> CacheStats:
+        """Hits, misses, loads and load time so far, and the number of versions in memory."""
 
 
 class DatasetStore(Protocol):
@@ -240,7 +245,8 @@ class JobRunner(Protocol):
 
     @abstractmethod
     def position(self, job_id: str) -> int | None:
-        """1-based place in the waiting queue, None when not waiting."""
+        """1-based place in the waiting queue, None when this runner does not hold it. A job taken by a
+        worker may still answer 1 until its work ends: callers report it only while the job is queued."""
 
 
 class Clock(Protocol):

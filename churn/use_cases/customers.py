@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from churn.model import Customer, ImportReport, Page, PageRequest
+from churn.offset_cursor import OffsetCursor
 from churn.ports import CustomerRepository
 from churn.tables import read_customers
 
@@ -45,5 +46,5 @@ class ListCustomers:
         self._customers = customers
 
     def execute(self, page: PageRequest) -> Page[Customer]:
-        """By customer id, ascending."""
-        return self._customers.list(page)
+        """By customer id, ascending; `next` is the following page's token when more remain."""
+        return OffsetCursor.with_next(self._customers.list(page))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import TrainingJob
+from churn.model import JobStatus, TrainingJob
 from churn.ports import JobRunner, JobStore
 
 
@@ -10,6 +10,8 @@ class GetTrainingJob:
         self._runner = runner
 
     def execute(self, job_id: str) -> tuple[TrainingJob, int | None]:
-        """The job and its 1-based place in the queue (None unless waiting); JobNotFoundError."""
+        """The job and its 1-based place in the queue (None unless queued); JobNotFoundError."""
         job = self._jobs.get(job_id)
+        if job.status is not JobStatus.QUEUED:
+            return job, None
         return job, self._runner.position(job_id)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from churn.errors import CustomerNotFoundError
 from churn.model import Band, ModelFilter, Page, PageRequest, Prediction, ProbabilityRange
+from churn.offset_cursor import OffsetCursor
 from churn.ports import CustomerRepository, PredictionRepository
 
 
@@ -11,11 +12,11 @@ class ListCustomerPredictions:
         self._predictions = predictions
 
     def execute(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
-        """Newest first. CustomerNotFoundError when the id is neither a customer nor has predictions."""
+        """Newest first; `next` is the following page's token when more remain. CustomerNotFoundError when the id is neither a customer nor has predictions."""
         result = self._predictions.for_customer(customer_id, page)
         if result.total == 0 and not self._customers.exists(customer_id):
             raise CustomerNotFoundError(f"customer {customer_id!r} is not in the customer base and has no predictions")
-        return result
+        return OffsetCursor.with_next(result)
 
 
 class ListPredictionsByBand:

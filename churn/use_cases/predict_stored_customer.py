@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import Prediction
+from churn.model import ModelFilter, Prediction
 from churn.ports import CustomerRepository
 from churn.use_cases.active_model import ActiveModel
 from churn.use_cases.predict_churn import PredictChurn
@@ -15,7 +15,11 @@ class PredictStoredCustomer:
         self._predict = predict
 
     def execute(self, customer_id: str) -> Prediction:
-        """CustomerNotFoundError; InvalidFeaturesError when the record lacks what the model needs."""
+        """CustomerNotFoundError; InvalidFeaturesError when the record lacks what the model needs.
+        The active model is read once: the version whose schema picks the features scores them, even
+        if another version becomes active meanwhile."""
         customer = self._customers.get(customer_id)
-        _, model = self._active.current()
-        return self._predict.execute(customer.customer_id, model.schema.pick(customer.attributes))
+        ref, model = self._active.current()
+        return self._predict.execute(
+            customer.customer_id, model.schema.pick(customer.attributes), version=ModelFilter(ref.name, ref.version)
+        )

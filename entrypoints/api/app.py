@@ -6,11 +6,12 @@ import gc
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from churn.errors import ChurnError
 from entrypoints.api.errors import install_error_handlers
 from entrypoints.api.limits import BodyLimitMiddleware
+from entrypoints.api.query_params import refuse_unknown_query
 from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families, configure_json_logging
 from entrypoints.api.routes import customers, datasets, health, models, predictions, training
 from entrypoints.api.security import ApiKeys
@@ -58,7 +59,14 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     # configured (~10 us of a /predict); it runs only when asked for. /metrics is always there.
     otel = bool(config.get("opentelemetry"))
     telemetry = {"tracing": otel, "metrics": otel, "logs": otel}
-    app = FastAPI(title="churn", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, telemetry=telemetry)
+    app = FastAPI(
+        title="churn",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        telemetry=telemetry,
+        dependencies=[Depends(refuse_unknown_query)],
+    )
     app.state.container = container
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
     app.state.inline_scoring = config.get("store") in ("sqlite", "memory")

@@ -92,6 +92,8 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
             problem = "missing"
         elif kind == "extra_forbidden":
             problem = "unknown field"
+        elif where == "body" and kind in ("model_attributes_type", "dict_type"):
+            problem = "expected a JSON object, sent as content-type application/json"
         else:
             problem = str(err.get("msg", "invalid")).split(", input_value")[0]
         problems.append({"feature" if where.startswith("features") else "field": where, "problem": problem})
@@ -109,6 +111,9 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.url.path}; see /docs for the API"
+    elif exc.status_code == 405:
+        allowed = (getattr(exc, "headers", None) or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}; use {allowed or 'another method'} (see /docs)"
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

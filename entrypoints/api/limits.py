@@ -8,7 +8,8 @@ from starlette.exceptions import HTTPException
 
 
 class BodyLimitMiddleware:
-    """413 for a body over the limit of its path prefix; the route never sees it, nothing is stored."""
+    """413 for a body over the limit of its path prefix; the route never sees it, nothing is stored.
+    A body sent without a content type is taken as JSON."""
 
     def __init__(self, app, limits: dict[str, int], default: int) -> None:
         self.app = app
@@ -25,17 +26,26 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         limit = self.limit_for(scope["path"])
+        declared = None
+        typed = False
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > limit:
-                    return await _too_large(send, limit)
-                if declared >= 0:
-                    # The HTTP server never delivers more than the declared length: nothing to count.
-                    return await self.app(scope, receive, send)
+            elif key == b"content-type":
+                typed = True
+        if not typed:
+            # Every body without a type is read as JSON, on /predict (which parses bytes) and on the
+            # routes FastAPI parses alike; uploads always carry their multipart type.
+            scope = dict(scope, headers=[*scope.get("headers", ()), (b"content-type", b"application/json")])
+        if declared is not None:
+            if declared > limit:
+                return await _too_large(send, limit)
+            if declared >= 0:
+                # The HTTP server never delivers more than the declared length: nothing to count.
+                return await self.app(scope, receive, send)
         seen = 0
         started = False
 

@@ -135,21 +135,25 @@ def cache_and_job_families(cache, job_counts):
     """Families for the model cache (hits, misses, load time) and training jobs by status."""
 
     def collect():
-        hits = CounterMetricFamily("churn_model_cache_hits", "Model cache hits")
-        hits.add_metric([], getattr(cache, "hits", 0))
-        misses = CounterMetricFamily("churn_model_cache_misses", "Model cache misses (loads)")
-        misses.add_metric([], getattr(cache, "misses", 0))
-        loads = list(getattr(cache, "load_seconds", []))
-        load_sum = GaugeMetricFamily("churn_model_load_seconds_total", "Total seconds spent loading model versions")
-        load_sum.add_metric([], sum(loads))
-        last = GaugeMetricFamily("churn_model_load_seconds_last", "Seconds the last model load took")
-        last.add_metric([], loads[-1] if loads else 0.0)
+        stats = cache.stats()
+        hits = CounterMetricFamily("churn_model_cache_hits", "Model lookups answered from memory")
+        hits.add_metric([], stats.hits)
+        misses = CounterMetricFamily("churn_model_cache_misses", "Model lookups that loaded the version into memory")
+        misses.add_metric([], stats.misses)
+        failures = CounterMetricFamily(
+            "churn_model_load_failures", "Model lookups whose load failed (unknown version, unusable artifact)"
+        )
+        failures.add_metric([], stats.load_failures)
+        load_sum = CounterMetricFamily("churn_model_load_seconds", "Seconds spent in successful model loads")
+        load_sum.add_metric([], stats.load_seconds_total)
+        last = GaugeMetricFamily("churn_model_load_last_seconds", "Seconds the last successful model load took")
+        last.add_metric([], stats.load_seconds_last)
         cached = GaugeMetricFamily("churn_model_cache_size", "Model versions in memory")
-        cached.add_metric([], len(cache.cached()))
+        cached.add_metric([], stats.size)
         jobs = CounterMetricFamily("churn_training_jobs", "Training jobs reaching each status", labels=["status"])
         for status, count in sorted(job_counts().items()):
             jobs.add_metric([status], count)
-        return [hits, misses, load_sum, last, cached, jobs]
+        return [hits, misses, failures, load_sum, last, cached, jobs]
 
     return collect
 

@@ -101,8 +101,8 @@ class HyperparameterOut(BaseModel):
     type: str
     default: Any
     description: str
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: int | float | None = Field(default=None, description="inclusive; a whole number for type int")
+    maximum: int | float | None = Field(default=None, description="inclusive; a whole number for type int")
     choices: list[str] | None = None
     nullable: bool = False
 
@@ -375,7 +375,9 @@ class CustomerOut(BaseModel):
 class CustomerPageOut(PageOut[CustomerOut]):
     @classmethod
     def from_domain(cls, page: Page[Customer]) -> "CustomerPageOut":
-        return cls(items=[CustomerOut.from_domain(c) for c in page.items], total=page.total, limit=page.limit, offset=page.offset)
+        return cls(
+            items=[CustomerOut.from_domain(c) for c in page.items], total=page.total, limit=page.limit, offset=page.offset, next=page.next
+        )
 
 
 class RejectedRowOut(BaseModel):

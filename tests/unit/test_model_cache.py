@@ -36,3 +36,37 @@ def test_concurrent_requests_for_one_version_load_it_once():
     for t in threads:
         t.join()
     assert calls == [A] and cache.hits + cache.misses == 5
+
+
+def test_a_failed_load_leaves_nothing_behind_and_counts_as_a_failed_load():
+    cache = LruModelCache(capacity=2)
+
+    def unknown(ref):
+        raise KeyError(ref)
+
+    for version in range(1, 1001):
+        try:
+            cache.get_or_load(ModelRef("nope", version), unknown)
+        except KeyError:
+            pass
+    assert cache.cached() == [] and cache.pending_loads() == 0
+    stats = cache.stats()
+    assert (stats.misses, stats.load_failures, stats.hits) == (0, 1000, 0)
+
+
+def test_hits_misses_and_loads_are_counted_truthfully():
+    cache = LruModelCache(capacity=2)
+    load = lambda ref: f"model-{ref.version}"
+    cache.get_or_load(A, load)
+    cache.get_or_load(A, load)
+    cache.get_or_load(B, load)
+    stats = cache.stats()
+    assert (stats.hits, stats.misses, stats.load_failures, stats.size) == (1, 2, 0, 2)
+
+
+def test_load_bookkeeping_does_not_grow_with_the_number_of_loads():
+    cache = LruModelCache(capacity=1)
+    for version in range(1, 501):
+        cache.get_or_load(ModelRef("m", version), lambda ref: "model")
+    assert cache.stats().misses == 500 and len(cache.cached()) == 1
+    assert not any(isinstance(v, list) and len(v) > 1 for v in vars(cache).values())

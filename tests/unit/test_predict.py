@@ -252,3 +252,22 @@ def test_a_batch_can_name_its_version_too(service):
     service.trained(model_type="svc", base=0.9)
     batch = service.predict_batch.execute([("a", FEATURES), ("b", FEATURES)], ModelFilter(low.model.name))
     assert {(p.model, p.churn_probability) for p in batch} == {(low.model, 0.1)}
+
+
+def test_a_stored_customer_is_scored_by_the_version_read_even_if_a_switch_comes_between(service):
+    low = service.trained(model_type="knn", base=0.1)
+    high = service.trained(model_type="svc", base=0.9)
+    service.use_model.execute(low.model.name, low.model.version)
+    service.customers.upsert_many([Customer("c9", {"tenure": 4.0, "plan": "basic"})])
+    real_current = service.active.current
+
+    def current_then_switch():  # another request switches right after this one read the active model
+        serving = real_current()
+        service.active.current = real_current
+        service.use_model.execute(high.model.name, high.model.version)
+        return serving
+
+    service.active.current = current_then_switch
+    prediction = service.predict_customer.execute("c9")
+    assert (prediction.model, prediction.churn_probability) == (low.model, 0.1)
+    assert service.active.current_ref() == high.model

@@ -6,7 +6,9 @@ from dependency_injector.wiring import inject
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
+from churn.errors import InvalidPageError
 from churn.model import PageRequest
+from churn.offset_cursor import OffsetCursor
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.list_predictions import ListCustomerPredictions
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
@@ -47,8 +49,9 @@ def list_customers(
     use_case: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
     limit: Annotated[int, Query(description="1..1000")] = 50,
     offset: Annotated[int, Query(description=">= 0")] = 0,
+    after: Annotated[str | None, Query(description="the `next` token of the previous page")] = None,
 ) -> CustomerPageOut:
-    return CustomerPageOut.from_domain(use_case.execute(PageRequest(limit, offset)))
+    return CustomerPageOut.from_domain(use_case.execute(offset_page(limit, offset, after)))
 
 
 @router.get("/clients/{customer_id}", dependencies=[PREDICT], response_model=CustomerOut, responses={404: {"model": ErrorOut}}, summary="One customer")
@@ -86,5 +89,15 @@ def customer_predictions(
     use_case: Annotated[ListCustomerPredictions, Depends(Provide[Container.list_customer_predictions])],
     limit: Annotated[int, Query(description="1..1000")] = 50,
     offset: Annotated[int, Query(description=">= 0")] = 0,
+    after: Annotated[str | None, Query(description="the `next` token of the previous page")] = None,
 ) -> PredictionPageOut:
-    return PredictionPageOut.from_domain(use_case.execute(customer_id, PageRequest(limit, offset)))
+    return PredictionPageOut.from_domain(use_case.execute(customer_id, offset_page(limit, offset, after)))
+
+
+def offset_page(limit: int, offset: int, after: str | None) -> PageRequest:
+    """InvalidPageError (400) for a token that is not a `next` of these pages, or with an offset too."""
+    if after is None:
+        return PageRequest(limit, offset)
+    if offset:
+        raise InvalidPageError("use either offset or after, not both")
+    return PageRequest(limit, OffsetCursor.decode(after).offset)

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from churn.errors import InvalidBandError
+from churn.errors import InvalidBandError, InvalidRequestError
 from churn.model import Band, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListPredictionsByBand
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
@@ -26,6 +26,7 @@ from entrypoints.api.schemas import (
     PredictionPageOut,
 )
 from entrypoints.api.lean import LeanRoute
+from entrypoints.api.query_params import unknown_query_message
 from entrypoints.api.security import PREDICT, authorize
 from entrypoints.container import Container
 
@@ -56,6 +57,8 @@ async def predict(request: Request) -> Response:
     store across the network, or when the body names a version to score with (it may have to be
     loaded), the whole use case runs in a worker thread."""
     authorize(request, "predict", request.headers.get("x-api-key"))
+    if request.scope["query_string"]:  # a LeanRoute solves no dependencies: the app-wide check is done here
+        raise InvalidRequestError(unknown_query_message(sorted(request.query_params), ()))
     started = perf_counter()
     try:
         body = PredictIn.model_validate_json(await request.body())

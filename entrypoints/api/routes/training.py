@@ -36,7 +36,7 @@ def train(
     get_job: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])],
 ) -> JobOut:
     job = use_case.execute(body.dataset, body.model_type, body.hyperparameters, body.name, body.activate)
-    _, position = get_job.execute(job.job_id)
+    job, position = get_job.execute(job.job_id)  # as it is now: a worker may have started it already
     response.headers["Location"] = f"/jobs/{job.job_id}"
     return JobOut.from_domain(job, position)
 
