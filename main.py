@@ -1,8 +1,9 @@
 """churn command line: serve the API, train, list and switch models, load customers.
 
     python main.py serve [--host 127.0.0.1] [--port 8000] [--workers 1]
-    python main.py datasets add FILE --name NAME --target COLUMN [--id-column COLUMN]
-    python main.py datasets list
+    python main.py datasets add FILE --name NAME --target COLUMN [--id-column COLUMN] [--positive-label VALUE]
+                               [--column-type COLUMN=KIND ...] [--delimiter ;] [--encoding cp1252] [--decimal ,]
+    python main.py datasets list | show NAME | remove NAME
     python main.py train --dataset NAME --model-type TYPE [--param key=value ...] [--name NAME] [--no-activate]
     python main.py models
     python main.py use-model NAME VERSION
@@ -36,7 +37,15 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--target", required=True)
     add.add_argument("--id-column", default=None)
+    add.add_argument("--positive-label", default=None, help="the target value that means churn (default: a known churn word)")
+    add.add_argument("--column-type", action="append", default=[], metavar="COLUMN=KIND",
+                     help="override a column's kind: numeric, categorical, boolean, date, identifier, ignored")
+    _reading_options(add)
     dsub.add_parser("list", help="list data sets")
+    show = dsub.add_parser("show", help="print a data set's profile")
+    show.add_argument("name")
+    remove = dsub.add_parser("remove", help="delete a data set (models trained on it keep their metadata)")
+    remove.add_argument("name")
 
     train = sub.add_parser("train", help="train a model now and register it in MLflow")
     train.add_argument("--dataset", default="sample", help="registered data set name (default: sample)")
@@ -44,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="hyperparameter (JSON value)")
     train.add_argument("--name", default=None, help="registered model name (default churn-<model_type>)")
     train.add_argument("--no-activate", action="store_true", help="do not make the new version active")
+    train.add_argument("--features", nargs="+", default=None, metavar="COLUMN", help="train on these columns only")
+    train.add_argument("--exclude", nargs="+", default=[], metavar="COLUMN", help="leave these columns out")
 
     sub.add_parser("models", help="list trained model versions")
 
@@ -54,7 +65,14 @@ def parser() -> argparse.ArgumentParser:
     load = sub.add_parser("load-clients", help="upsert customers from a CSV into CLIENTES")
     load.add_argument("file")
     load.add_argument("--id-column", default="customerID")
+    _reading_options(load)
     return p
+
+
+def _reading_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--delimiter", default=None, help="',', ';', '|' or tab (default: detected)")
+    command.add_argument("--encoding", default=None, help="e.g. utf-8, cp1252, utf-16 (default: detected)")
+    command.add_argument("--decimal", default=None, help="'.' or ',' (default: detected)")
 
 
 def parse_params(pairs: list[str]) -> dict:

@@ -75,6 +75,11 @@ class InMemoryDatasetStore(DatasetStore):
         with self._lock:
             return sorted((d for d, _ in self._items.values()), key=lambda d: (d.created_at, d.name))
 
+    def remove(self, name: str) -> None:
+        with self._lock:
+            if self._items.pop(name, None) is None:
+                raise DatasetNotFoundError(f"data set {name!r} not found; upload it with POST /datasets")
+
 
 class InMemoryJobStore(JobStore):
     def __init__(self) -> None:

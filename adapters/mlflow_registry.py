@@ -390,7 +390,7 @@ def _save_mlflow_model(path: Path, pipeline: Any, probe_rows: list[dict], summar
 def _frame(schema: FeatureSchema, rows: Sequence[Mapping[str, Any]]) -> pandas.DataFrame:
     frame = pandas.DataFrame([{name: row.get(name) for name in schema.names} for row in rows], columns=list(schema.names))
     for spec in schema.features:
-        if spec.kind is FeatureKind.NUMBER:
+        if spec.kind.encoded_as_number:
             frame[spec.name] = pandas.to_numeric(frame[spec.name], errors="coerce").astype("float64")
     return frame
 

@@ -1,10 +1,13 @@
 """The Trainer port on scikit-learn: CSV → typed frame → preprocessing + estimator → hold-out metrics.
 
-Columns are typed like `churn.tables.read_customers`, so a model is trained on exactly the value
-types the service later receives: numeric when every non-blank cell is a finite number (blank →
-NaN, imputed with the median), otherwise categorical (blank → missing, imputed with the most
-frequent value, then one-hot encoded). A text column gets at most MAX_CATEGORIES_PER_COLUMN one-hot
-columns: its rarest categories share one infrequent column, and so do categories never seen in training.
+The file is read as it was at upload (`adapters.frames`, with the data set's encoding, separator and
+decimal mark) and each column typed by the kind its profile gave it: numbers under the column's
+number format, booleans as 0/1, dates as their age in days at the column's reference date (the
+latest date in the file), all three imputed with the median and scaled; categories (stripped, NFC)
+imputed with the most frequent value, then one-hot encoded. A text column gets at most
+MAX_CATEGORIES_PER_COLUMN one-hot columns: its rarest categories share one infrequent column, and
+so do categories never seen in training. Data sets stored before profiles are read as before
+(UTF-8, ',', numeric when every cell is a number).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import io
 import math
 import time
-from typing import Any, Mapping
+from datetime import timedelta
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,9 +34,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from adapters import frames
 from adapters.fast_scoring import SklearnChurnModel
+from churn.columns import ColumnKind, nfc_key
 from churn.errors import TrainingFailedError
 from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec, FeatureValue
+from churn.profiles import ColumnProfile, reference_moment
 from churn.model_types import ModelType
 from churn.ports import Trainer, TrainedModel
 from churn.tables import parse_value
@@ -59,13 +66,27 @@ class SklearnTrainer(Trainer):
         self._seed = seed
         self._test_size = test_size
 
-    def train(self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any]) -> TrainedModel:
+    def train(
+        self,
+        dataset: Dataset,
+        content: bytes,
+        model_type: ModelType,
+        hyperparameters: Mapping[str, Any],
+        columns: Sequence[str] | None = None,
+    ) -> TrainedModel:
         params = model_type.resolve(hyperparameters)
-        raw = read_csv(content)
-        frame, kinds = typed_features(raw, dataset.feature_columns)
-        target = (raw[dataset.target].str.strip() == dataset.positive_label.strip()).to_numpy(dtype=np.int64)
+        profiles: dict[str, ColumnProfile] = {}
+        if dataset.profile is None or dataset.reading is None:
+            raw = read_csv(content)
+            frame, kinds = typed_features(raw, tuple(columns or dataset.feature_columns))
+            target = (raw[dataset.target].str.strip() == dataset.positive_label.strip()).to_numpy(dtype=np.int64)
+        else:
+            raw = frames.read_frame(content, dataset.reading)
+            profiles = {c: dataset.profile.column(c) for c in (columns or dataset.profile.features)}
+            frame, kinds = profiled_features(raw, profiles)
+            target = (frames.text_values(raw[dataset.target]) == dataset.positive_label).to_numpy(dtype=np.int64)
         x_train, x_test, y_train, y_test = self._split(frame, target)
-        _refuse_unusable_columns(x_train, kinds)
+        _refuse_unusable_columns(x_train, kinds, check_identifiers=not profiles)
         pipeline = Pipeline([("preprocess", _preprocessor(kinds)), ("model", estimator(model_type.name, params, self._seed))])
         started = time.perf_counter()
         try:
@@ -74,7 +95,7 @@ class SklearnTrainer(Trainer):
             raise TrainingFailedError(f"{model_type.name} could not be fitted on {dataset.name!r}: {exc}") from None
         seconds = time.perf_counter() - started
         metrics = holdout_metrics(y_test, pipeline.predict_proba(x_test)[:, 1])
-        schema = _schema(pipeline, kinds)
+        schema = _schema(pipeline, kinds, profiles)
         probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)
         model = SklearnChurnModel.from_pipeline(pipeline, schema, probes)
         return TrainedModel(model=model, metrics=metrics, training_seconds=round(seconds, 6))
@@ -118,7 +139,37 @@ def typed_features(raw: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Data
     return pd.DataFrame(frame, index=raw.index), kinds
 
 
-def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureKind]) -> None:
+def profiled_features(raw: pd.DataFrame, profiles: Mapping[str, ColumnProfile]) -> tuple[pd.DataFrame, dict[str, FeatureKind]]:
+    """The chosen columns typed by their profile: float64 for numbers, booleans (0/1) and dates (age
+    in days at the reference), object with NaN for categories."""
+    frame: dict[str, Any] = {}
+    kinds: dict[str, FeatureKind] = {}
+    for name, profile in profiles.items():
+        column = raw[name]
+        if profile.kind is ColumnKind.NUMERIC:
+            kinds[name] = FeatureKind.NUMBER
+            frame[name] = frames.number_column(column, profile.number_format).to_numpy(dtype=np.float64)
+        elif profile.kind is ColumnKind.BOOLEAN:
+            kinds[name] = FeatureKind.BOOLEAN
+            false_value, true_value = profile.boolean_values or ("", "")
+            keys = frames.text_values(column).str.strip().str.casefold()
+            values = np.full(len(column), np.nan)
+            values[(keys == nfc_key(true_value)).fillna(False).to_numpy(dtype=bool)] = 1.0
+            values[(keys == nfc_key(false_value)).fillna(False).to_numpy(dtype=bool)] = 0.0
+            frame[name] = values
+        elif profile.kind is ColumnKind.DATE:
+            kinds[name] = FeatureKind.DATE
+            moments = frames.date_column(column, profile.date_format or "%Y-%m-%d")
+            age = (pd.Timestamp(reference_moment(profile)) - moments).dt.total_seconds() / 86400.0
+            frame[name] = age.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            kinds[name] = FeatureKind.CATEGORY
+            text = frames.text_values(column)
+            frame[name] = text.to_numpy(dtype=object, na_value=np.nan)
+    return pd.DataFrame(frame, index=raw.index), kinds
+
+
+def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureKind], check_identifiers: bool = True) -> None:
     """TrainingFailedError for columns nothing can be learnt from, or text too wide to encode or list."""
     distinct_in_all = width = 0
     for column, kind in kinds.items():
@@ -130,7 +181,7 @@ def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureK
             distinct = values[present].nunique()
             distinct_in_all += distinct
             width += min(distinct, MAX_CATEGORIES_PER_COLUMN)
-            if distinct >= MIN_ROWS_FOR_ID_CHECK and distinct == int(present.sum()):
+            if check_identifiers and distinct >= MIN_ROWS_FOR_ID_CHECK and distinct == int(present.sum()):
                 raise TrainingFailedError(
                     f"column {column!r} has a different value in every row, like an identifier; "
                     "register the data set with it as id_column or drop it"
@@ -148,7 +199,7 @@ def _refuse_unusable_columns(x_train: pd.DataFrame, kinds: Mapping[str, FeatureK
 
 
 def _preprocessor(kinds: Mapping[str, FeatureKind]) -> ColumnTransformer:
-    numeric = [c for c, k in kinds.items() if k is FeatureKind.NUMBER]
+    numeric = [c for c, k in kinds.items() if k.encoded_as_number]
     categorical = [c for c, k in kinds.items() if k is FeatureKind.CATEGORY]
     transformers = []
     if numeric:
@@ -231,15 +282,16 @@ def holdout_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
     return {name: round(float(value), 6) for name, value in values.items()}
 
 
-def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind]) -> FeatureSchema:
+def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind], profiles: Mapping[str, ColumnProfile]) -> FeatureSchema:
     """Examples are what the fitted imputers fill in; categories are every one the encoder saw, those
-    grouped as infrequent included (`categories_` keeps them all): each is a valid input."""
+    grouped as infrequent included (`categories_` keeps them all): each is a valid input. A boolean
+    lists its (false, true) values as written in the file; a date its format and reference."""
     fitted: dict[str, FeatureSpec] = {}
     for name, transformer, columns in pipeline.named_steps["preprocess"].transformers_:
         if name == "numeric":
             medians = transformer.named_steps["impute"].statistics_
             for column, median in zip(columns, medians):
-                fitted[column] = FeatureSpec(column, FeatureKind.NUMBER, float(median))
+                fitted[column] = _numeric_spec(column, kinds[column], float(median), profiles.get(column))
         elif name == "categorical":
             modes = transformer.named_steps["impute"].statistics_
             categories = transformer.named_steps["encode"].categories_
@@ -248,8 +300,18 @@ def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind]) -> FeatureSche
     return FeatureSchema(tuple(fitted[column] for column in kinds))
 
 
+def _numeric_spec(column: str, kind: FeatureKind, median: float, profile: ColumnProfile | None) -> FeatureSpec:
+    if kind is FeatureKind.BOOLEAN and profile is not None:
+        return FeatureSpec(column, kind, bool(median >= 0.5), tuple(profile.boolean_values or ()))
+    if kind is FeatureKind.DATE and profile is not None:
+        date_format = profile.date_format or "%Y-%m-%d"
+        example = (reference_moment(profile) - timedelta(days=round(median))).strftime(date_format)
+        return FeatureSpec(column, kind, example, (), date_format, profile.reference)
+    return FeatureSpec(column, FeatureKind.NUMBER, median)
+
+
 def probe_rows(frame: pd.DataFrame, kinds: Mapping[str, FeatureKind]) -> list[dict[str, FeatureValue]]:
-    """Rows as the domain sends them after `FeatureSchema.check`: float, str or None."""
+    """Rows as the model receives them after `FeatureSchema.check` and `encode`: float, str or None."""
     rows: list[dict[str, FeatureValue]] = []
     for record in frame.to_dict(orient="records"):
         row: dict[str, FeatureValue] = {}
@@ -258,6 +320,6 @@ def probe_rows(frame: pd.DataFrame, kinds: Mapping[str, FeatureKind]) -> list[di
             if isinstance(value, float) and math.isnan(value):
                 row[column] = None
             else:
-                row[column] = float(value) if kind is FeatureKind.NUMBER else str(value)
+                row[column] = float(value) if kind.encoded_as_number else str(value)
         rows.append(row)
     return rows

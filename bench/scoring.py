@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.fast_scoring import to_frame  # noqa: E402
 from adapters.sklearn_trainer import SklearnTrainer, probe_rows, read_csv, typed_features  # noqa: E402
 from churn.model_types import CATALOG  # noqa: E402
-from churn.tables import profile_dataset  # noqa: E402
+from tests.support.profiling import profile_dataset  # noqa: E402
 
 TELCO = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
 SAMPLE = ROOT / "data" / "sample_customers.csv"

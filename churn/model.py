@@ -21,6 +21,9 @@ from churn.errors import (
     InvalidPageError,
     InvalidRequestError,
 )
+from churn import columns as _columns
+from churn.columns import Reading
+from churn.profiles import DatasetProfile
 
 FeatureValue = float | str | None
 Features = Mapping[str, Any]
@@ -156,16 +159,27 @@ class ModelFilter:
 class FeatureKind(StrEnum):
     NUMBER = "number"
     CATEGORY = "category"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+    @property
+    def encoded_as_number(self) -> bool:
+        """The model receives a float for it (booleans as 0/1, dates as their age in days)."""
+        return self is not FeatureKind.CATEGORY
 
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """One input column of a model: its kind, the categories seen in training, an example value."""
+    """One input column of a model: its kind, the categories seen in training, an example value.
+    A boolean lists its (false, true) values as written in the file in `categories`; a date has the
+    file's `date_format` and the `reference` moment its age in days is measured at."""
 
     name: str
     kind: FeatureKind
     example: FeatureValue = None
     categories: tuple[str, ...] = ()
+    date_format: str | None = None
+    reference: str | None = None
 
     def problem_with(self, value: Any) -> str | None:
         """Why `value` is not acceptable for this feature, or None. Null means 'unknown' and is imputed."""
@@ -177,16 +191,50 @@ class FeatureSpec:
             if not math.isfinite(value):
                 return "expected a finite number"
             return None
+        if self.kind is FeatureKind.BOOLEAN:
+            return None if _columns.boolean_value(value, self.categories) is not None else (
+                f"expected true or false (or {' / '.join(repr(c) for c in reversed(self.categories))}), got {_json_type(value)}"
+            )
+        if self.kind is FeatureKind.DATE:
+            if isinstance(value, str) and _columns.parse_date(value, self.date_format or "%Y-%m-%d") is not None:
+                return None
+            return f"expected a date as a string like {self.example!r}, got {_json_type(value)}"
         if not isinstance(value, str):
             return f"expected a string (one of the categories), got {_json_type(value)}"
         return None
 
+    def clean(self, value: Any) -> Any:
+        """A value `problem_with` accepted, as stored: booleans as true/false, dates in ISO form, text NFC."""
+        if value is None:
+            return None
+        if self.kind is FeatureKind.BOOLEAN:
+            return _columns.boolean_value(value, self.categories)
+        if self.kind is FeatureKind.DATE:
+            return _columns.parse_date(value, self.date_format or "%Y-%m-%d").isoformat()  # type: ignore[union-attr]
+        return _columns.nfc(value) if isinstance(value, str) else value
+
+    def encode(self, value: Any) -> Any:
+        """A cleaned value as the model takes it: booleans 0/1, dates their age in days at `reference`."""
+        if value is None:
+            return None
+        if self.kind is FeatureKind.BOOLEAN:
+            return 1.0 if value else 0.0
+        if self.kind is FeatureKind.DATE:
+            return _columns.days_before(datetime.fromisoformat(self.reference or value), datetime.fromisoformat(value))
+        return value
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind.value, "example": self.example, "categories": list(self.categories)}
+        data = {"name": self.name, "kind": self.kind.value, "example": self.example, "categories": list(self.categories)}
+        if self.kind is FeatureKind.DATE:
+            data.update(date_format=self.date_format, reference=self.reference)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "FeatureSpec":
-        return cls(data["name"], FeatureKind(data["kind"]), data.get("example"), tuple(data.get("categories") or ()))
+        return cls(
+            data["name"], FeatureKind(data["kind"]), data.get("example"), tuple(data.get("categories") or ()),
+            data.get("date_format"), data.get("reference"),
+        )
 
 
 def _json_type(value: Any) -> str:
@@ -209,11 +257,24 @@ class FeatureSchema:
 
     features: tuple[FeatureSpec, ...]
     _known: frozenset[str] = field(init=False, repr=False, compare=False)
+    _derived: tuple[FeatureSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.features:
             raise ValueError("a schema needs at least one feature")
         object.__setattr__(self, "_known", frozenset(f.name for f in self.features))  # once, not per request
+        derived = tuple(f for f in self.features if f.kind in (FeatureKind.BOOLEAN, FeatureKind.DATE))
+        object.__setattr__(self, "_derived", derived)
+
+    def encode(self, clean: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What `check` returned, as the model scores it (booleans and dates become numbers); the
+        same mapping when the schema has neither."""
+        if not self._derived:
+            return clean
+        encoded = dict(clean)
+        for spec in self._derived:
+            encoded[spec.name] = spec.encode(clean.get(spec.name))
+        return encoded
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -241,8 +302,10 @@ class FeatureSchema:
                 problems.append(FeatureProblem(spec.name, problem))
             elif spec.kind is FeatureKind.NUMBER and value is not None:
                 clean[spec.name] = float(value)
+            elif spec.kind is FeatureKind.CATEGORY and value.__class__ is str and value.isascii():
+                clean[spec.name] = value  # ASCII is already NFC: the common case costs nothing more
             else:
-                clean[spec.name] = value
+                clean[spec.name] = spec.clean(value)
         for name in values:
             if name not in self._known:
                 problems.append(FeatureProblem(str(name), "unknown feature for this model"))
@@ -288,12 +351,17 @@ class Dataset:
     content_hash: str
     created_at: datetime
     id_column: str | None = None
+    reading: Reading | None = None
+    profile: DatasetProfile | None = None
+    """How the file was read and what each column means (None for data sets stored before profiles)."""
 
     def __post_init__(self) -> None:
         check_dataset_name(self.name)
 
     @property
     def feature_columns(self) -> tuple[str, ...]:
+        if self.profile is not None:
+            return self.profile.features
         return tuple(c for c in self.columns if c not in (self.target, self.id_column))
 
 
@@ -334,6 +402,8 @@ class TrainingJob:
     error: str | None = None
     owner: str | None = None
     heartbeat_at: datetime | None = None
+    columns: tuple[str, ...] = ()
+    """The data set columns to train on (from /train's features / exclude); empty: every feature column."""
 
     @classmethod
     def new(
@@ -345,9 +415,13 @@ class TrainingJob:
         activate: bool,
         now: datetime,
         owner: str | None = None,
+        columns: tuple[str, ...] = (),
     ) -> "TrainingJob":
         """`owner` names the process that will run the job; it keeps the job's heartbeat fresh."""
-        return cls(fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now, owner=owner, heartbeat_at=now)
+        return cls(
+            fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now, owner=owner, heartbeat_at=now,
+            columns=tuple(columns),
+        )
 
     @property
     def last_sign_of_life(self) -> datetime:

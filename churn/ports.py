@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from churn.cache_stats import CacheStats
+from churn.columns import ReadOptions, TableFacts
 from churn.model import (
     Band,
     Customer,
@@ -67,9 +68,17 @@ class TrainedModel:
 
 class Trainer(Protocol):
     @abstractmethod
-    def train(self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any]) -> TrainedModel:
+    def train(
+        self,
+        dataset: Dataset,
+        content: bytes,
+        model_type: ModelType,
+        hyperparameters: Mapping[str, Any],
+        columns: Sequence[str] | None = None,
+    ) -> TrainedModel:
         """Fit the pipeline on a stratified hold-out split with a fixed seed and compute hold-out metrics
-        (roc_auc, accuracy, precision, recall, f1, log_loss, brier). TrainingFailedError with a reason."""
+        (roc_auc, accuracy, precision, recall, f1, log_loss, brier), on `columns` (default: the data
+        set's feature columns), each typed by its profile. TrainingFailedError with a reason."""
 
 
 class ModelRegistry(Protocol):
@@ -136,6 +145,10 @@ class DatasetStore(Protocol):
     @abstractmethod
     def list(self) -> list[Dataset]:
         """Every data set, oldest first."""
+
+    @abstractmethod
+    def remove(self, name: str) -> None:
+        """Delete the data set and its content together; DatasetNotFoundError when unknown."""
 
 
 class JobStore(Protocol):
@@ -256,3 +269,30 @@ class Clock(Protocol):
 
     @abstractmethod
     def monotonic(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordTable:
+    """A file's rows for loading customers: `rows` are (record number, physical line it starts on,
+    column -> value), numbers as floats where the whole column is numeric (the domain's number rule),
+    text stripped and NFC, blank cells None."""
+
+    facts: TableFacts
+    rows: Sequence[tuple[int, int, Mapping[str, float | str | None]]]
+    malformed: Sequence[tuple[int, int, int]] = ()
+    """Records with more or fewer fields than the header, left out of `rows`: (record number, line, fields)."""
+
+
+class TableReader(Protocol):
+    """Reads the CSV/TSV files companies export: encoding, separator and decimal mark detected
+    unless given; quoted separators and newlines kept inside their field."""
+
+    @abstractmethod
+    def read(self, content: bytes, options: ReadOptions, target: str | None = None) -> TableFacts:
+        """Every column's facts over every row (and, with a two-valued `target`, how well each
+        column alone separates it). InvalidDatasetError naming the record number and physical line
+        of a malformed record, or what to set when the encoding or separator cannot be found."""
+
+    @abstractmethod
+    def records(self, content: bytes, options: ReadOptions) -> RecordTable:
+        """The rows, typed as described on RecordTable; errors as `read`."""

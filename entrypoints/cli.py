@@ -26,6 +26,10 @@ def run(args: argparse.Namespace, params: dict) -> int:
     try:
         if args.command == "serve":
             return serve(args.host, args.port, args.workers)
+        file = getattr(args, "file", None)
+        if file is not None and not Path(file).is_file():
+            print(f"error: cannot read {file}: no such file", file=sys.stderr)
+            return 1
         settings = Settings.from_env(job_runner="inline")
         Path(settings.home).mkdir(parents=True, exist_ok=True)
         from entrypoints.bootstrap import bootstrap
@@ -38,8 +42,31 @@ def run(args: argparse.Namespace, params: dict) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except ChurnError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error: {for_the_cli(exc.message)}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"error: cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+ROUTES_TO_COMMANDS = (
+    ("upload it with POST /datasets", "add it with main.py datasets add"),
+    ("exclude it on /train", "leave it out with main.py train --exclude"),
+    ("on /train", "with main.py train"),
+    ("GET /models lists them", "main.py models lists them"),
+    ("POST /datasets", "main.py datasets add"),
+    ("GET /datasets", "main.py datasets list"),
+    ("/use-model", "main.py use-model"),
+    ("positive_label", "--positive-label"),
+    ("column_types", "--column-type"),
+)
+
+
+def for_the_cli(message: str) -> str:
+    """A domain message on one line, naming CLI commands and options instead of HTTP routes and fields."""
+    for route, command in ROUTES_TO_COMMANDS:
+        message = message.replace(route, command)
+    return " ".join(message.split())
 
 
 def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
@@ -109,14 +136,57 @@ def datasets(container, args, params) -> int:
     if args.action == "list":
         _print([{"name": d.name, "rows": d.rows, "target": d.target, "positive_rate": d.positive_rate} for d in container.list_datasets().execute()])
         return 0
+    if args.action == "remove":
+        container.remove_dataset().execute(args.name)
+        print(f"removed data set {args.name!r} (models trained on it keep their metadata)")
+        return 0
+    if args.action == "show":
+        print(profile_table(container.get_dataset().execute(args.name)))
+        return 0
+    from churn.columns import ReadOptions
+
     content = Path(args.file).read_bytes()
-    d = container.register_dataset().execute(args.name, content, args.target, args.id_column)
-    _print({"name": d.name, "rows": d.rows, "columns": list(d.columns), "positive_rate": d.positive_rate})
+    types = {}
+    for pair in args.column_type or ():
+        column, sep, kind = pair.rpartition("=")
+        if not sep or not column:
+            print(f"error: --column-type {pair!r}: use COLUMN=KIND", file=sys.stderr)
+            return 2
+        types[column] = kind
+    options = ReadOptions.parse(args.delimiter, args.encoding, args.decimal)
+    d = container.register_dataset().execute(args.name, content, args.target, args.id_column, options, types, args.positive_label)
+    print(profile_table(d))
     return 0
 
 
+def profile_table(d) -> str:
+    """A data set's profile as a text table, one row per column."""
+    lines = [
+        f"data set {d.name}: {d.rows} rows, target {d.target} (churn = {d.positive_label!r}, {d.positive_rate:.1%})",
+    ]
+    if d.reading is not None:
+        delimiter = "tab" if d.reading.delimiter == "\t" else d.reading.delimiter
+        lines.append(f"read as {d.reading.encoding}, separator {delimiter!r}, decimal {d.reading.decimal!r}")
+    if d.profile is None:
+        return "\n".join(lines + ["(stored before profiles: upload it again to see one)"])
+    rows = [("column", "kind", "role", "missing", "distinct", "range / most frequent", "warnings")]
+    for c in d.profile.columns:
+        if c.minimum is not None:
+            summary = f"{c.minimum} .. {c.maximum}"
+        else:
+            summary = ", ".join(f"{value} ({count})" for value, count in c.top[:3])
+        rows.append((c.name, c.kind.value, c.role, f"{c.missing:.1%}", str(c.distinct), summary[:48], for_the_cli("; ".join(c.warnings))))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    for r in rows:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r[:6])) + ("  " + r[6] if r[6] else ""))
+    return "\n".join(lines)
+
+
 def train(container, args, params) -> int:
-    job = container.start_training().execute(args.dataset, args.model_type, params, args.name, not args.no_activate)
+    job = container.start_training().execute(
+        args.dataset, args.model_type, params, args.name, not args.no_activate,
+        getattr(args, "features", None) or None, getattr(args, "exclude", None) or (),
+    )
     job, _ = container.get_training_job().execute(job.job_id)
     if job.status is not JobStatus.SUCCEEDED:
         print(f"training failed: {job.error}", file=sys.stderr)
@@ -162,7 +232,10 @@ def load_clients(container, args, params) -> int:
         filled = int(width * min(done / total, 1.0))
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} customers", end="", file=sys.stderr, flush=True)
 
-    report = container.import_customers().execute(content, args.id_column, progress=progress)
+    from churn.columns import ReadOptions
+
+    options = ReadOptions.parse(getattr(args, "delimiter", None), getattr(args, "encoding", None), getattr(args, "decimal", None))
+    report = container.import_customers().execute(content, args.id_column, progress=progress, options=options)
     print(file=sys.stderr)
     _print(
         {

@@ -33,6 +33,7 @@ from adapters.mongo.datasets import MongoDatasetStore
 from adapters.mongo.jobs import MongoJobStore
 from adapters.mongo.model_records import MongoModelRecordRepository
 from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.pandas_reader import PandasTableReader
 from adapters.sklearn_trainer import SklearnTrainer
 from adapters.sqlite.customers import SqliteCustomerRepository
 from adapters.sqlite.database import SqliteDatabase
@@ -56,7 +57,10 @@ from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.model import fresh_id
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
+from churn.use_cases.get_dataset import GetDataset
+from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.register_dataset import RegisterDataset
+from churn.use_cases.remove_dataset import RemoveDataset
 from churn.use_cases.start_training import StartTraining
 from churn.use_cases.sync_model_records import SyncModelRecords
 from churn.use_cases.train_model import TrainModel
@@ -140,7 +144,10 @@ class Container(containers.DeclarativeContainer):
     )
 
     # ------------------------------------------------------------------ use cases (stateless)
-    register_dataset = providers.ThreadSafeSingleton(RegisterDataset, dataset_store, clock, dataset_limits)
+    table_reader = providers.ThreadSafeSingleton(PandasTableReader)
+    register_dataset = providers.ThreadSafeSingleton(RegisterDataset, dataset_store, table_reader, clock, dataset_limits)
+    get_dataset = providers.ThreadSafeSingleton(GetDataset, dataset_store)
+    remove_dataset = providers.ThreadSafeSingleton(RemoveDataset, dataset_store)
     list_datasets = providers.ThreadSafeSingleton(ListDatasets, dataset_store)
     train_model = providers.ThreadSafeSingleton(
         TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock
@@ -156,6 +163,7 @@ class Container(containers.DeclarativeContainer):
     )
     sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
     list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
+    get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
     get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model)
     model_versions = providers.ThreadSafeSingleton(ModelVersions, active_model, model_records, registry, model_cache)
@@ -165,7 +173,7 @@ class Container(containers.DeclarativeContainer):
     list_customer_predictions = providers.ThreadSafeSingleton(ListCustomerPredictions, customers, predictions)
     list_predictions_by_band = providers.ThreadSafeSingleton(ListPredictionsByBand, predictions)
     count_predictions_by_band = providers.ThreadSafeSingleton(CountPredictionsByBand, predictions)
-    import_customers = providers.ThreadSafeSingleton(ImportCustomers, customers)
+    import_customers = providers.ThreadSafeSingleton(ImportCustomers, customers, table_reader)
     get_customer = providers.ThreadSafeSingleton(GetCustomer, customers)
     list_customers = providers.ThreadSafeSingleton(ListCustomers, customers)
     check_readiness = providers.ThreadSafeSingleton(CheckReadiness, customers, registry, active_model)

@@ -68,7 +68,9 @@ class FakeTrainer(Trainer):
         self.fail_with: str | None = None
         self.trained: list[tuple[str, str, dict]] = []
 
-    def train(self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any]) -> TrainedModel:
+    def train(
+        self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any], columns=None
+    ) -> TrainedModel:
         if self.fail_with:
             raise TrainingFailedError(self.fail_with)
         self.trained.append((dataset.name, model_type.name, dict(hyperparameters)))

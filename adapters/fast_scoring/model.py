@@ -27,7 +27,7 @@ def to_frame(rows: Sequence[Mapping[str, Any]], schema: FeatureSchema) -> pd.Dat
     columns: dict[str, np.ndarray] = {}
     for spec in schema.features:
         values = [row[spec.name] for row in rows]
-        if spec.kind is FeatureKind.NUMBER:
+        if spec.kind.encoded_as_number:
             columns[spec.name] = np.array(values, dtype=np.float64)
         else:
             columns[spec.name] = np.array([np.nan if v is None else v for v in values], dtype=object)

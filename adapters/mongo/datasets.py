@@ -13,7 +13,9 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from adapters.mongo.database import DATASET_CHUNKS, DATASETS, MongoDatabase, from_text, to_text, translated_errors
 from churn.errors import DatasetExistsError, DatasetNotFoundError, StoreUnavailableError
+from churn.columns import Reading
 from churn.model import Dataset
+from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -68,6 +70,14 @@ class MongoDatasetStore(DatasetStore):
         with translated_errors():
             return [_from_document(d) for d in self._datasets.find().sort([("created_at", 1), ("_id", 1)])]
 
+    def remove(self, name: str) -> None:
+        """The metadata first (the data set is gone at once), then its chunks."""
+        with translated_errors():
+            document = self._datasets.find_one_and_delete({"_id": name}, {"upload_id": 1})
+            if document is None:
+                raise _not_found(name)
+            self._chunks.delete_many({"upload_id": document["upload_id"]})
+
     def _discard(self, upload_id: str) -> None:
         try:
             self._chunks.delete_many({"upload_id": upload_id})
@@ -94,6 +104,8 @@ def _to_document(dataset: Dataset, upload_id: str, chunks: int, size: int) -> di
         "content_hash": dataset.content_hash,
         "created_at": to_text(dataset.created_at),
         "id_column": dataset.id_column,
+        "reading": dataset.reading.to_dict() if dataset.reading else None,
+        "profile": dataset.profile.to_dict() if dataset.profile else None,
         "upload_id": upload_id,
         "chunks": chunks,
         "size": size,
@@ -111,4 +123,6 @@ def _from_document(document: dict[str, Any]) -> Dataset:
         content_hash=document["content_hash"],
         created_at=from_text(document["created_at"]),
         id_column=document["id_column"],
+        reading=Reading.from_dict(document["reading"]) if document.get("reading") else None,
+        profile=DatasetProfile.from_dict(document.get("profile")),
     )

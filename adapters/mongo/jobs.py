@@ -82,6 +82,7 @@ def _to_document(job: TrainingJob) -> dict[str, Any]:
         "error": job.error,
         "owner": job.owner,
         "heartbeat_at": _optional_time(job.heartbeat_at),
+        "columns": list(job.columns),
     }
 
 
@@ -103,4 +104,5 @@ def _from_document(document: dict[str, Any]) -> TrainingJob:
         error=document["error"],
         owner=document.get("owner"),  # absent in jobs stored before leases existed
         heartbeat_at=None if document.get("heartbeat_at") is None else from_text(document["heartbeat_at"]),
+        columns=tuple(document.get("columns") or ()),
     )

@@ -8,7 +8,9 @@ from typing import Any
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
 from churn.errors import DatasetExistsError, DatasetNotFoundError
+from churn.columns import Reading
 from churn.model import Dataset
+from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 
 
@@ -45,6 +47,14 @@ class SqliteDatasetStore(DatasetStore):
             rows = db.execute("SELECT name, created_at, document FROM datasets ORDER BY created_at, name").fetchall()
         return [_from_row(row) for row in rows]
 
+    def remove(self, name: str) -> None:
+        """Metadata and content in one transaction."""
+        with self._db.transaction() as tx:
+            tx.execute("DELETE FROM dataset_contents WHERE name = ?", (name,))
+            deleted = tx.execute("DELETE FROM datasets WHERE name = ?", (name,)).rowcount
+        if not deleted:
+            raise _not_found(name)
+
 
 def _not_found(name: str) -> DatasetNotFoundError:
     return DatasetNotFoundError(f"data set {name!r} not found; upload it with POST /datasets")
@@ -59,6 +69,8 @@ def _to_row(dataset: Dataset) -> tuple[str, int, str]:
         "positive_rate": dataset.positive_rate,
         "content_hash": dataset.content_hash,
         "id_column": dataset.id_column,
+        "reading": dataset.reading.to_dict() if dataset.reading else None,
+        "profile": dataset.profile.to_dict() if dataset.profile else None,
     }
     return dataset.name, to_micros(dataset.created_at), json.dumps(document)
 
@@ -76,4 +88,6 @@ def _from_row(row: tuple[str, int, str]) -> Dataset:
         content_hash=document["content_hash"],
         created_at=from_micros(created_at),
         id_column=document["id_column"],
+        reading=Reading.from_dict(document["reading"]) if document.get("reading") else None,
+        profile=DatasetProfile.from_dict(document.get("profile")),
     )

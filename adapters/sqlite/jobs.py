@@ -85,6 +85,7 @@ def _to_row(job: TrainingJob) -> tuple[str, str, int, str]:
         "error": job.error,
         "owner": job.owner,
         "heartbeat_at": None if job.heartbeat_at is None else to_micros(job.heartbeat_at),
+        "columns": list(job.columns),
     }
     return job.job_id, job.status.value, to_micros(job.created_at), json.dumps(document)
 
@@ -109,4 +110,5 @@ def _from_row(row: tuple[str, str, int, str]) -> TrainingJob:
         error=document["error"],
         owner=document.get("owner"),  # absent in jobs stored before leases existed
         heartbeat_at=None if document.get("heartbeat_at") is None else from_micros(document["heartbeat_at"]),
+        columns=tuple(document.get("columns") or ()),
     )

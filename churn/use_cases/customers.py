@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 
+from churn.columns import ReadOptions
+from churn.errors import InvalidCustomerFileError, InvalidDatasetError
 from churn.model import Customer, ImportReport, Page, PageRequest
 from churn.offset_cursor import OffsetCursor
-from churn.ports import CustomerRepository
-from churn.tables import read_customers
+from churn.ports import CustomerRepository, TableReader
+from churn.tables import customers_from_records
 
 IMPORT_BATCH = 1000
 
@@ -15,11 +17,17 @@ class ImportCustomers:
     """Upsert customers from a CSV by id. Re-importing the same file changes nothing; unreadable
     rows are reported by line and the good ones still load."""
 
-    def __init__(self, customers: CustomerRepository) -> None:
+    def __init__(self, customers: CustomerRepository, reader: TableReader) -> None:
         self._customers = customers
+        self._reader = reader
 
-    def execute(self, content: bytes, id_column: str, progress=None) -> ImportReport:
-        parsed = read_customers(content, id_column)
+    def execute(self, content: bytes, id_column: str, progress=None, options: ReadOptions = ReadOptions()) -> ImportReport:
+        """InvalidCustomerFileError for a file that cannot be read or lacks the id column (nothing loaded)."""
+        try:
+            table = self._reader.records(content, options)
+        except InvalidDatasetError as exc:
+            raise InvalidCustomerFileError(exc.message) from None
+        parsed = customers_from_records(table, id_column)
         inserted = updated = unchanged = 0
         for start in range(0, len(parsed.customers), IMPORT_BATCH):
             batch = parsed.customers[start : start + IMPORT_BATCH]

@@ -72,7 +72,7 @@ class PredictChurn:
         started = self._clock.monotonic()
         clean = model.schema.check(features)
         checked = self._clock.monotonic()
-        probability = model.score(clean)
+        probability = model.score(model.schema.encode(clean))
         if timings is not None:
             timings["validate"] = checked - started
             timings["score"] = self._clock.monotonic() - checked
@@ -107,7 +107,7 @@ class PredictBatch:
         if problems:
             raise InvalidFeaturesError(problems, model.schema.example())
         now = self._clock.now()
-        scores = model.score_many([features for _, features in cleaned])
+        scores = model.score_many([model.schema.encode(features) for _, features in cleaned])
         predictions = [Prediction.new(cid, f, p, ref, now) for (cid, f), p in zip(cleaned, scores)]
         self._predictions.add_many(predictions)
         return predictions

@@ -1,28 +1,46 @@
 from __future__ import annotations
 
+from typing import Mapping
+
+from churn.columns import ReadOptions
 from churn.errors import DatasetExistsError, DatasetNotFoundError
 from churn.model import Dataset, check_dataset_name
-from churn.ports import Clock, DatasetStore
-from churn.tables import DatasetLimits, profile_dataset
+from churn.ports import Clock, DatasetStore, TableReader
+from churn.tables import DatasetLimits, describe_dataset
 
 
 class RegisterDataset:
-    """Check an uploaded CSV and keep it under a unique name for training."""
+    """Read an uploaded file, decide what each column means, refuse what could not be trained on,
+    and keep it under a unique name with its profile."""
 
-    def __init__(self, datasets: DatasetStore, clock: Clock, limits: DatasetLimits = DatasetLimits()) -> None:
+    def __init__(self, datasets: DatasetStore, reader: TableReader, clock: Clock, limits: DatasetLimits = DatasetLimits()) -> None:
         self._datasets = datasets
+        self._reader = reader
         self._clock = clock
         self._limits = limits
 
-    def execute(self, name: str, content: bytes, target: str, id_column: str | None = None) -> Dataset:
-        """DatasetExistsError for a taken name; InvalidDatasetError for a file that cannot be trained on."""
+    def execute(
+        self,
+        name: str,
+        content: bytes,
+        target: str,
+        id_column: str | None = None,
+        options: ReadOptions = ReadOptions(),
+        column_types: Mapping[str, str] | None = None,
+        positive_label: str | None = None,
+    ) -> Dataset:
+        """DatasetExistsError for a taken name; InvalidDatasetError for a file that cannot be trained
+        on (nothing is stored then)."""
         check_dataset_name(name)
         try:
             self._datasets.get(name)
         except DatasetNotFoundError:
             pass
         else:
-            raise DatasetExistsError(f"data set {name!r} already exists; choose another name")
-        dataset = profile_dataset(name, content, target, id_column or None, self._clock.now(), self._limits)
+            raise DatasetExistsError(f"data set {name!r} already exists; choose another name or remove it first")
+        facts = self._reader.read(content, options, target)
+        dataset = describe_dataset(
+            name, content, facts, target, id_column or None, self._clock.now(), self._limits, column_types, positive_label
+        )
         self._datasets.add(dataset, content)
         return dataset

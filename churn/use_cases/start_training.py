@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+from churn.errors import InvalidDatasetError
 
 from churn.model import ModelRef, TrainingJob
 from churn.model_types import model_type as find_model_type
@@ -28,14 +30,24 @@ class StartTraining:
         hyperparameters: Mapping[str, Any] | None = None,
         name: str | None = None,
         activate: bool = True,
+        features: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
     ) -> TrainingJob:
-        """UnknownModelTypeError / InvalidHyperparametersError (400), DatasetNotFoundError (404)."""
+        """UnknownModelTypeError / InvalidHyperparametersError / InvalidDatasetError for `features`
+        or `exclude` naming a column that is not a feature (400), DatasetNotFoundError (404)."""
         kind = find_model_type(model_type)
         resolved = kind.resolve(hyperparameters)
-        self._datasets.get(dataset)
+        found = self._datasets.get(dataset)
+        columns: tuple[str, ...] = ()
+        if features or exclude:
+            if found.profile is None:
+                raise InvalidDatasetError(
+                    f"data set {dataset!r} was stored before column profiles; upload it again to choose features"
+                )
+            columns = found.profile.choose(tuple(features) if features else None, tuple(exclude))
         model_name = name or f"churn-{kind.name}"
         ModelRef(model_name, 1)  # validates the name before anything is queued
-        job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now(), self._owner)
+        job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now(), self._owner, columns)
         self._jobs.save(job)
         self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
         return job

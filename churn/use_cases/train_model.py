@@ -53,7 +53,7 @@ class TrainModel:
     def _run(self, job: TrainingJob) -> TrainingJob:
         dataset = self._datasets.get(job.dataset)
         content = self._datasets.content(job.dataset)
-        trained = self._trainer.train(dataset, content, find_model_type(job.model_type), job.hyperparameters)
+        trained = self._trainer.train(dataset, content, find_model_type(job.model_type), job.hyperparameters, job.columns or None)
         finished = self._clock.now()
         summary = TrainingSummary(
             model_type=job.model_type,

@@ -63,6 +63,39 @@ class ModelRefOut(BaseModel):
 # ---------------------------------------------------------------- data sets
 
 
+class TopValueOut(BaseModel):
+    value: str
+    count: int
+
+
+class ColumnProfileOut(BaseModel):
+    name: str
+    kind: str = Field(description="numeric | categorical | boolean | date | identifier | ignored")
+    role: str = Field(description="feature | target | id | left out")
+    missing: float = Field(description="share of blank cells, 0..1")
+    distinct: int
+    minimum: float | str | None = Field(None, description="numbers: the smallest; dates: the earliest (ISO)")
+    maximum: float | str | None = Field(None, description="numbers: the largest; dates: the latest (ISO)")
+    top: list[TopValueOut] = Field(default_factory=list, description="categories and booleans: the most frequent values")
+    number_format: str | None = Field(None, description="plain, 1,234.56 or 1.234,56")
+    date_format: str | None = None
+    boolean_values: list[str] | None = Field(None, description="(false, true) as written in the file")
+    reference: str | None = Field(None, description="dates: the moment a date's age in days is measured at")
+    leak: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ReadingOut(BaseModel):
+    encoding: str
+    delimiter: str
+    decimal: str | None
+
+
+class DatasetProfileOut(BaseModel):
+    columns: list[ColumnProfileOut]
+    warnings: list[str]
+
+
 class DatasetOut(BaseModel):
     name: str
     rows: int
@@ -73,6 +106,9 @@ class DatasetOut(BaseModel):
     positive_rate: float
     content_hash: str
     created_at: datetime
+    features: list[str] = Field(default_factory=list, description="the columns a model is trained on by default")
+    reading: ReadingOut | None = Field(None, description="how the file was read (detected or given)")
+    profile: DatasetProfileOut | None = Field(None, description="what each column was understood to be")
 
     @classmethod
     def from_domain(cls, d: Dataset) -> "DatasetOut":
@@ -86,6 +122,9 @@ class DatasetOut(BaseModel):
             positive_rate=d.positive_rate,
             content_hash=d.content_hash,
             created_at=d.created_at,
+            features=list(d.feature_columns),
+            reading=ReadingOut(**d.reading.to_dict()) if d.reading else None,
+            profile=DatasetProfileOut(**d.profile.to_dict()) if d.profile else None,
         )
 
 
@@ -136,6 +175,8 @@ class TrainIn(BaseModel):
     hyperparameters: dict[str, Any] = Field(default_factory=dict, description="overrides of the type's defaults")
     name: str | None = Field(default=None, description="registered model name; default churn-<model_type>")
     activate: bool = Field(default=True, description="make the new version the active model when training succeeds")
+    features: list[str] | None = Field(default=None, description="train on these columns only (default: the data set's features)")
+    exclude: list[str] = Field(default_factory=list, description="columns to leave out, e.g. a flagged leak")
 
 
 class JobOut(BaseModel):
@@ -190,14 +231,18 @@ class ModelOut(BaseModel):
     training_seconds: float
     started_at: datetime
     finished_at: datetime
-    features: list[dict[str, Any]] = Field(description="the feature schema: name, kind, example, categories")
+    features: list[dict[str, Any]] = Field(
+        description="the feature schema: name, kind, example, categories (dates: date_format, reference); "
+        "in GET /models only name and kind, the rest at GET /models/{name}/{version}"
+    )
     serving_path: str = Field(description="how /predict scores this version: a compiled fast path or sklearn")
     parity: float | None = Field(description="max |fast path - scikit-learn| probability difference on the hold-out set")
     run_id: str
     active: bool
 
     @classmethod
-    def from_domain(cls, entry: ModelEntry) -> "ModelOut":
+    def from_domain(cls, entry: ModelEntry, full: bool = True) -> "ModelOut":
+        """`full=False` (listings) keeps each feature's name and kind only, so a list stays small."""
         r, s = entry.record, entry.record.summary
         return cls(
             name=r.ref.name,
@@ -212,7 +257,7 @@ class ModelOut(BaseModel):
             training_seconds=s.training_seconds,
             started_at=s.started_at,
             finished_at=s.finished_at,
-            features=[f.to_dict() for f in s.schema.features],
+            features=[f.to_dict() if full else {"name": f.name, "kind": f.kind.value} for f in s.schema.features],
             serving_path=s.serving_path,
             parity=s.parity,
             run_id=r.run_id,

@@ -12,7 +12,7 @@ def test_import_is_idempotent_and_reports_bad_lines(client):
     again = import_file(client, content).json()
     assert (first["inserted"], first["updated"], first["unchanged"]) == (20, 0, 0)
     assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 20)
-    assert first["rejected"] == [{"line": 22, "reason": "1 fields, the header has 7"}]
+    assert first["rejected"] == [{"line": 22, "reason": "1 fields, the header has 7 (record 21)"}]
 
 
 def test_customers_are_listed_and_fetched_by_id(client):

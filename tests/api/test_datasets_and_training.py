@@ -28,10 +28,10 @@ def test_a_taken_name_is_409_and_the_first_upload_stays(client):
 @pytest.mark.parametrize(
     "content, target, fragment",
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "left", "not"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "left", "binary"),
         (b"a,b\n1,2\n", "left", "target column 'left' is not in the file"),
-        (b"a,left\n1,0\n2,1\n3,2\n", "left", "not binary"),
-        (b"a,left\n1,0\n2,1\n3,0\n", "left", "at least 2 rows"),
+        (b"a,left\n1,0\n5,1\n3,2\n", "left", "exactly two values"),
+        (b"a,left\n1,0\n5,1\n3,0\n", "left", "at least 2"),
     ],
 )
 def test_untrainable_files_get_400_with_the_reason(client, content, target, fragment):

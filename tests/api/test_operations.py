@@ -37,7 +37,7 @@ def test_a_predict_key_can_read_and_score_but_not_train(secured):
 
 def test_an_admin_key_can_do_everything(secured):
     headers = {"X-API-Key": ADMIN_KEY}
-    files = {"file": ("d.csv", b"a,left\n1,0\n2,1\n3,0\n4,1\n", "text/csv")}
+    files = {"file": ("d.csv", b"a,left\n1,0\n5,1\n3,0\n9,1\n", "text/csv")}
     assert secured.post("/datasets", headers=headers, files=files, data={"name": "d", "target": "left"}).status_code == 201
     assert secured.get("/predictions/bands", headers=headers).status_code == 200
 

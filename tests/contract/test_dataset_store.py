@@ -106,3 +106,30 @@ def test_data_sets_survive_a_restart(backend):
     reopened = backend.restarted().datasets()
     assert reopened.get("telco") == dataset()
     assert reopened.content("telco") == CSV
+
+
+def test_a_profiled_data_set_round_trips_with_its_reading_and_profile(store):
+    from tests.support.awkward import dates_booleans_numeric_id
+    from tests.support.profiling import profile_dataset
+
+    content = dates_booleans_numeric_id(rows=60)
+    profiled = profile_dataset("bank", content, "Exited", None, T0)
+    store.add(profiled, content)
+    got = store.get("bank")
+    assert got == profiled
+    assert got.profile.column("signup").date_format == "%Y-%m-%d" and got.reading.encoding == "utf-8-sig"
+
+
+def test_a_removed_data_set_is_gone_with_its_content_and_its_name_is_free(store):
+    store.add(dataset("old"), CSV)
+    store.add(dataset("kept", created_at=T0 + timedelta(seconds=1)), CSV)
+    store.remove("old")
+    with pytest.raises(DatasetNotFoundError):
+        store.get("old")
+    with pytest.raises(DatasetNotFoundError):
+        store.content("old")
+    with pytest.raises(DatasetNotFoundError):
+        store.remove("old")
+    assert [d.name for d in store.list()] == ["kept"]
+    store.add(dataset("old"), b"a,b\n1,2\n")
+    assert store.content("old") == b"a,b\n1,2\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -20,7 +22,7 @@ from churn.errors import TrainingFailedError
 from churn.model import Dataset, FeatureKind
 from churn.model_types import CATALOG, model_type
 from churn.ports import ChurnModel, TrainedModel, Trainer
-from churn.tables import profile_dataset
+from tests.support.profiling import profile_dataset  # noqa: E402
 
 TELCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "telco_customer_churn.csv"
 CONTRACTS = ("Month-to-month", "One year", "Two year")
@@ -91,11 +93,11 @@ def test_schema_types_columns_like_the_customer_reader(trained: TrainedModel) ->
     assert schema.names == ("tenure", "monthly_charges", "senior", "contract", "paperless")
     kinds = {f.name: f for f in schema.features}
     assert kinds["tenure"].kind is FeatureKind.NUMBER and isinstance(kinds["tenure"].example, float)
-    assert kinds["senior"].kind is FeatureKind.NUMBER
+    assert kinds["senior"].kind is FeatureKind.BOOLEAN and kinds["senior"].categories == ("0", "1")
     assert kinds["contract"].kind is FeatureKind.CATEGORY
     assert kinds["contract"].categories == CONTRACTS
     assert kinds["contract"].example in CONTRACTS
-    assert kinds["paperless"].categories == ("No", "Yes")
+    assert kinds["paperless"].kind is FeatureKind.BOOLEAN and kinds["paperless"].categories == ("No", "Yes")
     assert schema.check(schema.example()) == schema.example()
 
 
@@ -198,16 +200,28 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert first.metrics == second.metrics
 
 
-def test_a_column_blank_in_every_row_fails_training_with_its_name() -> None:
+def test_a_column_blank_in_every_row_is_left_out_at_upload_and_not_trained_on() -> None:
     lines = CONTENT.decode().splitlines()
     content = "\n".join([lines[0] + ",notes"] + [line + "," for line in lines[1:]]).encode()
-    with pytest.raises(TrainingFailedError, match="notes"):
-        SklearnTrainer().train(dataset(content), content, model_type("logistic_regression"), {})
+    profiled = dataset(content)
+    assert profiled.profile.column("notes").role == "left out" and "blank in every row" in profiled.profile.column("notes").warnings[0]
+    trained = SklearnTrainer().train(profiled, content, model_type("logistic_regression"), {})
+    assert "notes" not in trained.model.schema.names
 
 
-def test_an_identifier_left_among_the_features_fails_training() -> None:
+def test_an_identifier_left_among_the_features_is_left_out_at_upload() -> None:
+    profiled = dataset(CONTENT, id_column=None)
+    assert profiled.profile.column("customer_id").kind.value == "identifier"
+    trained = SklearnTrainer().train(profiled, CONTENT, model_type("logistic_regression"), {})
+    assert "customer_id" not in trained.model.schema.names
+
+
+def test_a_data_set_stored_before_profiles_still_trains_as_before() -> None:
+    legacy = dataclasses.replace(DATASET, profile=None, reading=None)
+    trained = SklearnTrainer().train(legacy, CONTENT, model_type("logistic_regression"), {})
+    assert {f.name: f.kind for f in trained.model.schema.features}["paperless"] is FeatureKind.CATEGORY
     with pytest.raises(TrainingFailedError, match="customer_id.*identifier"):
-        SklearnTrainer().train(dataset(CONTENT, id_column=None), CONTENT, model_type("logistic_regression"), {})
+        SklearnTrainer().train(dataclasses.replace(legacy, id_column=None), CONTENT, model_type("logistic_regression"), {})
 
 
 @pytest.mark.slow

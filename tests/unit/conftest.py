@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.pandas_reader import PandasTableReader
 from adapters.memory import (
     DeferredJobRunner,
     FakeClock,
@@ -62,7 +63,8 @@ class Service:
     active: ActiveModel
 
     def __post_init__(self) -> None:
-        self.register_dataset = RegisterDataset(self.datasets, self.clock)
+        self.reader = PandasTableReader()
+        self.register_dataset = RegisterDataset(self.datasets, self.reader, self.clock)
         self.train_model = TrainModel(self.datasets, self.jobs, self.trainer, self.registry, self.records, self.active, self.clock)
         self.start_training = StartTraining(self.datasets, self.jobs, self.runner, self.train_model, self.clock, owner=OWNER)
         self.get_job = GetTrainingJob(self.jobs, self.runner)
@@ -75,7 +77,7 @@ class Service:
         self.predict = PredictChurn(self.versions, self.predictions, self.clock)
         self.predict_batch = PredictBatch(self.versions, self.predictions, self.clock)
         self.predict_customer = PredictStoredCustomer(self.customers, self.active, self.predict)
-        self.import_customers = ImportCustomers(self.customers)
+        self.import_customers = ImportCustomers(self.customers, self.reader)
         self.customer_history = ListCustomerPredictions(self.customers, self.predictions)
         self.by_band = ListPredictionsByBand(self.predictions)
         self.band_counts = CountPredictionsByBand(self.predictions)

@@ -6,6 +6,7 @@ from dependency_injector.wiring import inject
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
+from churn.columns import ReadOptions
 from churn.errors import InvalidPageError
 from churn.model import PageRequest
 from churn.offset_cursor import OffsetCursor
@@ -39,8 +40,12 @@ def import_customers(
     use_case: Annotated[ImportCustomers, Depends(Provide[Container.import_customers])],
     max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
     id_column: Annotated[str, Form(description="the customer id column")] = "customerID",
+    delimiter: Annotated[str | None, Form(description="',', ';', '|' or tab (default: detected)")] = None,
+    encoding: Annotated[str | None, Form(description="e.g. utf-8, cp1252, utf-16 (default: detected)")] = None,
+    decimal: Annotated[str | None, Form(description="'.' or ',' (default: detected)")] = None,
 ) -> ImportReportOut:
-    return ImportReportOut.from_domain(use_case.execute(read_upload(file, max_mb), id_column))
+    options = ReadOptions.parse(delimiter, encoding, decimal)
+    return ImportReportOut.from_domain(use_case.execute(read_upload(file, max_mb), id_column, options=options))
 
 
 @router.get("/clients", dependencies=[PREDICT], response_model=CustomerPageOut, responses={400: {"model": ErrorOut}}, summary="Customers by id")

@@ -6,8 +6,11 @@ from dependency_injector.wiring import inject
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
 
+from churn.columns import ReadOptions, parse_column_types
+from churn.use_cases.get_dataset import GetDataset
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.register_dataset import RegisterDataset
+from churn.use_cases.remove_dataset import RemoveDataset
 from entrypoints.api.schemas import DatasetListOut, DatasetOut, ErrorOut
 from entrypoints.api.security import ADMIN
 from entrypoints.container import Container
@@ -40,8 +43,18 @@ def upload_dataset(
     use_case: Annotated[RegisterDataset, Depends(Provide[Container.register_dataset])],
     max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
     id_column: Annotated[str | None, Form(description="customer id column, excluded from features")] = None,
+    positive_label: Annotated[str | None, Form(description="the target value that means churn (default: a known churn word)")] = None,
+    column_types: Annotated[
+        str | None, Form(description='JSON object overriding kinds, e.g. {"zip": "categorical", "signup": "date"}')
+    ] = None,
+    delimiter: Annotated[str | None, Form(description="',', ';', '|' or tab (default: detected)")] = None,
+    encoding: Annotated[str | None, Form(description="e.g. utf-8, cp1252, utf-16 (default: detected)")] = None,
+    decimal: Annotated[str | None, Form(description="'.' or ',' (default: detected)")] = None,
 ) -> DatasetOut:
-    dataset = use_case.execute(name, read_upload(file, max_mb), target, id_column or None)
+    options = ReadOptions.parse(delimiter, encoding, decimal)
+    dataset = use_case.execute(
+        name, read_upload(file, max_mb), target, id_column or None, options, parse_column_types(column_types), positive_label
+    )
     response.headers["Location"] = f"/datasets/{dataset.name}"
     return DatasetOut.from_domain(dataset)
 
@@ -50,3 +63,22 @@ def upload_dataset(
 @inject
 def list_datasets(use_case: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])]) -> DatasetListOut:
     return DatasetListOut(items=[DatasetOut.from_domain(d) for d in use_case.execute()])
+
+
+@router.get(
+    "/datasets/{name}", dependencies=[ADMIN], response_model=DatasetOut, responses={404: {"model": ErrorOut}},
+    summary="A data set with its profile",
+)
+@inject
+def get_dataset(name: str, use_case: Annotated[GetDataset, Depends(Provide[Container.get_dataset])]) -> DatasetOut:
+    return DatasetOut.from_domain(use_case.execute(name))
+
+
+@router.delete(
+    "/datasets/{name}", dependencies=[ADMIN], status_code=204, responses={404: {"model": ErrorOut}},
+    summary="Remove a data set (models trained on it keep their metadata)",
+)
+@inject
+def remove_dataset(name: str, use_case: Annotated[RemoveDataset, Depends(Provide[Container.remove_dataset])]) -> Response:
+    use_case.execute(name)
+    return Response(status_code=204)

@@ -6,6 +6,7 @@ from dependency_injector.wiring import inject
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends
 
+from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.use_model import GetActiveModel, UseModel
 from entrypoints.api.schemas import ErrorOut, ModelListOut, ModelOut, UseModelIn
@@ -18,13 +19,24 @@ router = APIRouter(tags=["models"])
 @router.get("/models", dependencies=[PREDICT], response_model=ModelListOut, summary="Trained model versions, newest first")
 @inject
 def list_models(use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]) -> ModelListOut:
-    return ModelListOut(items=[ModelOut.from_domain(e) for e in use_case.execute()])
+    return ModelListOut(items=[ModelOut.from_domain(e, full=False) for e in use_case.execute()])
 
 
 @router.get("/models/active", dependencies=[PREDICT], response_model=ModelOut, responses={404: {"model": ErrorOut}}, summary="The active model")
 @inject
 def active_model(use_case: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])]) -> ModelOut:
     return ModelOut.from_domain(use_case.execute())
+
+
+@router.get(
+    "/models/{name}/{version}", dependencies=[PREDICT], response_model=ModelOut, responses={404: {"model": ErrorOut}},
+    summary="One model version with its full feature schema",
+)
+@inject
+def model_version(
+    name: str, version: int, use_case: Annotated[GetModelVersion, Depends(Provide[Container.get_model_version])]
+) -> ModelOut:
+    return ModelOut.from_domain(use_case.execute(name, version))
 
 
 @router.post(
