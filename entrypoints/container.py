@@ -51,6 +51,7 @@ from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomer
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
+from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
 from churn.use_cases.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
@@ -59,6 +60,7 @@ from churn.model import fresh_id
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from churn.use_cases.get_dataset import GetDataset
 from churn.use_cases.get_model_version import GetModelVersion
+from churn.use_cases.preview_dataset import PreviewDataset
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.remove_dataset import RemoveDataset
 from churn.use_cases.start_training import StartTraining
@@ -68,7 +70,7 @@ from churn.use_cases.use_model import GetActiveModel, UseModel
 
 
 class Container(containers.DeclarativeContainer):
-    wiring_config = containers.WiringConfiguration(packages=["entrypoints.api.routes"])
+    wiring_config = containers.WiringConfiguration(packages=["entrypoints.api.routes", "entrypoints.console"])
 
     config = providers.Configuration()
 
@@ -177,6 +179,9 @@ class Container(containers.DeclarativeContainer):
     get_customer = providers.ThreadSafeSingleton(GetCustomer, customers)
     list_customers = providers.ThreadSafeSingleton(ListCustomers, customers)
     check_readiness = providers.ThreadSafeSingleton(CheckReadiness, customers, registry, active_model)
+    # the console's own reads
+    list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
+    preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
 
 
 def build_container(settings) -> Container:

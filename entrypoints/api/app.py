@@ -16,6 +16,7 @@ from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cach
 from entrypoints.api.routes import customers, datasets, health, models, predictions, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
+from entrypoints.console import install_console
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 
@@ -34,7 +35,7 @@ MB = 1024 * 1024
 
 def create_app(container: Container | None = None, run_bootstrap: bool = True) -> FastAPI:
     container = container or build_container(Settings.from_env())
-    container.wire(packages=["entrypoints.api.routes"])
+    container.wire(packages=["entrypoints.api.routes", "entrypoints.console"])
     config = container.config()
 
     @asynccontextmanager
@@ -77,6 +78,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     app.include_router(predictions.hot_router)  # first: matched before every other route
     for module in (health, datasets, training, models, predictions, customers):
         app.include_router(module.router)
+    install_console(app)  # the web console at /ui (and the redirect from /)
 
     upload = int((config.get("max_upload_mb") or 50) * MB) + MB  # multipart overhead on top of the file
     request = int((config.get("max_request_kb") or 64) * 1024)
@@ -87,6 +89,8 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
             "/predict/batch": int((config.get("max_batch_request_mb") or 16) * MB),
             "/datasets": upload,
             "/clients/import": upload,
+            "/ui/part/datasets": upload,
+            "/ui/part/datasets/preview": upload,
         },
         default=MB,
     )

@@ -1,0 +1,137 @@
+"""Chart geometry for the SVG macros (templates/charts.html): the numbers are worked out here, the
+markup is drawn there, so every chart shares one look and needs no script or inline style."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    y: float
+    text: str
+
+
+def nice_max(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^n at or above `value` (at least 1)."""
+    if value <= 1:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = None) -> dict:
+    """Vertical bars for (label, value, text shown, css class) items, with a y axis of four ticks."""
+    top = maximum or nice_max(max((v for _, v, _, _ in items), default=0))
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = inner_w / max(len(items), 1)
+    width = min(slot * 0.6, 96)
+    out = []
+    for i, (label, value, text, css) in enumerate(items):
+        h = inner_h * (value / top if top else 0)
+        out.append(Bar(label, value, text, LEFT + slot * i + (slot - width) / 2, TOP + inner_h - h, width, h, css))
+    ticks = [Tick(TOP + inner_h * (1 - k / 4), _tick_text(top * k / 4, top)) for k in range(5)]
+    return {"bars": out, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
+            "base": TOP + inner_h, "label_y": HEIGHT - BOTTOM / 2 + 4}
+
+
+def _tick_text(value: float, top: float) -> str:
+    if top <= 1:
+        return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    x: float
+    y: float
+    value: float
+    label: str
+    css: str
+
+
+def probability_line(points: Sequence[tuple[datetime, float, str]]) -> dict:
+    """A line over time of probabilities (0..1), oldest left; the band edges drawn as guides."""
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    ordered = sorted(points, key=lambda p: p[0])
+    if not ordered:
+        return {"points": [], "path": "", "guides": [], "width": WIDTH, "height": HEIGHT}
+    start, end = ordered[0][0], ordered[-1][0]
+    span = (end - start).total_seconds()
+    out = []
+    for i, (moment, value, label) in enumerate(ordered):
+        share = ((moment - start).total_seconds() / span) if span else (i / max(len(ordered) - 1, 1) if len(ordered) > 1 else 0.5)
+        css = "band-75-100" if value >= 0.75 else "band-50-75" if value >= 0.5 else "band-25-50" if value >= 0.25 else "band-0-25"
+        out.append(Point(LEFT + inner_w * share, TOP + inner_h * (1 - value), value, label, css))
+    path = "M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in out)
+    guides = [Tick(TOP + inner_h * (1 - edge), f"{edge:.2f}") for edge in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    return {"points": out, "path": path, "guides": guides, "width": WIDTH, "height": HEIGHT, "left": LEFT,
+            "right": WIDTH - RIGHT, "label_y": HEIGHT - BOTTOM / 2 + 4, "first": ordered[0][0], "last": ordered[-1][0]}
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    label: str
+    value: float
+    text: str
+    width: float
+    best: bool
+
+
+METER_WIDTH = 160
+
+
+def meters(items: Sequence[tuple[str, float | None, str]], higher_is_better: bool = True) -> list[Meter]:
+    """Small horizontal bars for one metric across versions (0..1 scale unless a value is above 1);
+    the best value is flagged."""
+    values = [v for _, v, _ in items if v is not None]
+    top = max(1.0, max(values, default=0))
+    best = (max(values) if higher_is_better else min(values)) if values else None
+    return [Meter(label, v or 0.0, text, METER_WIDTH * ((v or 0.0) / top), v is not None and v == best and len(values) > 1)
+            for label, v, text in items]
+
+
+METRIC_ORDER = ("roc_auc", "accuracy", "precision", "recall", "f1", "brier", "log_loss")
+
+
+def band_bars(bands: Sequence[tuple[str, int]], fmt) -> dict:
+    """One bar per risk band, coloured by band."""
+    return bars([(f"{label} %", count, fmt.num(count), f"band-{label}") for label, count in bands])
+
+
+def metric_bars(metrics: dict[str, float], fmt) -> dict:
+    """The hold-out metrics that live on a 0..1 scale, in a fixed order."""
+    shown = [m for m in METRIC_ORDER if m in metrics and 0 <= metrics[m] <= 1]
+    return bars([(m, metrics[m], fmt.num(metrics[m]), "metric") for m in shown], 1.0)
+
+
+LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
+
+
+def compare_rows(entries: Sequence, metrics: Sequence[str], fmt) -> list[tuple[str, list[Meter]]]:
+    """Per metric, one meter per version (the best one flagged; lower is better for losses)."""
+    rows = []
+    for metric in metrics:
+        items = [(f"{e.record.ref}", e.record.summary.metrics.get(metric), fmt.num(e.record.summary.metrics.get(metric))) for e in entries]
+        rows.append((metric, meters(items, higher_is_better=metric not in LOWER_IS_BETTER)))
+    return rows

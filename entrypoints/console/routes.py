@@ -1,0 +1,503 @@
+"""The console's pages: thin entry points calling the same use cases as the API routes.
+
+Each page URL (`/ui/...`) answers a data-free shell; the shell loads its content from the matching
+fragment (`/ui/part/...`) with htmx, which sends the browser session's API key as X-API-Key. So a
+key is never in a URL or a cookie, and every fragment checks it as the API does."""
+
+import csv
+import io
+from typing import Annotated, Any, Callable
+from urllib.parse import quote
+
+from dependency_injector.wiring import inject
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from churn.errors import ChurnError, InvalidFeaturesError, ModelNotFoundError
+from churn.model import Band, FeatureKind, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
+from churn.model_types import CATALOG, ParamKind
+from churn.model_types import model_type as find_model_type
+from churn.use_cases.check_readiness import CheckReadiness
+from churn.use_cases.customers import GetCustomer, ListCustomers
+from churn.use_cases.get_dataset import GetDataset
+from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.list_datasets import ListDatasets
+from churn.use_cases.list_models import ListModels
+from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.list_running_jobs import ListRunningJobs
+from churn.use_cases.predict_churn import PredictChurn
+from churn.use_cases.predict_stored_customer import PredictStoredCustomer
+from churn.use_cases.preview_dataset import PreviewDataset
+from churn.use_cases.register_dataset import RegisterDataset
+from churn.use_cases.remove_dataset import RemoveDataset
+from churn.use_cases.start_training import StartTraining
+from churn.use_cases.use_model import GetActiveModel, UseModel
+from entrypoints.api.di import Provide
+from entrypoints.api.routes.datasets import read_upload
+from entrypoints.console.messages import LANGUAGES
+from entrypoints.console.rendering import LANG_COOKIE, ConsoleRoute, render, require_admin, role_of
+from entrypoints.container import Container
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+RISK_PAGE = 25
+HISTORY_LIMIT = 200
+EXPORT_LIMIT = 50_000
+KEY_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1")
+
+# page URL → (navigation entry, title); each page's content is the fragment at /ui/part/<same path>.
+PAGES: dict[str, tuple[str, str]] = {
+    "/ui": ("overview", "Overview"),
+    "/ui/models": ("models", "Models"),
+    "/ui/models/compare": ("models", "Compare versions"),
+    "/ui/models/{name}/{version}": ("models", "Model version"),
+    "/ui/train": ("train", "Train a model"),
+    "/ui/jobs/{job_id}": ("train", "Training job"),
+    "/ui/datasets": ("datasets", "Data sets"),
+    "/ui/datasets/{name}": ("datasets", "Data set"),
+    "/ui/risk": ("risk", "Customers at risk"),
+    "/ui/customers/{customer_id:path}": ("risk", "Customer"),
+    "/ui/score": ("score", "Score a customer"),
+}
+
+
+def _shell(nav: str, title: str) -> Callable:
+    async def shell(request: Request) -> Response:
+        raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        part = "/ui/part" + (raw[len("/ui"):] or "/overview")
+        if request.url.query:
+            part += "?" + request.url.query
+        keys_required = request.app.state.api_keys.enabled
+        return render(request, "shell.html", nav=nav, title=title, part=part, keys_required=keys_required)
+
+    return shell
+
+
+for _path, (_nav, _title) in PAGES.items():
+    router.add_api_route(_path, _shell(_nav, _title), methods=["GET"], name=f"console:{_path}")
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/ui", status_code=307)
+
+
+@router.get("/ui/part/empty")
+async def empty(request: Request) -> Response:
+    """Nothing: what a cancelled confirmation is replaced with."""
+    return Response("", media_type="text/html")
+
+
+@router.get("/ui/lang/{code}")
+async def switch_language(code: str, next: str = "/ui") -> RedirectResponse:
+    """Remembers the chosen language in a cookie (the language only; never the key)."""
+    target = next if next.startswith("/ui") and not next.startswith("//") else "/ui"
+    response = RedirectResponse(target, status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, path="/", samesite="strict", httponly=True)
+    return response
+
+
+def _or_none(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except (ModelNotFoundError, ChurnError):
+        return None
+
+
+# ------------------------------------------------------------------ overview
+
+
+@router.get("/ui/part/overview")
+@inject
+def overview(
+    request: Request,
+    active: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])],
+    bands: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],
+    customers: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
+    readiness: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])],
+    running: Annotated[ListRunningJobs, Depends(Provide[Container.list_running_jobs])],
+) -> Response:
+    role = role_of(request)
+    counts = bands.execute(None)
+    return render(
+        request,
+        "parts/overview.html",
+        role=role,
+        active=_or_none(active.execute),
+        bands=[(band.value, counts.get(band, 0)) for band in Band],
+        predictions=sum(counts.values()),
+        customers=customers.execute(PageRequest(1, 0)).total,
+        readiness=readiness.execute(),
+        jobs=running.execute() if role == "admin" else None,
+        key_metrics=KEY_METRICS,
+    )
+
+
+# ------------------------------------------------------------------ models
+
+
+@router.get("/ui/part/models")
+@inject
+def models(request: Request, use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]) -> Response:
+    return render(request, "parts/models.html", role=role_of(request), entries=use_case.execute(), key_metrics=KEY_METRICS)
+
+
+def _entry(use_case: ListModels, name: str, version: int):
+    for entry in use_case.execute():
+        if entry.record.ref.name == name and entry.record.ref.version == version:
+            return entry
+    raise ModelNotFoundError(f"no model version {name}:{version}")
+
+
+@router.get("/ui/part/models/compare")
+@inject
+def compare(
+    request: Request,
+    use_case: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    v: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+) -> Response:
+    role = role_of(request)
+    wanted = [ModelFilter.parse(text) for text in v]
+    entries = [e for e in use_case.execute() if any(w.matches(e.record.ref) and w.version is not None for w in wanted)]
+    metrics = sorted({m for e in entries for m in e.record.summary.metrics})
+    return render(request, "parts/compare.html", role=role, entries=entries, metrics=metrics)
+
+
+@router.get("/ui/part/models/{name}/{version}")
+@inject
+def model_version(
+    request: Request, name: str, version: int, use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]
+) -> Response:
+    return render(request, "parts/model.html", role=role_of(request), entry=_entry(use_case, name, version), flash=None)
+
+
+@router.get("/ui/part/models/{name}/{version}/activate")
+@inject
+def confirm_activation(
+    request: Request, name: str, version: int, use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]
+) -> Response:
+    require_admin(request)
+    return render(request, "parts/activate_confirm.html", entry=_entry(use_case, name, version))
+
+
+@router.post("/ui/part/models/{name}/{version}/activate")
+@inject
+def activate(
+    request: Request,
+    name: str,
+    version: int,
+    use_model: Annotated[UseModel, Depends(Provide[Container.use_model])],
+    listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
+) -> Response:
+    role = require_admin(request)
+    use_model.execute(name, version)
+    return render(request, "parts/model.html", role=role, entry=_entry(listing, name, version), flash="activated")
+
+
+# ------------------------------------------------------------------ training
+
+
+@router.get("/ui/part/train")
+@inject
+def train_form(
+    request: Request,
+    datasets: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
+    model_type: str = "logistic_regression",
+    dataset: str = "",
+) -> Response:
+    role = require_admin(request)
+    kind = find_model_type(model_type)
+    return render(
+        request, "parts/train.html", role=role, datasets=datasets.execute(), catalog=CATALOG, kind=kind, chosen_dataset=dataset,
+        ParamKind=ParamKind,
+    )
+
+
+@router.get("/ui/part/train/params")
+def train_params(request: Request, model_type: str = "logistic_regression") -> Response:
+    require_admin(request)
+    return render(request, "parts/train_params.html", kind=find_model_type(model_type), ParamKind=ParamKind)
+
+
+def _hyperparameters(model_type: str, form: dict[str, str]) -> dict[str, Any]:
+    """Form text → typed values; a blank field keeps the default. Range checks are the use case's."""
+    out: dict[str, Any] = {}
+    for spec in find_model_type(model_type).hyperparameters:
+        text = (form.get(f"hp.{spec.name}") or "").strip()
+        if not text:
+            continue
+        if spec.kind is ParamKind.CHOICE:
+            out[spec.name] = text
+            continue
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            out[spec.name] = text  # refused by the use case with the allowed range
+            continue
+        out[spec.name] = int(number) if spec.kind is ParamKind.INT and number.is_integer() else number
+    return out
+
+
+@router.post("/ui/part/train")
+@inject
+async def start_training(request: Request, use_case: Annotated[StartTraining, Depends(Provide[Container.start_training])]) -> Response:
+    require_admin(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    model_type = form.get("model_type", "")
+    job = await run_in_threadpool(
+        use_case.execute,
+        form.get("dataset", ""), model_type, _hyperparameters(model_type, form), form.get("name") or None, form.get("activate") == "on",
+    )
+    return render(request, "parts/job.html", job=job, position=None, started=True)
+
+
+@router.get("/ui/part/jobs/{job_id}")
+@inject
+def job(request: Request, job_id: str, use_case: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])]) -> Response:
+    require_admin(request)
+    found, position = use_case.execute(job_id)
+    return render(request, "parts/job.html", job=found, position=position, started=False)
+
+
+# ------------------------------------------------------------------ data sets
+
+
+@router.get("/ui/part/datasets")
+@inject
+def datasets(request: Request, use_case: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])]) -> Response:
+    role = require_admin(request)
+    return render(request, "parts/datasets.html", role=role, datasets=use_case.execute(), added=None, removed=None)
+
+
+@router.get("/ui/part/datasets/{name}")
+@inject
+def dataset(request: Request, name: str, use_case: Annotated[GetDataset, Depends(Provide[Container.get_dataset])]) -> Response:
+    role = require_admin(request)
+    return render(request, "parts/dataset.html", role=role, dataset=use_case.execute(name))
+
+
+@router.get("/ui/part/datasets/{name}/remove")
+@inject
+def confirm_removal(request: Request, name: str, use_case: Annotated[GetDataset, Depends(Provide[Container.get_dataset])]) -> Response:
+    require_admin(request)
+    return render(request, "parts/dataset_remove_confirm.html", dataset=use_case.execute(name))
+
+
+@router.post("/ui/part/datasets/{name}/remove")
+@inject
+def remove_dataset(
+    request: Request,
+    name: str,
+    use_case: Annotated[RemoveDataset, Depends(Provide[Container.remove_dataset])],
+    listing: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
+) -> Response:
+    role = require_admin(request)
+    use_case.execute(name)
+    return render(request, "parts/datasets.html", role=role, datasets=listing.execute(), added=None, removed=name)
+
+
+@router.post("/ui/part/datasets/preview")
+@inject
+def preview_dataset(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    use_case: Annotated[PreviewDataset, Depends(Provide[Container.preview_dataset])],
+    max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
+    name: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+    id_column: Annotated[str, Form()] = "",
+) -> Response:
+    require_admin(request)
+    preview = use_case.execute(name.strip(), read_upload(file, max_mb), target or None, id_column or None)
+    suggested = name.strip() or _name_from(file.filename or "")
+    return render(request, "parts/dataset_preview.html", preview=preview, name=suggested)
+
+
+def _name_from(filename: str) -> str:
+    stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-_")
+    return cleaned[:64]
+
+
+@router.post("/ui/part/datasets")
+@inject
+def upload_dataset(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    name: Annotated[str, Form()],
+    target: Annotated[str, Form()],
+    use_case: Annotated[RegisterDataset, Depends(Provide[Container.register_dataset])],
+    listing: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
+    max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
+    id_column: Annotated[str, Form()] = "",
+) -> Response:
+    role = require_admin(request)
+    added = use_case.execute(name.strip(), read_upload(file, max_mb), target, id_column or None)
+    return render(request, "parts/datasets.html", role=role, datasets=listing.execute(), added=added, removed=None)
+
+
+# ------------------------------------------------------------------ customers at risk
+
+
+def _risk_query(band: str, model: str, min_probability: str) -> tuple[ProbabilityRange, ModelFilter | None]:
+    if band:
+        probabilities = Band.parse(band).range
+    else:
+        low = float(min_probability.replace(",", ".")) if min_probability.strip() else 0.0
+        probabilities = ProbabilityRange(low, 1.0)
+    return probabilities, (ModelFilter.parse(model) if model else None)
+
+
+@router.get("/ui/part/risk")
+@inject
+def risk(
+    request: Request,
+    use_case: Annotated[ListPredictionsByBand, Depends(Provide[Container.list_predictions_by_band])],
+    counts: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],
+    listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    band: str = "75-100",
+    model: str = "",
+    min_probability: str = "",
+    after: str = "",
+    page: int = 1,
+) -> Response:
+    role = role_of(request)
+    probabilities, wanted = _risk_query(band, model, min_probability)
+    found = use_case.execute(probabilities, wanted, PageRequest(RISK_PAGE, 0, PredictionCursor.decode(after) if after else None))
+    by_band = counts.execute(wanted)
+    names = sorted({e.record.ref.name for e in listing.execute()})
+    query = {"band": band, "model": model, "min_probability": min_probability}
+    return render(
+        request, "parts/risk.html", role=role, page=found, number=page, query=query, names=names,
+        bands=[(b.value, by_band.get(b, 0)) for b in Band], quote=quote,
+    )
+
+
+def _csv_cell(value: Any) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/ui/part/risk.csv")
+@inject
+def risk_csv(
+    request: Request,
+    use_case: Annotated[ListPredictionsByBand, Depends(Provide[Container.list_predictions_by_band])],
+    band: str = "75-100",
+    model: str = "",
+    min_probability: str = "",
+) -> Response:
+    role_of(request)
+    probabilities, wanted = _risk_query(band, model, min_probability)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["customer_id", "churn_probability", "band", "model", "version", "created_at", "prediction_id"])
+    cursor, written = None, 0
+    while written < EXPORT_LIMIT:
+        found = use_case.execute(probabilities, wanted, PageRequest(1000, 0, cursor))
+        for p in found.items:
+            writer.writerow([_csv_cell(p.customer_id), f"{p.churn_probability:.6f}", p.band.value, _csv_cell(p.model.name),
+                             p.model.version, p.created_at.isoformat(), p.prediction_id])
+        written += len(found.items)
+        if not found.next:
+            break
+        cursor = PredictionCursor.decode(found.next)
+    label = band or "range"
+    return Response(
+        out.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="churn-risk-{label}.csv"'},
+    )
+
+
+@router.get("/ui/part/customers/{customer_id:path}")
+@inject
+def customer(
+    request: Request,
+    customer_id: str,
+    get_customer: Annotated[GetCustomer, Depends(Provide[Container.get_customer])],
+    history: Annotated[ListCustomerPredictions, Depends(Provide[Container.list_customer_predictions])],
+) -> Response:
+    return _customer(request, customer_id, get_customer, history, None)
+
+
+def _customer(request: Request, customer_id: str, get_customer: GetCustomer, history: ListCustomerPredictions, scored) -> Response:
+    role = role_of(request)
+    record = _or_none(lambda: get_customer.execute(customer_id))
+    page = history.execute(customer_id, PageRequest(HISTORY_LIMIT, 0))  # CustomerNotFoundError when neither
+    points = [(p.created_at, p.churn_probability, f"{p.model}") for p in page.items]
+    return render(request, "parts/customer.html", role=role, customer_id=customer_id, record=record, page=page, points=points, scored=scored)
+
+
+@router.post("/ui/part/customer-score/{customer_id:path}")
+@inject
+def score_stored(
+    request: Request,
+    customer_id: str,
+    use_case: Annotated[PredictStoredCustomer, Depends(Provide[Container.predict_stored_customer])],
+    get_customer: Annotated[GetCustomer, Depends(Provide[Container.get_customer])],
+    history: Annotated[ListCustomerPredictions, Depends(Provide[Container.list_customer_predictions])],
+) -> Response:
+    role_of(request)
+    prediction = use_case.execute(customer_id)
+    request.app.state.metrics.record_predictions((prediction,))
+    return _customer(request, customer_id, get_customer, history, prediction)
+
+
+# ------------------------------------------------------------------ scoring by hand
+
+
+@router.get("/ui/part/score")
+@inject
+def score_form(request: Request, active: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])]) -> Response:
+    role = role_of(request)
+    entry = _or_none(active.execute)
+    values = entry.record.summary.schema.example() if entry else {}  # the example a 400 answers with
+    return render(request, "parts/score.html", role=role, entry=entry, values=values, customer_id="", problems={}, result=None)
+
+
+def _features(schema, form: dict[str, str]) -> dict[str, Any]:
+    """Form text → feature values by the schema: blank is null (imputed), numbers parsed (a comma
+    decimal too); text that is not a number is passed on for the schema check to name."""
+    out: dict[str, Any] = {}
+    for i, spec in enumerate(schema.features):
+        text = (form.get(f"f{i}") or "").strip()
+        if not text:
+            out[spec.name] = None
+        elif spec.kind is FeatureKind.NUMBER:
+            try:
+                out[spec.name] = float(text.replace(",", "."))
+            except ValueError:
+                out[spec.name] = text
+        else:
+            out[spec.name] = text
+    return out
+
+
+@router.post("/ui/part/score")
+@inject
+async def score(
+    request: Request,
+    listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    use_case: Annotated[PredictChurn, Depends(Provide[Container.predict_churn])],
+) -> Response:
+    role = role_of(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    wanted = ModelFilter.parse(form.get("model", ""))
+    entry = await run_in_threadpool(_entry, listing, wanted.name, wanted.version or 0)
+    schema = entry.record.summary.schema
+    features = _features(schema, form)
+    customer_id = (form.get("customer_id") or "").strip() or None
+    values = {name: ("" if value is None else value) for name, value in features.items()}
+    try:
+        version = ModelFilter(wanted.name, entry.record.ref.version)
+        prediction = await run_in_threadpool(use_case.execute, customer_id, features, None, version)
+    except InvalidFeaturesError as exc:
+        problems = {p.feature: p.problem for p in exc.problems}
+        return render(request, "parts/score.html", status_code=400, role=role, entry=entry, values=values,
+                      customer_id=customer_id or "", problems=problems, result=None)
+    request.app.state.metrics.record_predictions((prediction,))
+    return render(request, "parts/score.html", role=role, entry=entry, values=values, customer_id=customer_id or "",
+                  problems={}, result=prediction)
