@@ -122,7 +122,7 @@ def band_bars(bands: Sequence[tuple[str, int]], fmt) -> dict:
 def metric_bars(metrics: dict[str, float], fmt) -> dict:
     """The hold-out metrics that live on a 0..1 scale, in a fixed order."""
     shown = [m for m in METRIC_ORDER if m in metrics and 0 <= metrics[m] <= 1]
-    return bars([(m, metrics[m], fmt.num(metrics[m]), "metric") for m in shown], 1.0)
+    return bars([(m, metrics[m], fmt.num(metrics[m]), "metric loss" if m in LOWER_IS_BETTER else "metric") for m in shown], 1.0)
 
 
 LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})

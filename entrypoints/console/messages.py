@@ -95,7 +95,8 @@ PT_BR: dict[str, str] = {
     "This version is now the active model: every new prediction uses it.":
         "Esta versão agora é o modelo ativo: toda nova previsão a usa.",
     "Hold-out metrics": "Métricas no conjunto de validação",
-    "Hold-out metrics (20 % stratified split)": "Métricas no conjunto de validação (20 %, estratificado)",
+    "Hold-out metrics (20 % stratified split); grey: losses, lower is better":
+        "Métricas no conjunto de validação (20 %, estratificado); em cinza: perdas, quanto menor melhor",
     "Hyperparameters": "Hiperparâmetros",
     "Serving": "Servindo",
     "scoring path": "caminho de pontuação",

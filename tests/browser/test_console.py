@@ -1,0 +1,223 @@
+"""What a data scientist and a retention lead do in the console, in a real Chromium against a real
+server: upload a data set (its hostile column and category names shown as text, no script run),
+train and watch the job, activate a version with a confirmation, compare, score a customer by hand,
+find them in the risk list, export the CSV; both languages; a phone-width screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import httpx
+import pytest
+
+from tests.browser.conftest import PHONE
+from tests.browser.conftest import start_server
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE_COLUMN = '<img src=x onerror="window.__pwned=1;alert(1)">'
+HOSTILE_CATEGORY = "<script>window.__pwned=2;alert(2)</script>"
+CUSTOMER = "ui-risky-0001"
+
+
+def hostile_csv(rows: int = 120) -> bytes:
+    """A small churn data set whose column and category names are markup and script."""
+    rng = random.Random(7)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["customer_id", HOSTILE_COLUMN, "plan", "tenure", "left"])
+    for i in range(rows):
+        plan = rng.choice([HOSTILE_CATEGORY, "basic", "premium"])
+        calls = rng.randint(0, 9)
+        tenure = rng.randint(1, 72)
+        risk = 0.1 + 0.08 * calls + (0.25 if plan == HOSTILE_CATEGORY else 0) - tenure / 200
+        writer.writerow([f"H{i:04d}", calls, plan, tenure, "yes" if rng.random() < risk else "no"])
+    return out.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_server(tmp_path_factory, "console")
+    yield s
+    s.stop()
+
+
+def open_page(watched, server, path: str):
+    watched.page.goto(server.url + path)
+    watched.page.wait_for_selector("main#content > :not(.loading)")
+    return watched.page
+
+
+def assert_no_script_ran(watched) -> None:
+    assert watched.page.evaluate("window.__pwned === undefined"), "injected markup ran"
+    assert watched.dialogs == []
+    assert watched.errors == [], watched.errors  # a CSP refusal would be reported here
+
+
+def test_root_redirects_to_an_overview_that_says_no_model_yet(watched, server):
+    page = open_page(watched, server, "/")
+    assert page.url == server.url + "/ui"
+    assert page.get_by_text("No model yet: train one.").is_visible()
+    assert page.locator("#ready-title").is_visible()
+    assert page.get_by_role("row", name="banco").count() == 0  # English chosen for an en-US browser
+    assert page.locator("table.kv").inner_text().count("ok") >= 2  # store and registry, as /ready sees them
+    watched.shoot("overview-empty")
+    assert_no_script_ran(watched)
+
+
+def test_upload_previews_the_profile_before_storing_and_shows_markup_as_text(watched, server):
+    page = open_page(watched, server, "/ui/datasets")
+    page.set_input_files("#upload-file", files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": hostile_csv()}])
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#dataset-preview")
+    preview.get_by_text("Trainable:").wait_for()
+    assert HOSTILE_COLUMN in preview.inner_text()
+    assert HOSTILE_CATEGORY in preview.inner_text()
+    assert page.locator("#ds-target").input_value() == "left"
+    assert page.locator("#ds-id").input_value() == "customer_id"
+    with httpx.Client(base_url=server.url) as http:
+        assert [d["name"] for d in http.get("/datasets").json()["items"]] == ["sample"]  # nothing stored yet
+    watched.shoot("datasets-preview")
+    page.get_by_role("button", name="Upload this data set").click()
+    page.get_by_text("Data set stored:").wait_for()
+    assert page.get_by_role("cell", name="hostile", exact=True).is_visible()
+    watched.shoot("datasets")
+    assert_no_script_ran(watched)
+
+
+def train_through_the_form(watched, server, dataset: str, name: str, activate: bool) -> None:
+    page = open_page(watched, server, f"/ui/train?dataset={dataset}")
+    page.get_by_label("Model type").select_option("random_forest")
+    page.get_by_label("n_estimators").wait_for()  # the hyperparameters of the chosen type, with their ranges
+    assert page.get_by_label("n_estimators").get_attribute("max") == "1000"
+    page.get_by_label("n_estimators").fill("30")
+    page.get_by_label("Registered name").fill(name)
+    if not activate:
+        page.get_by_label("Activate when the training succeeds").uncheck()
+    page.get_by_role("button", name="Start training").click()
+    page.locator("#job-area section.job").wait_for()
+    watched.shoot(f"train-{name}-running")
+    page.locator('#job-area section.job[data-status="succeeded"]').wait_for(timeout=120_000)
+    assert page.locator("#job-area").get_by_text("Trained and registered as").is_visible()
+
+
+def test_train_watch_the_job_then_activate_with_a_confirmation(watched, server):
+    train_through_the_form(watched, server, "sample", "telco-rf", activate=True)
+    watched.shoot("train-done")
+    train_through_the_form(watched, server, "hostile", "hostile-rf", activate=False)
+
+    page = open_page(watched, server, "/ui/models")
+    assert page.locator("tr.active-row").inner_text().split()[0] == "telco-rf"
+    watched.shoot("models")
+    page.get_by_role("link", name="hostile-rf v1").click()
+    page.get_by_role("heading", name="Hold-out metrics").wait_for()
+    assert HOSTILE_COLUMN in page.locator("#model-panel").inner_text()  # the schema, as text
+    watched.shoot("model-version")
+    page.get_by_role("button", name="Activate this version").click()
+    page.get_by_text("Make this version the active model?").wait_for()
+    watched.shoot("model-activate-confirm")
+    page.get_by_role("button", name="Yes, activate").click()
+    page.get_by_text("This version is now the active model").wait_for()
+    with httpx.Client(base_url=server.url) as http:
+        active = http.get("/models/active").json()
+    assert (active["name"], active["version"]) == ("hostile-rf", 1)
+    assert_no_script_ran(watched)
+
+
+def test_compare_two_versions_side_by_side(watched, server):
+    page = open_page(watched, server, "/ui/models")
+    page.get_by_label("Compare telco-rf v1").check()
+    page.get_by_label("Compare hostile-rf v1").check()
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_selector("table.compare")
+    header = page.locator("table.compare thead").text_content()
+    assert "telco-rf v1" in header and "hostile-rf v1" in header
+    assert page.get_by_role("row", name="roc_auc").is_visible()
+    watched.shoot("models-compare")
+
+
+def test_score_a_customer_by_hand_then_find_them_in_the_risk_list_and_export(watched, server, tmp_path):
+    page = open_page(watched, server, "/ui/score")
+    plan = page.get_by_label("plan")
+    assert HOSTILE_CATEGORY in plan.inner_text()  # a category shown as an option's text
+    assert page.get_by_label(HOSTILE_COLUMN).input_value() != ""  # filled from the example
+    plan.select_option(HOSTILE_CATEGORY)
+    page.get_by_label(HOSTILE_COLUMN).fill("9")
+    page.get_by_label("tenure").fill("2")
+    page.get_by_label("Customer id").fill(CUSTOMER)
+    page.get_by_role("button", name="Score", exact=True).click()
+    page.locator("#score-result").wait_for()
+    assert "Churn probability" in page.locator("#score-result").inner_text()
+    watched.shoot("score")
+    page.get_by_label("tenure").fill("two")
+    page.get_by_role("button", name="Score", exact=True).click()
+    page.get_by_text("expected a number").wait_for()  # the problem shown by its field
+    assert page.get_by_label("tenure").get_attribute("aria-invalid") == "true"
+    watched.errors.clear()  # the browser logs that 400, as it should
+
+    page = open_page(watched, server, "/ui/risk?band=")
+    row = page.get_by_role("row").filter(has_text=CUSTOMER)
+    assert row.count() == 1
+    watched.shoot("risk")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    saved = tmp_path / "risk.csv"
+    download.value.save_as(saved)
+    exported = list(csv.DictReader(saved.open()))
+    assert [r["customer_id"] for r in exported] == [CUSTOMER]
+    assert all(CUSTOMER not in url for url in watched.urls if "risk.csv" in url)
+
+    row.get_by_role("link", name=CUSTOMER).click()
+    page.get_by_role("heading", name=f"Customer {CUSTOMER}").wait_for()
+    assert page.get_by_text("Not in the customer base").is_visible()
+    assert page.locator("#history-title").inner_text().endswith("(1)")
+    watched.shoot("customer")
+    assert_no_script_ran(watched)
+
+
+def test_a_stored_customer_shows_their_record(watched, server):
+    with httpx.Client(base_url=server.url) as http:
+        first = http.get("/clients", params={"limit": 1}).json()["items"][0]
+    page = open_page(watched, server, f"/ui/customers/{first['customer_id']}")
+    record = page.locator("#record-title + table")
+    assert "tenure" in record.inner_text()
+    assert page.get_by_role("button", name="Score now with the active model").is_visible()
+    watched.shoot("customer-record")
+
+
+def test_every_page_fits_a_phone_screen(browser, server):
+    page = browser.new_page()
+    page.set_viewport_size(PHONE)
+    try:
+        for path, name in (("/ui", "overview"), ("/ui/models", "models"), ("/ui/risk?band=", "risk"), ("/ui/score", "score")):
+            page.goto(server.url + path)
+            page.wait_for_selector("main#content > :not(.loading)")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
+            page.screenshot(path=str(_phone_shot(name)), full_page=True)
+    finally:
+        page.close()
+
+
+def _phone_shot(name: str):
+    from tests.browser.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"phone-{name}.png"
+
+
+def test_portuguese_from_accept_language_and_from_the_switch(browser, server):
+    page = browser.new_page()  # a browser set to Brazilian Portuguese (the module's browser is en-US):
+    page.route("**/*", lambda route: route.continue_(headers={**route.request.headers, "accept-language": "pt-BR,pt;q=0.9,en;q=0.5"}))
+    try:
+        page.goto(server.url + "/ui/models")
+        page.get_by_role("heading", name="Modelos").wait_for()
+        assert page.get_by_role("link", name="Visão geral").is_visible()
+        page.screenshot(path=str(_phone_shot("..").parent / "pt-models.png"), full_page=True)
+        page.get_by_role("link", name="English").click()
+        page.get_by_role("heading", name="Models").wait_for()  # the switch wins over the browser's language
+    finally:
+        page.close()
+        browser.clear_cookies()
