@@ -1,0 +1,160 @@
+"""The console's pages and fragments through TestClient: security headers, escaping, keys and
+roles, languages. What a person sees in a browser is tested in tests/browser."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from entrypoints.api.app import create_app
+from entrypoints.console.messages import PT_BR
+from entrypoints.console.routes import PAGES
+from tests.api.conftest import make_container, train, upload
+
+HOSTILE = "<script>alert(1)</script>"
+ADMIN, PREDICT = "admin-key-for-tests-01", "predict-key-for-tests1"
+TEMPLATES = Path(__file__).resolve().parents[2] / "entrypoints" / "console" / "templates"
+
+
+class Inline(HTMLParser):
+    """Collects what a strict CSP would refuse: inline scripts, style attributes and elements, on* handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.refused.append("inline <script>")
+        if tag == "style":
+            self.refused.append("<style> element")
+        self.refused += [f"{tag}[{n}]" for n in names if n == "style" or n.startswith("on")]
+
+
+def refused_by_csp(html: str) -> list[str]:
+    parser = Inline()
+    parser.feed(html)
+    return parser.refused
+
+
+@pytest.fixture
+def trained(client):
+    hostile_csv = ("account,plan,calls,left\n" + "".join(
+        f"A{i},{HOSTILE if i % 3 else 'basic'},{i % 7},{1 if i % 4 == 0 else 0}\n" for i in range(80)
+    )).encode()
+    assert upload(client, name="hostile", content=hostile_csv, target="left", id_column="account").status_code == 201
+    train(client, dataset="hostile")
+    client.post("/predict", json={"customer_id": "=HYPERLINK(\"http://x\")", "features": {"plan": HOSTILE, "calls": 3}})
+    return client
+
+
+def test_root_redirects_to_the_console(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/ui"
+
+
+@pytest.mark.parametrize("path", ["/ui", "/ui/models", "/ui/risk?band=75-100", "/ui/customers/A1", "/ui/models/x/1", "/ui/score"])
+def test_every_page_forbids_framing_and_inline_code(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert refused_by_csp(response.text) == []
+    assert '"includeIndicatorStyles": false' in response.text
+
+
+def test_shells_hold_no_data_and_load_their_fragment(client):
+    html = client.get("/ui/customers/A%2F1?lang=en").text
+    assert 'hx-get="/ui/part/customers/A%2F1?lang=en"' in html
+
+
+def test_fragments_show_hostile_names_as_text_and_pass_a_strict_csp(trained):
+    for path in ("/ui/part/overview", "/ui/part/models", "/ui/part/models/churn-logistic_regression/1", "/ui/part/score",
+                 "/ui/part/risk?band=", "/ui/part/datasets", "/ui/part/train?dataset=hostile"):
+        response = trained.get(path)
+        assert response.status_code == 200, path
+        assert HOSTILE not in response.text, path
+        assert refused_by_csp(response.text) == [], path
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in trained.get("/ui/part/score").text
+
+
+def test_the_csv_export_defuses_formulas(trained):
+    response = trained.get("/ui/part/risk.csv?band=")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = response.text.splitlines()
+    assert rows[0].startswith("customer_id,churn_probability,band")
+    assert rows[1].startswith("\"'=HYPERLINK(")
+
+
+def test_scoring_by_hand_names_the_field_to_fix(trained):
+    response = trained.post("/ui/part/score", data={"model": "churn-logistic_regression:1", "f0": "basic", "f1": "three"})
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.text and "expected a number" in response.text
+    scored = trained.post("/ui/part/score", data={"model": "churn-logistic_regression:1", "customer_id": "c-9", "f0": "basic", "f1": "3,5"})
+    assert scored.status_code == 200 and "See this customer" in scored.text
+    assert trained.get("/clients/c-9/predictions").json()["total"] == 1
+
+
+def test_a_preview_stores_nothing_and_the_upload_does(client):
+    from tests.support.datasets import subscriptions_csv
+
+    files = {"file": ("Subs 2026.csv", subscriptions_csv(), "text/csv")}
+    preview = client.post("/ui/part/datasets/preview", files=files)
+    assert preview.status_code == 200 and "Trainable:" in preview.text
+    assert 'value="subs-2026"' in preview.text  # a name suggested from the file name
+    assert client.get("/datasets").json()["items"] == []
+    stored = client.post("/ui/part/datasets", files=files, data={"name": "subs", "target": "left", "id_column": "account"})
+    assert stored.status_code == 200 and "Data set stored:" in stored.text
+    assert [d["name"] for d in client.get("/datasets").json()["items"]] == ["subs"]
+
+
+def test_a_bad_value_is_an_error_fragment_not_json(client):
+    response = client.get("/ui/part/risk?band=10-20")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'role="alert"' in response.text
+
+
+@pytest.fixture
+def keyed(tmp_path):
+    container = make_container(tmp_path, api_keys=f"{ADMIN}:admin,{PREDICT}:predict")
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_with_keys_fragments_need_one_and_admin_parts_need_admin(keyed):
+    assert keyed.get("/ui").status_code == 200  # the shell, which asks for the key
+    assert keyed.get("/ui/part/overview").status_code == 401
+    assert keyed.get("/ui/part/overview", headers={"X-API-Key": "wrong-key-wrong-key"}).status_code == 401
+    seen = keyed.get("/ui/part/overview", headers={"X-API-Key": PREDICT})
+    assert seen.status_code == 200 and seen.headers["x-console-role"] == "predict"
+    assert "Running trainings" not in seen.text
+    for path in ("/ui/part/train", "/ui/part/datasets", "/ui/part/jobs/x"):
+        assert keyed.get(path, headers={"X-API-Key": PREDICT}).status_code == 403, path
+    assert keyed.post("/ui/part/models/m/1/activate", headers={"X-API-Key": PREDICT}).status_code == 403
+    assert keyed.get("/ui/part/datasets", headers={"X-API-Key": ADMIN}).headers["x-console-role"] == "admin"
+
+
+def test_language_from_accept_language_then_the_switch(client):
+    assert "Visão geral" in client.get("/ui", headers={"Accept-Language": "pt-BR,pt;q=0.9"}).text
+    assert "Visão geral" not in client.get("/ui", headers={"Accept-Language": "en-GB,pt;q=0.3"}).text
+    switched = client.get("/ui/lang/pt-BR?next=/ui/models", follow_redirects=False)
+    assert switched.headers["location"] == "/ui/models" and "churn_lang=pt-BR" in switched.headers["set-cookie"]
+    assert client.get("/ui/lang/pt-BR?next=//evil.example", follow_redirects=False).headers["location"] == "/ui"
+    client.cookies.set("churn_lang", "pt-BR")
+    assert "Modelos" in client.get("/ui/part/models", headers={"Accept-Language": "en"}).text
+
+
+def test_every_message_has_a_portuguese_translation():
+    used = set()
+    for template in TEMPLATES.rglob("*.html"):
+        used |= set(re.findall(r"""_\(["']([^"']+)["']\)""", template.read_text()))
+    used |= {title for _, title in PAGES.values()}
+    assert sorted(used - PT_BR.keys()) == []

@@ -1,0 +1,49 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from churn.errors import InvalidDatasetError
+from churn.use_cases.preview_dataset import PreviewDataset
+from entrypoints.console.charts import bars, nice_max, probability_line
+from tests.support.datasets import subscriptions_csv
+
+
+class FixedClock:
+    def now(self):
+        return datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+    def monotonic(self):
+        return 0.0
+
+
+def test_preview_guesses_target_and_id_and_types_each_column():
+    preview = PreviewDataset(FixedClock()).execute("subs", subscriptions_csv())
+    assert (preview.target, preview.id_column, preview.problem) == ("left", "account", None)
+    kinds = {c.name: (c.kind, c.blanks) for c in preview.columns}
+    assert kinds["plan"] == ("text", 0) and kinds["monthly_fee"][0] == "number" and kinds["monthly_fee"][1] > 0
+    assert preview.dataset.rows == 240 and preview.dataset.positive_label == "1"
+
+
+def test_preview_reports_an_untrainable_choice_instead_of_raising():
+    preview = PreviewDataset(FixedClock()).execute("subs", subscriptions_csv(), target="plan")
+    assert preview.dataset is None
+    assert "not binary" in preview.problem or "exactly two values" in preview.problem
+
+
+def test_preview_refuses_what_is_not_a_csv():
+    with pytest.raises(InvalidDatasetError):
+        PreviewDataset(FixedClock()).execute("x", b"\x00\x01binary")
+
+
+def test_chart_scales_round_up_and_bars_stay_inside_the_plot():
+    assert [nice_max(v) for v in (0, 1, 3, 7, 13, 240, 1001)] == [1, 1, 5, 10, 20, 250, 2000]
+    chart = bars([("a", 3, "3", ""), ("b", 5, "5", "")])
+    assert all(b.y >= 16 and b.y + b.height <= chart["base"] + 1e-9 for b in chart["bars"])
+    assert chart["bars"][1].height > chart["bars"][0].height
+
+
+def test_a_probability_line_runs_oldest_to_newest():
+    t0, t1 = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)
+    line = probability_line([(t1, 0.9, "b"), (t0, 0.2, "a")])
+    first, last = line["points"]
+    assert first.label == "a" and first.x < last.x and first.y > last.y
