@@ -10,7 +10,7 @@ import bisect
 import threading
 from collections import deque
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
 from churn.errors import (
@@ -231,6 +231,15 @@ class InMemoryPredictionRepository(PredictionRepository):
             for p in self._by_id.values():
                 if model is None or model.matches(p.model):
                     counts[p.band] += 1
+        return counts
+
+    def count_by_day(self, since: datetime) -> dict[date, int]:
+        counts: dict[date, int] = {}
+        with self._lock:
+            for p in self._by_id.values():
+                if p.created_at >= since:
+                    day = p.created_at.astimezone(timezone.utc).date()
+                    counts[day] = counts.get(day, 0) + 1
         return counts
 
 

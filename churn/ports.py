@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from churn.cache_stats import CacheStats
@@ -248,6 +248,10 @@ class PredictionRepository(Protocol):
     @abstractmethod
     def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
         """Every band present as a key, zero when empty."""
+
+    @abstractmethod
+    def count_by_day(self, since: datetime) -> dict[date, int]:
+        """Predictions stored per UTC day, for those created at or after `since`; days with none are absent."""
 
 
 class JobRunner(Protocol):

@@ -51,6 +51,7 @@ from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomer
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
+from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
 from churn.use_cases.model_versions import ModelVersions
@@ -182,6 +183,7 @@ class Container(containers.DeclarativeContainer):
     # the console's own reads
     list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
     preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
+    count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
 
 
 def build_container(settings) -> Container:

@@ -8,6 +8,7 @@ from the index, never drifting from the data as a separately updated counter cou
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -85,6 +86,15 @@ class MongoPredictionRepository(PredictionRepository):
         condition = _model_condition(model)
         with translated_errors():
             return {band: self._predictions.count_documents({"band": band.value, **condition}) for band in Band}
+
+    def count_by_day(self, since: datetime) -> dict[date, int]:
+        """created_at is fixed-width UTC text, so its first ten characters are the day."""
+        counts: dict[date, int] = {}
+        with translated_errors():
+            for document in self._predictions.find({"created_at": {"$gte": to_text(since)}}, {"created_at": 1, "_id": 0}):
+                day = date.fromisoformat(document["created_at"][:10])
+                counts[day] = counts.get(day, 0) + 1
+        return counts
 
     def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
         bands = Band.covering(probabilities)

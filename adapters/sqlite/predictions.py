@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
+from datetime import date, datetime, timedelta
 from typing import Any, Sequence
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
@@ -29,6 +30,7 @@ _INSERT = (
     "INSERT OR IGNORE INTO predictions (prediction_id, customer_id, churn_probability, band, model_name, model_version, "
     "created_at, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+EPOCH = date(1970, 1, 1)
 _BAND_ORDER = "churn_probability DESC, created_at DESC, prediction_id DESC"
 _BY_PROBABILITY = "predictions_by_probability"
 _BY_VERSION = "predictions_by_model_version"
@@ -112,6 +114,14 @@ class SqlitePredictionRepository(PredictionRepository):
             for band, n in db.execute(f"SELECT band, sum(n) FROM prediction_counts {where} GROUP BY band", model_args):
                 counts[Band(band)] = n
         return counts
+
+    def count_by_day(self, since: datetime) -> dict[date, int]:
+        """A scan of created_at from `since` on (no index of its own: every index costs each insert)."""
+        with self._db.snapshot() as db:
+            rows = db.execute(
+                "SELECT created_at / 86400000000, count(*) FROM predictions WHERE created_at >= ? GROUP BY 1", (to_micros(since),)
+            ).fetchall()
+        return {EPOCH + timedelta(days=day): n for day, n in rows}
 
     @staticmethod
     def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:

@@ -14,5 +14,8 @@ def install_console(app: FastAPI) -> None:
     """Mounts the console's routes and its static files on `app` (the root `/` redirects to /ui)."""
     from entrypoints.console.routes import router
 
-    app.include_router(router)
+    # Added as they are, not through include_router: the API's app-wide dependencies (such as refusing
+    # unknown query parameters) are the API's contract, while a page shell passes its whole query on
+    # to its fragment, and every console route checks the key itself.
+    app.router.routes.extend(router.routes)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="console-static")

@@ -119,6 +119,13 @@ def band_bars(bands: Sequence[tuple[str, int]], fmt) -> dict:
     return bars([(f"{label} %", count, fmt.num(count), f"band-{label}") for label, count in bands])
 
 
+def day_bars(days: Sequence[tuple], fmt) -> dict:
+    """One bar per day, oldest left; only every other day labelled when there are many."""
+    step = 1 if len(days) <= 7 else 2
+    items = [(fmt.day(day) if (len(days) - 1 - i) % step == 0 else "", n, fmt.num(n) if n else "", "day") for i, (day, n) in enumerate(days)]
+    return bars(items)
+
+
 def metric_bars(metrics: dict[str, float], fmt) -> dict:
     """The hold-out metrics that live on a 0..1 scale, in a fixed order."""
     shown = [m for m in METRIC_ORDER if m in metrics and 0 <= metrics[m] <= 1]

@@ -60,6 +60,8 @@ PT_BR: dict[str, str] = {
     "Customers": "Clientes",
     "Predictions": "Previsões",
     "Predictions per risk band": "Previsões por faixa de risco",
+    "Predictions per day": "Previsões por dia",
+    "last 14 days, UTC": "últimos 14 dias, UTC",
     "Every stored prediction counts, so a customer scored twice counts twice.":
         "Toda previsão guardada conta, então um cliente pontuado duas vezes conta duas.",
     "See who is at risk": "Ver quem está em risco",

@@ -19,6 +19,7 @@ from churn.model import Band, FeatureKind, ModelFilter, PageRequest, PredictionC
 from churn.model_types import CATALOG, ParamKind
 from churn.model_types import model_type as find_model_type
 from churn.use_cases.check_readiness import CheckReadiness
+from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.customers import GetCustomer, ListCustomers
 from churn.use_cases.get_dataset import GetDataset
 from churn.use_cases.get_training_job import GetTrainingJob
@@ -118,6 +119,7 @@ def overview(
     customers: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
     readiness: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])],
     running: Annotated[ListRunningJobs, Depends(Provide[Container.list_running_jobs])],
+    per_day: Annotated[CountPredictionsPerDay, Depends(Provide[Container.count_predictions_per_day])],
 ) -> Response:
     role = role_of(request)
     counts = bands.execute(None)
@@ -131,6 +133,7 @@ def overview(
         customers=customers.execute(PageRequest(1, 0)).total,
         readiness=readiness.execute(),
         jobs=running.execute() if role == "admin" else None,
+        per_day=per_day.execute(14),
         key_metrics=KEY_METRICS,
     )
 

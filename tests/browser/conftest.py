@@ -32,8 +32,10 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is started, and later tests that call asyncio.run need it stopped."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

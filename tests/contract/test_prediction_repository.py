@@ -304,3 +304,20 @@ def test_predictions_and_counts_survive_a_restart(backend):
     assert reopened.count_by_band(None) == expected
     reopened.add(prediction("late", 0.99, created_at=T0 + timedelta(days=9)))
     assert reopened.count_by_band(None)[Band.VERY_HIGH] == expected[Band.VERY_HIGH] + 1
+
+
+# ---------------------------------------------------------------- activity per day
+
+
+def test_counts_by_day_are_per_utc_day_from_the_given_instant(repository):
+    late = datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    repository.add_many([
+        prediction("d0", 0.1, created_at=T0 - timedelta(days=3)),
+        prediction("d1", 0.2, created_at=T0),
+        prediction("d2", 0.9, created_at=late),
+        prediction("d3", 0.4, created_at=late + timedelta(microseconds=1)),
+        prediction("d4", 0.6, created_at=T0 + timedelta(days=2)),
+    ])
+    counts = repository.count_by_day(T0 - timedelta(days=1))
+    assert counts == {late.date(): 2, (late + timedelta(days=1)).date(): 1, (T0 + timedelta(days=2)).date(): 1}
+    assert repository.count_by_day(T0 + timedelta(days=10)) == {}

@@ -1,8 +1,15 @@
-from datetime import datetime, timezone
+"""The use cases only the console calls: the upload preview, predictions per day, running jobs; and
+the chart geometry its templates draw."""
+
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from adapters.memory import InMemoryJobStore, InMemoryPredictionRepository
 from churn.errors import InvalidDatasetError
+from churn.model import ModelRef, Prediction, TrainingJob
+from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
+from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.preview_dataset import PreviewDataset
 from entrypoints.console.charts import bars, nice_max, probability_line
 from tests.support.datasets import subscriptions_csv
@@ -47,3 +54,23 @@ def test_a_probability_line_runs_oldest_to_newest():
     line = probability_line([(t1, 0.9, "b"), (t0, 0.2, "a")])
     first, last = line["points"]
     assert first.label == "a" and first.x < last.x and first.y > last.y
+
+
+def test_predictions_per_day_lists_every_day_oldest_first_with_zeros():
+    repository = InMemoryPredictionRepository()
+    now = FixedClock().now()
+    for i, age in enumerate((0, 0, 2, 20)):
+        repository.add(Prediction(f"p{i}", "c", {}, 0.5, ModelRef("m", 1), now - timedelta(days=age, hours=-1)))
+    days = CountPredictionsPerDay(repository, FixedClock()).execute(3)
+    assert days == [(date(2026, 11, 29), 1), (date(2026, 11, 30), 0), (date(2026, 12, 1), 2)]
+
+
+def test_running_jobs_are_the_unfinished_ones_newest_first():
+    jobs = InMemoryJobStore()
+    now = FixedClock().now()
+    older = TrainingJob.new("d", "logistic_regression", {}, "m", True, now)
+    newer = TrainingJob.new("d", "logistic_regression", {}, "m", True, now + timedelta(minutes=1))
+    done = TrainingJob.new("d", "logistic_regression", {}, "m", True, now).started(now).failed("boom", now)
+    for job in (older, newer, done):
+        jobs.save(job)
+    assert [j.job_id for j in ListRunningJobs(jobs).execute()] == [newer.job_id, older.job_id]
