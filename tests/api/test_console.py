@@ -110,9 +110,20 @@ def test_a_preview_stores_nothing_and_the_upload_does(client):
     assert preview.status_code == 200 and "Trainable:" in preview.text
     assert 'value="subs-2026"' in preview.text  # a name suggested from the file name
     assert client.get("/datasets").json()["items"] == []
+    assert 'value="left" selected' in preview.text and 'value="account" selected' in preview.text  # target and id guessed
+    assert "categorical" in preview.text and "numeric" in preview.text  # each column's kind, from the profile
     stored = client.post("/ui/part/datasets", files=files, data={"name": "subs", "target": "left", "id_column": "account"})
     assert stored.status_code == 200 and "Data set stored:" in stored.text
     assert [d["name"] for d in client.get("/datasets").json()["items"]] == ["subs"]
+
+
+def test_a_data_set_shows_its_profile_and_is_removed_after_a_confirmation(client):
+    assert upload(client).status_code == 201
+    assert "numeric" in client.get("/ui/part/datasets/subs").text
+    assert "Remove this data set?" in client.get("/ui/part/datasets/subs/remove").text
+    removed = client.post("/ui/part/datasets/subs/remove")
+    assert removed.status_code == 200 and "Data set removed:" in removed.text
+    assert client.get("/datasets").json()["items"] == []
 
 
 def test_a_bad_value_is_an_error_fragment_not_json(client):

@@ -1,18 +1,13 @@
-"""The use cases only the console calls: the upload preview, predictions per day, running jobs; and
-the chart geometry its templates draw."""
+"""The use cases only the console calls (predictions per day, running jobs) and the chart geometry
+its templates draw. The upload preview is tested through the console in tests/api/test_console.py."""
 
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
-
 from adapters.memory import InMemoryJobStore, InMemoryPredictionRepository
-from churn.errors import InvalidDatasetError
 from churn.model import ModelRef, Prediction, TrainingJob
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.list_running_jobs import ListRunningJobs
-from churn.use_cases.preview_dataset import PreviewDataset
 from entrypoints.console.charts import bars, nice_max, probability_line
-from tests.support.datasets import subscriptions_csv
 
 
 class FixedClock:
@@ -21,25 +16,6 @@ class FixedClock:
 
     def monotonic(self):
         return 0.0
-
-
-def test_preview_guesses_target_and_id_and_types_each_column():
-    preview = PreviewDataset(FixedClock()).execute("subs", subscriptions_csv())
-    assert (preview.target, preview.id_column, preview.problem) == ("left", "account", None)
-    kinds = {c.name: (c.kind, c.blanks) for c in preview.columns}
-    assert kinds["plan"] == ("text", 0) and kinds["monthly_fee"][0] == "number" and kinds["monthly_fee"][1] > 0
-    assert preview.dataset.rows == 240 and preview.dataset.positive_label == "1"
-
-
-def test_preview_reports_an_untrainable_choice_instead_of_raising():
-    preview = PreviewDataset(FixedClock()).execute("subs", subscriptions_csv(), target="plan")
-    assert preview.dataset is None
-    assert "not binary" in preview.problem or "exactly two values" in preview.problem
-
-
-def test_preview_refuses_what_is_not_a_csv():
-    with pytest.raises(InvalidDatasetError):
-        PreviewDataset(FixedClock()).execute("x", b"\x00\x01binary")
 
 
 def test_chart_scales_round_up_and_bars_stay_inside_the_plot():
