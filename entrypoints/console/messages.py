@@ -161,7 +161,7 @@ PT_BR: dict[str, str] = {
     "Uploaded": "Enviado em",
     "No data set yet: upload one below.": "Nenhum conjunto de dados ainda: envie um abaixo.",
     "Upload a CSV": "Enviar um CSV",
-    "CSV file (UTF-8, header row)": "Arquivo CSV (UTF-8, com cabeçalho)",
+    "CSV or TSV file with a header row": "Arquivo CSV ou TSV com cabeçalho",
     "Preview": "Pré-visualizar",
     "What the file holds": "O que o arquivo contém",
     "rows read": "linhas lidas",
