@@ -40,9 +40,12 @@ def nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
-def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = None) -> dict:
-    """Vertical bars for (label, value, text shown, css class) items, with a y axis of four ticks."""
+def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = None, counts: bool = False) -> dict:
+    """Vertical bars for (label, value, text shown, css class) items, with a y axis of four ticks
+    (whole numbers for `counts`)."""
     top = maximum or nice_max(max((v for _, v, _, _ in items), default=0))
+    if counts:
+        top = max(top, 4.0)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = inner_w / max(len(items), 1)
     width = min(slot * 0.6, 96)
@@ -56,7 +59,7 @@ def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = N
 
 
 def _tick_text(value: float, top: float) -> str:
-    if top <= 1:
+    if top < 4 or not float(top).is_integer():
         return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
@@ -116,14 +119,14 @@ METRIC_ORDER = ("roc_auc", "accuracy", "precision", "recall", "f1", "brier", "lo
 
 def band_bars(bands: Sequence[tuple[str, int]], fmt) -> dict:
     """One bar per risk band, coloured by band."""
-    return bars([(f"{label} %", count, fmt.num(count), f"band-{label}") for label, count in bands])
+    return bars([(f"{label} %", count, fmt.num(count), f"band-{label}") for label, count in bands], counts=True)
 
 
 def day_bars(days: Sequence[tuple], fmt) -> dict:
     """One bar per day, oldest left; only every other day labelled when there are many."""
     step = 1 if len(days) <= 7 else 2
     items = [(fmt.day(day) if (len(days) - 1 - i) % step == 0 else "", n, fmt.num(n) if n else "", "day") for i, (day, n) in enumerate(days)]
-    return bars(items)
+    return bars(items, counts=True)
 
 
 def metric_bars(metrics: dict[str, float], fmt) -> dict:
@@ -142,3 +145,41 @@ def compare_rows(entries: Sequence, metrics: Sequence[str], fmt) -> list[tuple[s
         items = [(f"{e.record.ref}", e.record.summary.metrics.get(metric), fmt.num(e.record.summary.metrics.get(metric))) for e in entries]
         rows.append((metric, meters(items, higher_is_better=metric not in LOWER_IS_BETTER)))
     return rows
+
+
+SQUARE = 300
+S_LEFT, S_BOTTOM, S_TOP, S_RIGHT = 40, 36, 10, 10
+
+
+def unit_curve(points: Sequence[tuple[float, float]], diagonal: bool = False) -> dict:
+    """A curve on the unit square (ROC: false vs true positive rate; PR: recall vs precision; a
+    reliability diagram: predicted vs observed), with quarter gridlines and, for ROC and
+    reliability, the diagonal of a model that knows nothing / is perfectly calibrated."""
+    inner = SQUARE - S_LEFT - S_RIGHT
+    height = SQUARE - S_TOP - S_BOTTOM
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return S_LEFT + inner * min(max(x, 0.0), 1.0), S_TOP + height * (1 - min(max(y, 0.0), 1.0))
+
+    xy = [at(x, y) for x, y in points]
+    path = ("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in xy)) if xy else ""
+    ticks = [(k / 4, *at(k / 4, 0.0), *at(0.0, k / 4)) for k in range(5)]
+    return {"path": path, "dots": xy if len(xy) <= 20 else [], "ticks": ticks, "width": SQUARE, "height": SQUARE,
+            "left": S_LEFT, "right": SQUARE - S_RIGHT, "top": S_TOP, "base": S_TOP + height,
+            "diagonal": (at(0, 0), at(1, 1)) if diagonal else None}
+
+
+@dataclass(frozen=True, slots=True)
+class HBar:
+    label: str
+    text: str
+    y: float
+    width: float
+
+
+def hbars(items: Sequence[tuple[str, float, str]], label_width: int = 200) -> dict:
+    """Horizontal bars, largest first as given (feature importances), scaled to the largest |value|."""
+    top = max((abs(v) for _, v, _ in items), default=0) or 1.0
+    bar_room = WIDTH - label_width - 70
+    rows = [HBar(label, text, 8 + 24 * i, bar_room * abs(value) / top) for i, (label, value, text) in enumerate(items)]
+    return {"rows": rows, "width": WIDTH, "height": 16 + 24 * len(rows), "x0": label_width}

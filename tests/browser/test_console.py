@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 
 import httpx
 import pytest
@@ -101,6 +102,9 @@ def train_through_the_form(watched, server, dataset: str, name: str, activate: b
     watched.shoot(f"train-{name}-running")
     page.locator('#job-area section.job[data-status="succeeded"]').wait_for(timeout=120_000)
     assert page.locator("#job-area").get_by_text("Trained and registered as").is_visible()
+    page.locator("#job-area").get_by_role("link", name=re.compile("^[0-9a-f]{32}$")).click()  # the job's own page
+    page.locator('section.job[data-status="succeeded"]').wait_for()
+    watched.shoot("job")
 
 
 def test_train_watch_the_job_then_activate_with_a_confirmation(watched, server):
@@ -174,6 +178,30 @@ def test_score_a_customer_by_hand_then_find_them_in_the_risk_list_and_export(wat
     assert page.get_by_text("Not in the customer base").is_visible()
     assert page.locator("#history-title").inner_text().endswith("(1)")
     watched.shoot("customer")
+    assert_no_script_ran(watched)
+
+
+def test_the_overview_shows_the_active_model_and_the_predictions(watched, server):
+    page = open_page(watched, server, "/ui")
+    assert page.get_by_role("link", name="hostile-rf v1").is_visible()
+    assert page.locator("#bands-title + figure svg rect.bar").count() == 4
+    assert page.locator("#days-title ~ figure svg rect.bar").count() == 14
+    watched.shoot("overview")
+    assert_no_script_ran(watched)
+
+
+def test_a_data_set_page_shows_its_profile_and_a_removal_asks_first(watched, server):
+    page = open_page(watched, server, "/ui/datasets/hostile")
+    assert page.get_by_role("heading", name="Profile").is_visible()
+    assert HOSTILE_COLUMN in page.locator("table").inner_text()
+    watched.shoot("dataset")
+    page = open_page(watched, server, "/ui/datasets")
+    page.get_by_role("button", name="Remove hostile").click()
+    page.get_by_text("Remove this data set?").wait_for()
+    watched.shoot("datasets-remove-confirm")
+    page.get_by_role("button", name="Yes, remove").click()
+    page.get_by_text("Data set removed:").wait_for()
+    assert page.get_by_role("link", name="hostile", exact=True).count() == 0
     assert_no_script_ran(watched)
 
 
