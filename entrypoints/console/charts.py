@@ -183,3 +183,16 @@ def hbars(items: Sequence[tuple[str, float, str]], label_width: int = 200) -> di
     bar_room = WIDTH - label_width - 70
     rows = [HBar(label, text, 8 + 24 * i, bar_room * abs(value) / top) for i, (label, value, text) in enumerate(items)]
     return {"rows": rows, "width": WIDTH, "height": 16 + 24 * len(rows), "x0": label_width}
+
+
+def evaluation_charts(evaluation) -> dict:
+    """The version page's charts from a training's evaluation: ROC and PR curves, the reliability
+    diagram (bins with rows only) and the 15 largest feature importances."""
+    bins = [b for b in evaluation.reliability if b.count and b.mean_predicted is not None and b.observed_rate is not None]
+    importances = list(evaluation.importances)[:15]
+    return {
+        "roc": unit_curve([(p.x, p.y) for p in evaluation.roc], diagonal=True) if evaluation.roc else None,
+        "pr": unit_curve([(p.x, p.y) for p in evaluation.pr]) if evaluation.pr else None,
+        "reliability": unit_curve([(b.mean_predicted, b.observed_rate) for b in bins], diagonal=True) if bins else None,
+        "importances": hbars([(name, value, f"{value:.3g}") for name, value in importances]) if importances else None,
+    }
