@@ -186,6 +186,8 @@ class InMemoryPredictionRepository(PredictionRepository):
         self._by_id: dict[str, Prediction] = {}
         self._sorted: list[tuple[tuple[float, datetime, str], Prediction]] = []
         self._by_customer: dict[str, list[Prediction]] = {}
+        self._latest: dict[str, Prediction] = {}
+        self._latest_sorted: list[tuple[tuple[float, datetime, str], Prediction]] = []
         self._lock = threading.Lock()
 
     def add(self, prediction: Prediction) -> None:
@@ -202,6 +204,16 @@ class InMemoryPredictionRepository(PredictionRepository):
                 bisect.insort(self._sorted, (_band_key(p), p), key=lambda item: item[0])
                 if p.customer_id is not None:
                     self._by_customer.setdefault(p.customer_id, []).append(p)
+                    self._keep_latest(p)
+
+    def _keep_latest(self, p: Prediction) -> None:
+        current = self._latest.get(p.customer_id)
+        if current is not None:
+            if not p.is_newer_than(current):
+                return
+            del self._latest_sorted[bisect.bisect_left(self._latest_sorted, _band_key(current), key=lambda item: item[0])]
+        self._latest[p.customer_id] = p
+        bisect.insort(self._latest_sorted, (_band_key(p), p), key=lambda item: item[0])
 
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
         with self._lock:
@@ -210,20 +222,27 @@ class InMemoryPredictionRepository(PredictionRepository):
 
     def in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
         with self._lock:
-            matching = [
-                p
-                for _, p in reversed(self._sorted)
-                if probabilities.contains(p.churn_probability) and (model is None or model.matches(p.model))
-            ]
-        total = len(matching)
-        if page.after is not None:
-            after = page.after
-            start = next((i for i, p in enumerate(matching) if after.comes_before(p)), total)
-        else:
-            start = page.offset
-        items = matching[start : start + page.limit]
-        more = start + page.limit < total
-        return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if items and more else None)
+            return _ranged(self._sorted, probabilities, model, page)
+
+    def latest_in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        with self._lock:
+            return _ranged(self._latest_sorted, probabilities, model, page)
+
+    def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        counts = {band: 0 for band in Band}
+        with self._lock:
+            for p in self._latest.values():
+                if model is None or model.matches(p.model):
+                    counts[p.band] += 1
+        return counts
+
+    def last_customer_of_run(self, run_id: str) -> str | None:
+        with self._lock:
+            return max((p.customer_id for p in self._by_id.values() if p.run_id == run_id and p.customer_id is not None), default=None)
+
+    def count_of_run(self, run_id: str) -> int:
+        with self._lock:
+            return sum(1 for p in self._by_id.values() if p.run_id == run_id)
 
     def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
         counts = {band: 0 for band in Band}
@@ -241,6 +260,22 @@ class InMemoryPredictionRepository(PredictionRepository):
                     day = p.created_at.astimezone(timezone.utc).date()
                     counts[day] = counts.get(day, 0) + 1
         return counts
+
+
+def _ranged(ordered: list, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+    """Band order out of a list kept sorted by _band_key."""
+    matching = [
+        p for _, p in reversed(ordered) if probabilities.contains(p.churn_probability) and (model is None or model.matches(p.model))
+    ]
+    total = len(matching)
+    if page.after is not None:
+        after = page.after
+        start = next((i for i, p in enumerate(matching) if after.comes_before(p)), total)
+    else:
+        start = page.offset
+    items = matching[start : start + page.limit]
+    more = start + page.limit < total
+    return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if items and more else None)
 
 
 class InlineJobRunner(JobRunner):

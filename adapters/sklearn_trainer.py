@@ -37,6 +37,7 @@ from sklearn.tree import DecisionTreeClassifier
 from adapters import frames
 from adapters.fast_scoring import SklearnChurnModel
 from churn.columns import ColumnKind, nfc_key
+from adapters.fast_scoring.explain import TRAINING_MEANS
 from churn.errors import TrainingFailedError
 from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec, FeatureValue
 from churn.profiles import ColumnProfile, reference_moment
@@ -94,6 +95,8 @@ class SklearnTrainer(Trainer):
         except (ValueError, ArithmeticError, MemoryError) as exc:
             raise TrainingFailedError(f"{model_type.name} could not be fitted on {dataset.name!r}: {exc}") from None
         seconds = time.perf_counter() - started
+        # the encoded training means: the baseline of exact linear contributions (adapters/fast_scoring/explain.py)
+        setattr(pipeline, TRAINING_MEANS, np.asarray(pipeline[:-1].transform(x_train), dtype=np.float64).mean(axis=0))
         metrics = holdout_metrics(y_test, pipeline.predict_proba(x_test)[:, 1])
         schema = _schema(pipeline, kinds, profiles)
         probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)

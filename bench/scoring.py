@@ -5,7 +5,9 @@
 Trains every catalogue type with default hyperparameters on the CSV, then times, in this process:
 `score` on one feature dict vs `pipeline.predict_proba` on a pre-built one-row DataFrame (the
 DataFrame's construction is not counted, in scikit-learn's favour), and `score_many` on every row
-as feature dicts vs `predict_proba` on a pre-built DataFrame of every row.
+as feature dicts vs `predict_proba` on a pre-built DataFrame of every row. Then the reasons
+(issue 13): the added cost per prediction of `explain` plus `Reasons.rank` on one row, and the
+rows/s of `explain_many` plus ranking on every row, with the explanation method of each type.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from adapters.fast_scoring import to_frame  # noqa: E402
 from adapters.sklearn_trainer import SklearnTrainer, probe_rows, read_csv, typed_features  # noqa: E402
 from churn.model_types import CATALOG  # noqa: E402
 from tests.support.profiling import profile_dataset  # noqa: E402
+from churn.reasons import Reasons  # noqa: E402
 
 TELCO = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
 SAMPLE = ROOT / "data" / "sample_customers.csv"
@@ -71,6 +74,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     trainer = SklearnTrainer()
+    reasons_lines = []
     for model_type in CATALOG:
         model = trainer.train(dataset, content, model_type, {}).model
         pipeline = model.pipeline
@@ -85,6 +89,17 @@ def main() -> None:
             f"{model_type.name:<20} {model.serving_path:<16} {parity:>9} {fast_us:>12.1f} {sklearn_us:>15.1f} "
             f"{sklearn_us / fast_us:>8.1f}x {len(rows) / fast_batch:>12,.0f} {len(rows) / sklearn_batch:>15,.0f}"
         )
+        reasons_us = per_call_us(lambda r: Reasons.rank(model.explain(r), r), rows[:200])
+        reasons_batch = best_seconds(lambda: [Reasons.rank(c, r) for c, r in zip(model.explain_many(rows), rows)], repeat=1)
+        reasons_lines.append(
+            f"{model_type.name:<20} {model.explanation_method:<22} {reasons_us:>14.1f} {fast_us + reasons_us:>16.1f} {len(rows) / reasons_batch:>16,.0f}"
+        )
+    header = f"{'model type':<20} {'reasons method':<22} {'+µs/prediction':>14} {'score+reasons µs':>16} {'reasons rows/s':>16}"
+    print("\nreasons (top 3 each way): added cost of explain + rank on one row; explain_many + rank on every row")
+    print(header)
+    print("-" * len(header))
+    for line in reasons_lines:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
+from churn.reasons import NO_REASONS, Reasons
 from churn.errors import (
     FeatureProblem,
     InvalidBandError,
@@ -455,6 +456,8 @@ class TrainingSummary:
     finished_at: datetime
     serving_path: str = "sklearn"
     parity: float | None = None
+    explanation_method: str = "none"
+    """How the reasons of this version's predictions are computed (churn.reasons.ExplanationMethod)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for every store and the registry; times as fixed-width ISO 8601 UTC (sortable as text)."""
@@ -471,6 +474,7 @@ class TrainingSummary:
             "finished_at": utc_text(self.finished_at),
             "serving_path": self.serving_path,
             "parity": self.parity,
+            "explanation_method": self.explanation_method,
         }
 
     @classmethod
@@ -488,6 +492,7 @@ class TrainingSummary:
             finished_at=datetime.fromisoformat(data["finished_at"]),
             serving_path=data.get("serving_path", "sklearn"),
             parity=data.get("parity"),
+            explanation_method=data.get("explanation_method", "none"),
         )
 
 
@@ -598,6 +603,9 @@ class Prediction:
     churn_probability: float
     model: ModelRef
     created_at: datetime
+    reasons: Reasons = NO_REASONS
+    run_id: str | None = None
+    """The scoring run that made it, None for a request."""
 
     def __post_init__(self) -> None:
         p = self.churn_probability
@@ -605,8 +613,25 @@ class Prediction:
             raise ValueError(f"churn probability must be in [0, 1], got {p!r}")
 
     @classmethod
-    def new(cls, customer_id: str | None, features: Features, probability: float, model: ModelRef, now: datetime) -> "Prediction":
-        return cls(fresh_id(), customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now)
+    def new(
+        cls,
+        customer_id: str | None,
+        features: Features,
+        probability: float,
+        model: ModelRef,
+        now: datetime,
+        reasons: Reasons = NO_REASONS,
+        run_id: str | None = None,
+        prediction_id: str | None = None,
+    ) -> "Prediction":
+        return cls(
+            prediction_id or fresh_id(), customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now, reasons, run_id
+        )
+
+    def is_newer_than(self, other: "Prediction") -> bool:
+        """Which of a customer's predictions is its latest risk: the later created_at, then the
+        greater prediction_id (two predictions of one instant still have one latest)."""
+        return (self.created_at, self.prediction_id) > (other.created_at, other.prediction_id)
 
     @property
     def band(self) -> Band:

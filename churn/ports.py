@@ -58,6 +58,20 @@ class ChurnModel(Protocol):
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         """Churn probabilities for many rows, in order; vectorised."""
 
+    @property
+    @abstractmethod
+    def explanation_method(self) -> str:
+        """How `explain` works: one of churn.reasons.ExplanationMethod's names."""
+
+    @abstractmethod
+    def explain(self, features: Mapping[str, Any]) -> dict[str, float]:
+        """Each feature's contribution to this row's risk (positive raises it), one per schema
+        feature, for churn.reasons.Reasons.rank."""
+
+    @abstractmethod
+    def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        """`explain` for many rows, in order; vectorised."""
+
 
 @dataclass(frozen=True, slots=True)
 class TrainedModel:
@@ -252,6 +266,25 @@ class PredictionRepository(Protocol):
     @abstractmethod
     def count_by_day(self, since: datetime) -> dict[date, int]:
         """Predictions stored per UTC day, for those created at or after `since`; days with none are absent."""
+
+    @abstractmethod
+    def latest_in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        """Each customer's latest prediction (Prediction.is_newer_than), kept as predictions naming a
+        customer are stored, in the same write: those in `probabilities` (and by `model`, when given),
+        in band order as `in_range`, with the same cursor paging, constant time per page at any depth."""
+
+    @abstractmethod
+    def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        """Customers (not predictions) per band of their latest prediction; every band a key."""
+
+    @abstractmethod
+    def last_customer_of_run(self, run_id: str) -> str | None:
+        """The greatest customer_id among the predictions tagged with `run_id`, None when none:
+        where an interrupted scoring run resumes (runs score customers in id order, a batch at a time)."""
+
+    @abstractmethod
+    def count_of_run(self, run_id: str) -> int:
+        """How many predictions carry `run_id`."""
 
 
 class JobRunner(Protocol):

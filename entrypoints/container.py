@@ -47,6 +47,9 @@ from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
 from churn.use_cases.active_model import ActiveModel
 from churn.use_cases.check_readiness import CheckReadiness
+from churn.use_cases.count_customers_by_band import CountCustomersByBand
+from churn.use_cases.export_customers_by_risk import ExportCustomersByRisk
+from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_datasets import ListDatasets
@@ -184,6 +187,9 @@ class Container(containers.DeclarativeContainer):
     list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
     preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
     count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
+    list_customers_by_risk = providers.ThreadSafeSingleton(ListCustomersByRisk, predictions)
+    count_customers_by_band = providers.ThreadSafeSingleton(CountCustomersByBand, predictions)
+    export_customers_by_risk = providers.ThreadSafeSingleton(ExportCustomersByRisk, predictions)
 
 
 def build_container(settings) -> Container:

@@ -43,6 +43,21 @@ class StubChurnModel(ChurnModel):
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         return [self.score(r) for r in rows]
 
+    @property
+    def explanation_method(self) -> str:
+        return "stub"
+
+    def explain(self, features: Mapping[str, Any]) -> dict[str, float]:
+        """The first numeric feature carries `per_unit` x its value; every other feature 0."""
+        numbers = [f.name for f in self._schema.features if f.kind is FeatureKind.NUMBER]
+        out = {f.name: 0.0 for f in self._schema.features}
+        if numbers and features.get(numbers[0]) is not None:
+            out[numbers[0]] = self.per_unit * features[numbers[0]]
+        return out
+
+    def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        return [self.explain(r) for r in rows]
+
 
 def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))

@@ -11,7 +11,9 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.predictors import Predictor, compile_predictor, positive_column
+from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, TreeShapExplainer, training_means
+from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
+from adapters.fast_scoring.trees import TreePredictor
 from churn.model import FeatureKind, FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 
@@ -64,6 +66,7 @@ class SklearnChurnModel(ChurnModel):
         probe_rows: Sequence[Mapping[str, FeatureValue]],
         predictor: Predictor,
         parity: float | None,
+        encoder: RowEncoder | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.probe_rows = [dict(row) for row in probe_rows]
@@ -72,6 +75,8 @@ class SklearnChurnModel(ChurnModel):
         self._parity = parity
         self._one = predictor.one
         self._many = predictor.many
+        self._explainer = _explainer(pipeline, schema, self.probe_rows, predictor, encoder)
+        self._explain_one = self._explainer.one
 
     @classmethod
     def from_pipeline(cls, pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, FeatureValue]]) -> "SklearnChurnModel":
@@ -88,7 +93,7 @@ class SklearnChurnModel(ChurnModel):
         if parity is None or parity > PARITY_TOLERANCE:
             log.warning("compiled %s path rejected: parity %s > %s", compiled.serving_path, parity, PARITY_TOLERANCE)
             return cls(pipeline, schema, probe_rows, reference, parity)
-        return cls(pipeline, schema, probe_rows, compiled, parity)
+        return cls(pipeline, schema, probe_rows, compiled, parity, encoder)
 
     @property
     def schema(self) -> FeatureSchema:
@@ -105,6 +110,18 @@ class SklearnChurnModel(ChurnModel):
     def score(self, features: Mapping[str, Any]) -> float:
         return self._one(features)
 
+    @property
+    def explanation_method(self) -> str:
+        return self._explainer.method
+
+    def explain(self, features: Mapping[str, Any]) -> dict[str, float]:
+        return self._explain_one(features)
+
+    def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        if not rows:
+            return []
+        return self._explainer.many(rows)
+
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:
             return []
@@ -112,6 +129,19 @@ class SklearnChurnModel(ChurnModel):
             one = self._one
             return [one(row) for row in rows]
         return self._many(rows).tolist()
+
+
+def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, Any]], predictor: Predictor, encoder: RowEncoder | None) -> Any:
+    """Exact for the compiled linear and tree paths, baseline substitution for the rest (see explain.py)."""
+    names = schema.names
+    try:
+        if encoder is not None and isinstance(predictor, LinearPredictor):
+            return LinearExplainer(encoder, predictor.coefficients, training_means(pipeline, encoder, probe_rows), names)
+        if encoder is not None and isinstance(predictor, TreePredictor):
+            return TreeShapExplainer(encoder, pipeline.steps[-1][1], names)
+    except Exception as exc:  # noqa: BLE001 - an explainer that cannot be built leaves the model servable
+        log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
+    return BaselineSubstitutionExplainer(schema, predictor.many)
 
 
 def measure_parity(compiled: Predictor, reference: Predictor, rows: Sequence[Mapping[str, Any]]) -> float | None:

@@ -54,6 +54,10 @@ class LinearPredictor:
         self._encoder = encoder
         self._coef = coef[0]
 
+    @property
+    def coefficients(self) -> np.ndarray:
+        return self._coef
+
     def one(self, features: Mapping[str, Any]) -> float:
         z = self._intercept
         for name, fill, mean, scale, weight in self._numeric:

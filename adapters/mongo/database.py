@@ -23,6 +23,8 @@ MODELS = "MODELOS"
 DATASETS = "DATASETS"
 DATASET_CHUNKS = "DATASET_CHUNKS"
 JOBS = "JOBS"
+LATEST = "RISCO"
+"""Each customer's latest prediction, _id the customer id (kept by the prediction repository)."""
 
 SERVER_SELECTION_TIMEOUT_MS = 2000
 
@@ -34,6 +36,17 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], dict[str, Any]]]] = {
         ("by_probability", _BAND_ORDER, {}),
         ("by_model", [("model_name", ASCENDING), *_BAND_ORDER], {}),
         ("by_model_version", [("model_name", ASCENDING), ("model_version", ASCENDING), *_BAND_ORDER], {}),
+        ("by_band", [("band", ASCENDING), ("model_name", ASCENDING), ("model_version", ASCENDING)], {}),
+        ("by_run", [("run_id", ASCENDING), ("customer_id", ASCENDING)], {"partialFilterExpression": {"run_id": {"$exists": True}}}),
+    ],
+    LATEST: [
+        ("by_probability", [("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
+        ("by_model", [("model_name", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
+        (
+            "by_model_version",
+            [("model_name", ASCENDING), ("model_version", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)],
+            {},
+        ),
         ("by_band", [("band", ASCENDING), ("model_name", ASCENDING), ("model_version", ASCENDING)], {}),
     ],
     MODELS: [

@@ -13,9 +13,10 @@ from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from adapters.mongo.database import PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
+from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
 from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
 from churn.ports import PredictionRepository
+from churn.reasons import Reasons
 
 _DUPLICATE_KEY = 11000
 _BAND_ORDER = [("churn_probability", -1), ("created_at", -1), ("_id", -1)]
@@ -25,14 +26,33 @@ _HISTORY_ORDER = [("created_at", -1), ("_id", -1)]
 class MongoPredictionRepository(PredictionRepository):
     def __init__(self, database: MongoDatabase) -> None:
         self._predictions = database.collection(PREDICTIONS)
+        self._latest = database.collection(LATEST)
 
     def add(self, prediction: Prediction) -> None:
-        """Stored once: a prediction_id already present is ignored."""
+        """Stored once: a prediction_id already present is ignored. Then the customer's latest risk,
+        one conditional upsert per customer (no multi-document transaction: if the server fails between the two,
+        the latest risk stays at the customer's previous prediction until the next one)."""
+        document = _to_document(prediction)
         with translated_errors():
             try:
-                self._predictions.insert_one(_to_document(prediction))
+                self._predictions.insert_one(document)
             except DuplicateKeyError:
                 pass
+            self._keep_latest([document])
+
+    def _keep_latest(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Replace each customer's latest document unless a newer one is there: the filter only matches
+        an older one, so the upsert of an id already present with a newer order key is a duplicate-key
+        error, ignored."""
+        for document in documents:
+            if document["customer_id"] is None:
+                continue
+            try:
+                self._latest.update_one(
+                    {"_id": document["customer_id"], "order": {"$lt": _order(document)}}, {"$set": _latest_document(document)}, upsert=True
+                )
+            except DuplicateKeyError:
+                pass  # a newer prediction of this customer is the latest already
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: without multi-document transactions on a standalone server, a failed batch
@@ -54,6 +74,7 @@ class MongoPredictionRepository(PredictionRepository):
             except PyMongoError:
                 self._discard([d["_id"] for d in fresh])
                 raise
+            self._keep_latest(fresh)
 
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
         """Newest first (created_at desc, prediction_id desc), offset paging; `next` stays None."""
@@ -96,6 +117,43 @@ class MongoPredictionRepository(PredictionRepository):
                 counts[day] = counts.get(day, 0) + 1
         return counts
 
+    def latest_in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        """From `RISCO`, in band order on its indexes; keyset paging like `in_range`."""
+        probability: dict[str, float] = {"$gte": probabilities.minimum}
+        if not probabilities.contains(probabilities.maximum):
+            probability["$lt"] = probabilities.maximum
+        query: dict[str, Any] = {"churn_probability": probability, **_model_condition(model)}
+        order = [("churn_probability", -1), ("created_at", -1), ("prediction_id", -1)]
+        with translated_errors():
+            bands = Band.covering(probabilities)
+            if bands is None:
+                total = self._latest.count_documents(query)
+            else:
+                total = self._latest.count_documents({"band": {"$in": [b.value for b in bands]}, **_model_condition(model)})
+            if page.after is not None:
+                bounded = {**query, "churn_probability": {**probability, "$lte": page.after.churn_probability}}
+                cursor = self._latest.find({**bounded, **_after(page.after, "prediction_id")}).sort(order).limit(page.limit + 1)
+            else:
+                cursor = self._latest.find(query).sort(order).skip(page.offset).limit(page.limit + 1)
+            documents = list(cursor)
+        items = [_from_document({**d, "_id": d["prediction_id"]}) for d in documents[: page.limit]]
+        more = len(documents) > page.limit
+        return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if more else None)
+
+    def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        condition = _model_condition(model)
+        with translated_errors():
+            return {band: self._latest.count_documents({"band": band.value, **condition}) for band in Band}
+
+    def last_customer_of_run(self, run_id: str) -> str | None:
+        with translated_errors():
+            documents = list(self._predictions.find({"run_id": run_id}, {"customer_id": 1}).sort([("run_id", 1), ("customer_id", -1)]).limit(1))
+        return documents[0]["customer_id"] if documents else None
+
+    def count_of_run(self, run_id: str) -> int:
+        with translated_errors():
+            return self._predictions.count_documents({"run_id": run_id})
+
     def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
         bands = Band.covering(probabilities)
         if bands is None:
@@ -117,7 +175,7 @@ def _model_condition(model: ModelFilter | None) -> dict[str, Any]:
     return {"model_name": model.name, "model_version": model.version}
 
 
-def _after(cursor: PredictionCursor) -> dict[str, Any]:
+def _after(cursor: PredictionCursor, id_field: str = "_id") -> dict[str, Any]:
     """Strictly after the cursor in band order; the caller also bounds churn_probability <= the cursor's,
     so the index scan starts at the cursor."""
     p, created, pid = cursor.churn_probability, to_text(cursor.created_at), cursor.prediction_id
@@ -125,7 +183,7 @@ def _after(cursor: PredictionCursor) -> dict[str, Any]:
         "$or": [
             {"churn_probability": {"$lt": p}},
             {"churn_probability": p, "created_at": {"$lt": created}},
-            {"churn_probability": p, "created_at": created, "_id": {"$lt": pid}},
+            {"churn_probability": p, "created_at": created, id_field: {"$lt": pid}},
         ]
     }
 
@@ -140,7 +198,21 @@ def _to_document(prediction: Prediction) -> dict[str, Any]:
         "model_name": prediction.model.name,
         "model_version": prediction.model.version,
         "created_at": to_text(prediction.created_at),
+        "reasons": prediction.reasons.to_dict() if prediction.reasons else None,
+        **({"run_id": prediction.run_id} if prediction.run_id is not None else {}),
     }
+
+
+def _order(document: dict[str, Any]) -> str:
+    """created_at then prediction_id as one sortable text: the latest-risk order (Prediction.is_newer_than)."""
+    return f"{document['created_at']}|{document['_id']}"
+
+
+def _latest_document(document: dict[str, Any]) -> dict[str, Any]:
+    latest = {k: v for k, v in document.items() if k != "_id"}
+    latest["prediction_id"] = document["_id"]
+    latest["order"] = _order(document)
+    return latest
 
 
 def _from_document(document: dict[str, Any]) -> Prediction:
@@ -151,4 +223,6 @@ def _from_document(document: dict[str, Any]) -> Prediction:
         document["churn_probability"],
         ModelRef(document["model_name"], document["model_version"]),
         from_text(document["created_at"]),
+        Reasons.from_dict(document.get("reasons")),
+        document.get("run_id"),
     )

@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS predictions (
     model_name TEXT NOT NULL,
     model_version INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
-    features TEXT NOT NULL
+    features TEXT NOT NULL,
+    reasons TEXT,
+    run_id TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS predictions_by_probability
     ON predictions (churn_probability DESC, created_at DESC, prediction_id DESC);
@@ -85,6 +87,62 @@ BEGIN
     VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
     ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + 1;
 END;
+CREATE INDEX IF NOT EXISTS predictions_by_run ON predictions (run_id, customer_id) WHERE run_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS latest_predictions (
+    customer_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    churn_probability REAL NOT NULL,
+    band TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    prediction_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS latest_by_probability
+    ON latest_predictions (churn_probability DESC, created_at DESC, prediction_id DESC);
+CREATE INDEX IF NOT EXISTS latest_by_model_version
+    ON latest_predictions (model_name, model_version, churn_probability DESC, created_at DESC, prediction_id DESC);
+CREATE TABLE IF NOT EXISTS latest_counts (
+    band TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (band, model_name, model_version)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS predictions_latest AFTER INSERT ON predictions WHEN NEW.customer_id IS NOT NULL
+BEGIN
+    INSERT INTO latest_predictions (customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id)
+    VALUES (NEW.customer_id, NEW.seq, NEW.churn_probability, NEW.band, NEW.model_name, NEW.model_version, NEW.created_at, NEW.prediction_id)
+    ON CONFLICT (customer_id) DO UPDATE SET
+        seq = excluded.seq, churn_probability = excluded.churn_probability, band = excluded.band,
+        model_name = excluded.model_name, model_version = excluded.model_version,
+        created_at = excluded.created_at, prediction_id = excluded.prediction_id
+    WHERE (excluded.created_at, excluded.prediction_id) > (latest_predictions.created_at, latest_predictions.prediction_id);
+END;
+CREATE TRIGGER IF NOT EXISTS latest_counted AFTER INSERT ON latest_predictions
+BEGIN
+    INSERT INTO latest_counts (band, model_name, model_version, n) VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
+    ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS latest_recounted AFTER UPDATE ON latest_predictions
+    WHEN NEW.band != OLD.band OR NEW.model_name != OLD.model_name OR NEW.model_version != OLD.model_version
+BEGIN
+    UPDATE latest_counts SET n = n - 1 WHERE band = OLD.band AND model_name = OLD.model_name AND model_version = OLD.model_version;
+    INSERT INTO latest_counts (band, model_name, model_version, n) VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
+    ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + 1;
+END;
+"""
+
+_ADDED_COLUMNS = {"predictions": (("reasons", "TEXT"), ("run_id", "TEXT"))}
+"""Columns added since the first schema: an older file gets them (NULL) before the schema runs."""
+
+_BACKFILL_LATEST = """
+INSERT INTO latest_predictions (customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id)
+SELECT customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id FROM (
+    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY created_at DESC, prediction_id DESC) AS rank
+    FROM predictions WHERE customer_id IS NOT NULL
+) WHERE rank = 1
 """
 
 
@@ -153,8 +211,12 @@ class SqliteDatabase:
             connection = self.connection()
             connection.execute("PRAGMA journal_mode=WAL")
             with self.transaction() as tx:
+                _migrate(tx)
+                had_latest = _has_table(tx, "latest_predictions")
                 for statement in _statements(SCHEMA):
                     tx.execute(statement)
+                if not had_latest:  # a file from before the latest-risk table: fill it from the history
+                    tx.execute(_BACKFILL_LATEST)
         if background_checkpoints:
             self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="churn-sqlite-checkpoint", daemon=True)
             self._checkpointer.start()
@@ -249,3 +311,17 @@ def _statements(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return statements
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        if not _has_table(connection, table):
+            continue
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns:
+            if column not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -24,16 +24,19 @@ from typing import Any, Sequence
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
 from churn.ports import PredictionRepository
+from churn.reasons import NO_REASONS, Reasons
 
-_COLUMNS = "prediction_id, customer_id, churn_probability, model_name, model_version, created_at, features"
+_COLUMNS = "prediction_id, customer_id, churn_probability, model_name, model_version, created_at, features, reasons, run_id"
+_LATEST_COLUMNS = ", ".join(f"p.{c.strip()}" for c in _COLUMNS.split(","))
 _INSERT = (
     "INSERT OR IGNORE INTO predictions (prediction_id, customer_id, churn_probability, band, model_name, model_version, "
-    "created_at, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, features, reasons, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 EPOCH = date(1970, 1, 1)
 _BAND_ORDER = "churn_probability DESC, created_at DESC, prediction_id DESC"
 _BY_PROBABILITY = "predictions_by_probability"
 _BY_VERSION = "predictions_by_model_version"
+_LATEST_ORDER = "l.churn_probability DESC, l.created_at DESC, l.prediction_id DESC"
 
 
 class SqlitePredictionRepository(PredictionRepository):
@@ -123,6 +126,68 @@ class SqlitePredictionRepository(PredictionRepository):
             ).fetchall()
         return {EPOCH + timedelta(days=day): n for day, n in rows}
 
+    def latest_in_range(self, probabilities: ProbabilityRange, model: ModelFilter | None, page: PageRequest) -> Page[Prediction]:
+        """From `latest_predictions`, kept by a trigger on every insert naming a customer (so in the same
+        statement as the prediction, group commit included); keyset paging on its band-order indexes."""
+        conditions = ["l.churn_probability >= ?"]
+        args: list[Any] = [probabilities.minimum]
+        if not probabilities.contains(probabilities.maximum):
+            conditions.append("l.churn_probability < ?")
+            args.append(probabilities.maximum)
+        if page.after is not None:
+            conditions.append("(l.churn_probability, l.created_at, l.prediction_id) < (?, ?, ?)")
+            args.extend(_cursor_key(page.after))
+        where = " AND ".join(conditions)
+        select = f"SELECT {_LATEST_COLUMNS}, l.churn_probability AS lp, l.created_at AS lc, l.prediction_id AS li FROM latest_predictions l"
+        with self._db.snapshot() as db:
+            versions = _latest_versions(db, model)
+            total = _latest_total(db, probabilities, model, versions)
+            if versions is None:
+                rows = db.execute(
+                    f"{select} INDEXED BY latest_by_probability JOIN predictions p ON p.seq = l.seq WHERE {where} "
+                    f"ORDER BY {_LATEST_ORDER} LIMIT ? OFFSET ?",
+                    (*args, page.limit + 1, page.offset),
+                ).fetchall()
+            elif not versions:
+                rows = []
+            else:
+                each = (
+                    f"SELECT * FROM ({select} INDEXED BY latest_by_model_version JOIN predictions p ON p.seq = l.seq "
+                    f"WHERE l.model_name = ? AND l.model_version = ? AND {where} ORDER BY {_LATEST_ORDER} LIMIT ?)"
+                )
+                values: list[Any] = []
+                for version in versions:
+                    values.extend((model.name, version, *args, page.offset + page.limit + 1))
+                rows = db.execute(
+                    f"{' UNION ALL '.join(each for _ in versions)} ORDER BY lp DESC, lc DESC, li DESC LIMIT ? OFFSET ?",
+                    (*values, page.limit + 1, page.offset),
+                ).fetchall()
+        items = [_from_row(row[:-3]) for row in rows[: page.limit]]
+        more = len(rows) > page.limit
+        return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if more else None)
+
+    def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
+        model_sql, model_args = _model_condition(model)
+        where = f"WHERE {' AND '.join(model_sql)}" if model_sql else ""
+        counts = {band: 0 for band in Band}
+        with self._db.snapshot() as db:
+            for band, n in db.execute(f"SELECT band, sum(n) FROM latest_counts {where} GROUP BY band", model_args):
+                counts[Band(band)] = n
+        return counts
+
+    def last_customer_of_run(self, run_id: str) -> str | None:
+        with translated_errors():
+            row = self._db.connection().execute(
+                "SELECT max(customer_id) FROM predictions INDEXED BY predictions_by_run WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return row[0]
+
+    def count_of_run(self, run_id: str) -> int:
+        with translated_errors():
+            return self._db.connection().execute(
+                "SELECT count(*) FROM predictions INDEXED BY predictions_by_run WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+
     @staticmethod
     def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:
         if not arms:
@@ -157,6 +222,36 @@ def _arms(db, model: ModelFilter | None) -> list[tuple[str, list[str], list[Any]
     return [(_BY_VERSION, ["model_name = ?", "model_version = ?"], [model.name, version]) for (version,) in versions]
 
 
+def _latest_versions(db, model: ModelFilter | None) -> list[int] | None:
+    """None for every customer; else the versions whose ranges of latest_by_model_version make up the filter."""
+    if model is None:
+        return None
+    if model.version is not None:
+        return [model.version]
+    rows = db.execute("SELECT DISTINCT model_version FROM latest_counts WHERE model_name = ? ORDER BY model_version", (model.name,))
+    return [version for (version,) in rows]
+
+
+def _latest_total(db, probabilities: ProbabilityRange, model: ModelFilter | None, versions: list[int] | None) -> int:
+    if versions is not None and not versions:
+        return 0
+    model_sql, model_args = _model_condition(model)
+    bands = Band.covering(probabilities)
+    if bands is not None:
+        marks = ", ".join("?" for _ in bands)
+        conditions = " AND ".join([f"band IN ({marks})", *model_sql])
+        return db.execute(f"SELECT coalesce(sum(n), 0) FROM latest_counts WHERE {conditions}", (*(b.value for b in bands), *model_args)).fetchone()[0]
+    conditions = ["churn_probability >= ?"]
+    args: list[Any] = [probabilities.minimum]
+    if not probabilities.contains(probabilities.maximum):
+        conditions.append("churn_probability < ?")
+        args.append(probabilities.maximum)
+    if versions is not None:
+        model_sql = ["model_name = ?", f"model_version IN ({', '.join('?' for _ in versions)})"]
+        model_args = [model.name, *versions]
+    return db.execute(f"SELECT count(*) FROM latest_predictions WHERE {' AND '.join([*model_sql, *conditions])}", (*model_args, *args)).fetchone()[0]
+
+
 def _model_condition(model: ModelFilter | None) -> tuple[list[str], list[Any]]:
     if model is None:
         return [], []
@@ -179,9 +274,20 @@ def _to_row(prediction: Prediction) -> tuple[Any, ...]:
         prediction.model.version,
         to_micros(prediction.created_at),
         json.dumps(dict(prediction.features)),
+        json.dumps(prediction.reasons.to_dict()) if prediction.reasons else None,
+        prediction.run_id,
     )
 
 
 def _from_row(row: tuple[Any, ...]) -> Prediction:
-    prediction_id, customer_id, probability, model_name, model_version, created_at, features = row
-    return Prediction(prediction_id, customer_id, json.loads(features), probability, ModelRef(model_name, model_version), from_micros(created_at))
+    prediction_id, customer_id, probability, model_name, model_version, created_at, features, reasons, run_id = row
+    return Prediction(
+        prediction_id,
+        customer_id,
+        json.loads(features),
+        probability,
+        ModelRef(model_name, model_version),
+        from_micros(created_at),
+        Reasons.from_dict(json.loads(reasons)) if reasons else NO_REASONS,
+        run_id,
+    )

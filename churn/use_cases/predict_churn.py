@@ -6,6 +6,7 @@ from typing import Any, Mapping, Sequence
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
 from churn.model import ModelFilter, Prediction, check_customer_id
 from churn.ports import Clock, PredictionRepository
+from churn.reasons import Reasons
 from churn.use_cases.model_versions import ModelVersions
 
 MAX_BATCH = 1000
@@ -15,7 +16,8 @@ Timings = dict[str, float]
 
 
 class PredictChurn:
-    """Score one customer with the active model (or a version the caller names) and keep the prediction.
+    """Score one customer with the active model (or a version the caller names), with its reasons
+    (churn.reasons), and keep the prediction.
 
     The prediction is returned only once stored: if the store is down the caller gets
     StoreUnavailableError, never a score that was not kept."""
@@ -72,11 +74,13 @@ class PredictChurn:
         started = self._clock.monotonic()
         clean = model.schema.check(features)
         checked = self._clock.monotonic()
-        probability = model.score(model.schema.encode(clean))
+        encoded = model.schema.encode(clean)
+        probability = model.score(encoded)
+        reasons = Reasons.rank(model.explain(encoded), clean)
         if timings is not None:
             timings["validate"] = checked - started
             timings["score"] = self._clock.monotonic() - checked
-        return Prediction.new(customer_id, clean, probability, ref, self._clock.now())
+        return Prediction.new(customer_id, clean, probability, ref, self._clock.now(), reasons)
 
 
 class PredictBatch:
@@ -107,7 +111,11 @@ class PredictBatch:
         if problems:
             raise InvalidFeaturesError(problems, model.schema.example())
         now = self._clock.now()
-        scores = model.score_many([model.schema.encode(features) for _, features in cleaned])
-        predictions = [Prediction.new(cid, f, p, ref, now) for (cid, f), p in zip(cleaned, scores)]
+        rows = [model.schema.encode(features) for _, features in cleaned]
+        scores = model.score_many(rows)
+        contributions = model.explain_many(rows)
+        predictions = [
+            Prediction.new(cid, f, p, ref, now, Reasons.rank(c, f)) for (cid, f), p, c in zip(cleaned, scores, contributions)
+        ]
         self._predictions.add_many(predictions)
         return predictions

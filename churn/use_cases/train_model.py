@@ -68,6 +68,7 @@ class TrainModel:
             finished_at=finished,
             serving_path=trained.model.serving_path,
             parity=trained.model.parity,
+            explanation_method=trained.model.explanation_method,
         )
         record = self._registry.register(job.model_name, trained.model, summary)
         self._records.save(record)

@@ -20,6 +20,7 @@ from churn.model import (
     TrainingJob,
 )
 from churn.model_types import ModelType
+from churn.reasons import Reasons
 
 TELCO_EXAMPLE = {
     "gender": "Female",
@@ -239,6 +240,9 @@ class ModelOut(BaseModel):
     parity: float | None = Field(description="max |fast path - scikit-learn| probability difference on the hold-out set")
     run_id: str
     active: bool
+    explanation_method: str = Field(
+        "none", description="how reasons are computed: linear-exact, tree-shap or baseline-substitution (see the README)"
+    )
 
     @classmethod
     def from_domain(cls, entry: ModelEntry, full: bool = True) -> "ModelOut":
@@ -262,6 +266,7 @@ class ModelOut(BaseModel):
             parity=s.parity,
             run_id=r.run_id,
             active=entry.active,
+            explanation_method=s.explanation_method,
         )
 
 
@@ -310,6 +315,24 @@ class PredictBatchIn(BaseModel):
     )
 
 
+class ReasonOut(BaseModel):
+    feature: str
+    value: str = Field(description="the customer's value, as text ('unknown' when missing)")
+    contribution: float = Field(description="how much it moves the risk: log-odds for linear and boosting, probability otherwise")
+
+
+class ReasonsOut(BaseModel):
+    raising: list[ReasonOut] = Field(description="the features raising the risk most, largest first")
+    lowering: list[ReasonOut] = Field(description="the features lowering it most, most negative first")
+
+    @classmethod
+    def from_domain(cls, r: Reasons) -> "ReasonsOut":
+        return cls.model_construct(
+            raising=[ReasonOut.model_construct(feature=x.feature, value=x.value, contribution=x.contribution) for x in r.raising],
+            lowering=[ReasonOut.model_construct(feature=x.feature, value=x.value, contribution=x.contribution) for x in r.lowering],
+        )
+
+
 class PredictionOut(BaseModel):
     prediction_id: str
     customer_id: str | None
@@ -318,6 +341,8 @@ class PredictionOut(BaseModel):
     band: str
     model: ModelRefOut
     created_at: datetime
+    reasons: ReasonsOut
+    run_id: str | None = Field(None, description="the scoring run that made it; null for a request")
 
     @classmethod
     def from_domain(cls, p: Prediction) -> "PredictionOut":
@@ -329,6 +354,8 @@ class PredictionOut(BaseModel):
             band=p.band.value,
             model=ModelRefOut(name=p.model.name, version=p.model.version),
             created_at=p.created_at,
+            reasons=ReasonsOut.from_domain(p.reasons),
+            run_id=p.run_id,
         )
 
 
@@ -343,6 +370,8 @@ class PredictionOut(BaseModel):
             band=p.band.value,
             model=ModelRefOut.model_construct(name=p.model.name, version=p.model.version),
             created_at=p.created_at,
+            reasons=ReasonsOut.from_domain(p.reasons),
+            run_id=p.run_id,
         ).model_dump_json().encode()
 
 

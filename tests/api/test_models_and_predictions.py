@@ -17,7 +17,8 @@ def test_no_active_model_is_503_saying_how_to_get_one(client):
 
 def test_prediction_answers_the_contract_and_is_stored(client, trained):
     body = predict(client).json()
-    assert set(body) == {"prediction_id", "customer_id", "churn_probability", "churn", "band", "model", "created_at"}
+    assert set(body) == {"prediction_id", "customer_id", "churn_probability", "churn", "band", "model", "created_at", "reasons", "run_id"}
+    assert set(body["reasons"]) == {"raising", "lowering"}
     assert body["band"] in {"0-25", "25-50", "50-75", "75-100"}
     assert body["churn"] == (body["churn_probability"] >= 0.5)
     history = client.get("/clients/A1/predictions").json()

@@ -71,6 +71,16 @@ class PipelineModel(ChurnModel):
         frame = pd.DataFrame([dict(row) for row in rows], columns=list(self._schema.names))
         return [float(p) for p in self.pipeline.predict_proba(frame)[:, 1]]
 
+    @property
+    def explanation_method(self) -> str:
+        return "none"
+
+    def explain(self, features: Mapping[str, Any]) -> dict[str, float]:
+        return {name: 0.0 for name in self._schema.names}
+
+    def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        return [self.explain(row) for row in rows]
+
 
 def fit_model(c: float, seed: int) -> PipelineModel:
     rng = np.random.default_rng(seed)

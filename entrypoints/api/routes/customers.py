@@ -1,3 +1,5 @@
+import csv
+import io
 
 from typing import Annotated
 
@@ -5,16 +7,24 @@ from dependency_injector.wiring import inject
 
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
 
 from churn.columns import ReadOptions
 from churn.errors import InvalidPageError
-from churn.model import PageRequest
+from churn.model import ModelFilter, PageRequest
 from churn.offset_cursor import OffsetCursor
+from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
+from churn.use_cases.export_customers_by_risk import ExportCustomersByRisk
+from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.list_predictions import ListCustomerPredictions
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from entrypoints.api.routes.datasets import read_upload
+from entrypoints.api.routes.predictions import page_request, requested_range
 from entrypoints.api.schemas import (
+    BandCountsOut,
+    BandOut,
+    BandPageOut,
     CustomerOut,
     CustomerPageOut,
     ErrorOut,
@@ -48,15 +58,93 @@ def import_customers(
     return ImportReportOut.from_domain(use_case.execute(read_upload(file, max_mb), id_column, options=options))
 
 
-@router.get("/clients", dependencies=[PREDICT], response_model=CustomerPageOut, responses={400: {"model": ErrorOut}}, summary="Customers by id")
+RISK_QUERY = ("band", "min_probability", "max_probability", "model")
+"""Any of these turns GET /clients into the latest-risk list (its `after` is then a band-order cursor)."""
+
+
+@router.get(
+    "/clients",
+    dependencies=[PREDICT],
+    response_model=CustomerPageOut | BandPageOut,
+    responses={400: {"model": ErrorOut}, 200: {"content": {"text/csv": {}}}},
+    summary="Customers by id; with band, min/max_probability or model: by their latest risk, highest first",
+)
 @inject
 def list_customers(
+    request: Request,
     use_case: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
+    by_risk: Annotated[ListCustomersByRisk, Depends(Provide[Container.list_customers_by_risk])],
+    export: Annotated[ExportCustomersByRisk, Depends(Provide[Container.export_customers_by_risk])],
+    band: Annotated[str | None, Query(description="0-25, 25-50, 50-75 or 75-100: customers whose latest risk is there", examples=["75-100"])] = None,
+    min_probability: Annotated[float | None, Query(description="instead of band: lower bound, inclusive")] = None,
+    max_probability: Annotated[float | None, Query(description="instead of band: upper bound, exclusive below 1")] = None,
+    model: Annotated[str | None, Query(description="'name' or 'name:version' that made the latest prediction")] = None,
     limit: Annotated[int, Query(description="1..1000")] = 50,
     offset: Annotated[int, Query(description=">= 0")] = 0,
-    after: Annotated[str | None, Query(description="the `next` token of the previous page")] = None,
-) -> CustomerPageOut:
-    return CustomerPageOut.from_domain(use_case.execute(offset_page(limit, offset, after)))
+    after: Annotated[str | None, Query(description="the `next` token of the previous page (repeat the other parameters)")] = None,
+):
+    """Without a risk filter: the stored customers by id. With one (or `Accept: text/csv`): one row per
+    customer, its latest prediction with its reasons, highest probability first, cursor-paged; as CSV,
+    the whole list streamed."""
+    wants_csv = "text/csv" in request.headers.get("accept", "")
+    if wants_csv:
+        return _csv(export, band, min_probability, max_probability, model)
+    if not any(request.query_params.get(name) is not None for name in RISK_QUERY):
+        return CustomerPageOut.from_domain(use_case.execute(offset_page(limit, offset, after)))
+    label, probabilities = requested_range(band, min_probability, max_probability)
+    page = by_risk.execute(probabilities, ModelFilter.parse(model) if model else None, page_request(limit, offset, after))
+    return BandPageOut(**PredictionPageOut.from_domain(page).model_dump(), band=BandOut.from_range(label, probabilities))
+
+
+@router.get(
+    "/clients.csv",
+    dependencies=[PREDICT],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, 400: {"model": ErrorOut}},
+    summary="Customers by latest risk as CSV for a CRM (streamed)",
+)
+@inject
+def export_customers(
+    export: Annotated[ExportCustomersByRisk, Depends(Provide[Container.export_customers_by_risk])],
+    band: Annotated[str | None, Query(description="0-25, 25-50, 50-75 or 75-100", examples=["75-100"])] = None,
+    min_probability: Annotated[float | None, Query(description="instead of band: lower bound, inclusive")] = None,
+    max_probability: Annotated[float | None, Query(description="instead of band: upper bound, exclusive below 1")] = None,
+    model: Annotated[str | None, Query(description="'name' or 'name:version'")] = None,
+) -> StreamingResponse:
+    """customer_id, churn_probability, band, model, scored_at, reasons_up, reasons_down; cells a
+    spreadsheet would run as formulas start with an apostrophe."""
+    return _csv(export, band, min_probability, max_probability, model)
+
+
+def _csv(export: ExportCustomersByRisk, band, min_probability, max_probability, model) -> StreamingResponse:
+    _, probabilities = requested_range(band, min_probability, max_probability)
+    rows = export.execute(probabilities, ModelFilter.parse(model) if model else None)
+    first = next(rows)  # the header: errors in the query surface before the 200 is sent
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(first)
+        for n, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if n % 1000 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(), media_type="text/csv; charset=utf-8", headers={"content-disposition": 'attachment; filename="customers-by-risk.csv"'}
+    )
+
+
+@router.get("/clients/bands", dependencies=[PREDICT], response_model=BandCountsOut, summary="How many customers have their latest risk in each band")
+@inject
+def count_customers_by_band(
+    use_case: Annotated[CountCustomersByBand, Depends(Provide[Container.count_customers_by_band])],
+    model: Annotated[str | None, Query(description="'name' or 'name:version' that made the latest prediction")] = None,
+) -> BandCountsOut:
+    return BandCountsOut.from_domain(use_case.execute(ModelFilter.parse(model) if model else None), model)
 
 
 @router.get("/clients/{customer_id}", dependencies=[PREDICT], response_model=CustomerOut, responses={404: {"model": ErrorOut}}, summary="One customer")

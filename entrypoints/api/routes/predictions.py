@@ -104,6 +104,16 @@ def page_request(limit: int, offset: int, after: str | None) -> PageRequest:
     return PageRequest(limit, offset, PredictionCursor.decode(after) if after else None)
 
 
+def requested_range(band: str | None, min_probability: float | None, max_probability: float | None) -> tuple[str, ProbabilityRange]:
+    """The label and interval asked for by `band` or by `min_probability`/`max_probability` (each optional)."""
+    if band is not None and (min_probability is not None or max_probability is not None):
+        raise InvalidBandError("give either band or min_probability/max_probability, not both")
+    if band is not None:
+        return Band.parse(band).value, Band.parse(band).range
+    probabilities = ProbabilityRange(0.0 if min_probability is None else min_probability, 1.0 if max_probability is None else max_probability)
+    return f"{probabilities.minimum:g}-{probabilities.maximum:g}", probabilities
+
+
 @router.get(
     "/predictions", dependencies=[PREDICT],
     response_model=BandPageOut,
@@ -121,16 +131,7 @@ def list_by_band(
     offset: Annotated[int, Query(description=">= 0")] = 0,
     after: Annotated[str | None, Query(description="the `next` token of the previous page")] = None,
 ) -> BandPageOut:
-    if band is not None and (min_probability is not None or max_probability is not None):
-        raise InvalidBandError("give either band or min_probability/max_probability, not both")
-    if band is not None:
-        label = Band.parse(band).value
-        probabilities = Band.parse(band).range
-    else:
-        probabilities = ProbabilityRange(
-            0.0 if min_probability is None else min_probability, 1.0 if max_probability is None else max_probability
-        )
-        label = f"{probabilities.minimum:g}-{probabilities.maximum:g}"
+    label, probabilities = requested_range(band, min_probability, max_probability)
     page = use_case.execute(probabilities, ModelFilter.parse(model) if model else None, page_request(limit, offset, after))
     return BandPageOut(**PredictionPageOut.from_domain(page).model_dump(), band=BandOut.from_range(label, probabilities))
 

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from churn.model import Band, ModelFilter
+from churn.ports import PredictionRepository
+
+
+class CountCustomersByBand:
+    """How many customers (not predictions) have their latest risk in each band."""
+
+    def __init__(self, predictions: PredictionRepository) -> None:
+        self._predictions = predictions
+
+    def execute(self, model: ModelFilter | None) -> dict[Band, int]:
+        return self._predictions.count_latest_by_band(model)

@@ -1,0 +1,93 @@
+"""Contributions of the scikit-learn models (adapters/fast_scoring/explain.py): exact for linear
+models, TreeSHAP for trees (checked against `shap` itself and by additivity), baseline substitution
+for the rest."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from adapters.fast_scoring import to_frame
+from adapters.fast_scoring.explain import TRAINING_MEANS
+from adapters.sklearn_trainer import SklearnTrainer
+from churn.model_types import CATALOG, model_type
+from churn.reasons import ExplanationMethod, Reasons
+from tests.contract.test_trainer import CONTENT, DATASET, rows_of, sklearn_p
+
+METHODS = {
+    "logistic_regression": ExplanationMethod.LINEAR,
+    "random_forest": ExplanationMethod.TREE_SHAP,
+    "gradient_boosting": ExplanationMethod.TREE_SHAP,
+    "decision_tree": ExplanationMethod.TREE_SHAP,
+    "svc": ExplanationMethod.BASELINE_SUBSTITUTION,
+    "knn": ExplanationMethod.BASELINE_SUBSTITUTION,
+}
+
+
+@pytest.fixture(scope="module", params=[m.name for m in CATALOG])
+def model(request: pytest.FixtureRequest):
+    trained = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(request.param), {"n_estimators": 20} if request.param in ("random_forest", "gradient_boosting") else {})
+    return request.param, trained.model
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1.0 - p))
+
+
+def test_each_type_names_its_method_and_explains_every_feature(model) -> None:
+    name, m = model
+    assert m.explanation_method == METHODS[name]
+    rows = rows_of(m)
+    many = m.explain_many(rows)
+    assert all(set(c) == set(m.schema.names) for c in many)
+    for row, contributions in zip(rows[:20], many):
+        one = m.explain(row)
+        assert one.keys() == contributions.keys()
+        assert all(math.isclose(one[k], contributions[k], rel_tol=1e-9, abs_tol=1e-9) for k in one)
+    reasons = Reasons.rank(many[0], rows[0])
+    assert all(r.contribution > 0 for r in reasons.raising) and all(r.contribution < 0 for r in reasons.lowering)
+
+
+def test_linear_contributions_add_up_to_the_log_odds_from_the_training_means(model) -> None:
+    name, m = model
+    if name != "logistic_regression":
+        pytest.skip("linear models only")
+    estimator = m.pipeline.steps[-1][1]
+    means = getattr(m.pipeline, TRAINING_MEANS)
+    baseline = float(estimator.intercept_[0] + estimator.coef_[0] @ means)
+    rows = rows_of(m)
+    totals = np.array([sum(c.values()) for c in m.explain_many(rows)])
+    assert np.allclose(totals + baseline, logit(sklearn_p(m, rows)), atol=1e-9)
+
+
+def test_tree_contributions_are_shap_values_summed_per_feature(model) -> None:
+    name, m = model
+    if METHODS[name] != ExplanationMethod.TREE_SHAP:
+        pytest.skip("tree models only")
+    import shap
+
+    rows = rows_of(m)
+    encoded = m.pipeline[:-1].transform(to_frame(rows, m.schema))
+    explainer = shap.TreeExplainer(m.pipeline.steps[-1][1], feature_perturbation="tree_path_dependent")
+    values = explainer.shap_values(encoded)
+    values = np.asarray(values[1] if isinstance(values, list) else values)
+    if values.ndim == 3:
+        values = values[:, :, 1]
+    expected_value = float(np.atleast_1d(explainer.expected_value)[-1])
+    totals = np.array([sum(c.values()) for c in m.explain_many(rows)])
+    assert np.allclose(totals, values.sum(axis=1), atol=1e-9)
+    raw = logit(sklearn_p(m, rows)) if name == "gradient_boosting" else sklearn_p(m, rows)
+    assert np.allclose(totals + expected_value, raw, atol=1e-6)  # additivity: what shap promises
+
+
+def test_baseline_substitution_gives_zero_to_a_feature_at_its_baseline(model) -> None:
+    name, m = model
+    if METHODS[name] != ExplanationMethod.BASELINE_SUBSTITUTION:
+        pytest.skip("model-agnostic method only")
+    baseline = m.schema.example()
+    row = {**m.probe_rows[0], "tenure": baseline["tenure"]}
+    assert m.explain(row)["tenure"] == 0.0
+    everything_at_baseline = m.explain(baseline)
+    assert all(value == 0.0 for value in everything_at_baseline.values())
