@@ -8,6 +8,7 @@
     python main.py models
     python main.py use-model NAME VERSION
     python main.py load-clients FILE.csv [--id-column customerID]
+    python main.py score-all [--model NAME:VERSION] [--resume RUN_ID]
 
 Configuration comes from CHURN_* environment variables (see README.md).
 """
@@ -66,6 +67,10 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file")
     load.add_argument("--id-column", default="customerID")
     _reading_options(load)
+
+    score = sub.add_parser("score-all", help="score every stored customer (a scoring run), with a progress bar")
+    score.add_argument("--model", default=None, help="NAME:VERSION or NAME (default: the active version)")
+    score.add_argument("--resume", default=None, metavar="RUN_ID", help="go on with a failed or interrupted run")
     return p
 
 

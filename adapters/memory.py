@@ -19,6 +19,7 @@ from churn.errors import (
     DatasetNotFoundError,
     JobNotFoundError,
     ModelNotFoundError,
+    ScoringRunNotFoundError,
 )
 from churn.model import (
     INTERRUPTED,
@@ -45,7 +46,9 @@ from churn.ports import (
     JobStore,
     ModelRecordRepository,
     PredictionRepository,
+    ScoringRunStore,
 )
+from churn.scoring_runs import ScoringRun
 
 
 class InMemoryDatasetStore(DatasetStore):
@@ -174,6 +177,12 @@ class InMemoryCustomerRepository(CustomerRepository):
     def count(self) -> int:
         return len(self._customers)
 
+    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+        with self._lock:
+            ids = sorted(self._customers)
+            start = 0 if customer_id is None else bisect.bisect_right(ids, customer_id)
+            return [self._customers[i] for i in ids[start : start + limit]]
+
 
 def _band_key(p: Prediction) -> tuple[float, datetime, str]:
     return (p.churn_probability, p.created_at, p.prediction_id)
@@ -276,6 +285,26 @@ def _ranged(ordered: list, probabilities: ProbabilityRange, model: ModelFilter |
     items = matching[start : start + page.limit]
     more = start + page.limit < total
     return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if items and more else None)
+
+
+class InMemoryScoringRunStore(ScoringRunStore):
+    def __init__(self) -> None:
+        self._runs: dict[str, ScoringRun] = {}
+        self._lock = threading.Lock()
+
+    def save(self, run: ScoringRun) -> None:
+        with self._lock:
+            self._runs[run.run_id] = run
+
+    def get(self, run_id: str) -> ScoringRun:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise ScoringRunNotFoundError(f"scoring run {run_id!r} not found") from None
+
+    def list(self, limit: int) -> list[ScoringRun]:
+        with self._lock:
+            return sorted(self._runs.values(), key=lambda r: (r.created_at, r.run_id), reverse=True)[:limit]
 
 
 class InlineJobRunner(JobRunner):

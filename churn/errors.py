@@ -116,3 +116,11 @@ class RegistryUnavailableError(UnavailableError):
 
 class TrainingFailedError(ChurnError):
     """Training could not produce a model (raised inside a job, recorded as the job's error)."""
+
+
+class ScoringRunNotFoundError(NotFoundError):
+    pass
+
+
+class ScoringRunNotResumableError(ConflictError):
+    """The run finished, or its process is still alive."""

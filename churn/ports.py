@@ -31,6 +31,7 @@ from churn.model import (
     TrainingSummary,
 )
 from churn.model_types import ModelType
+from churn.scoring_runs import ScoringRun
 
 
 class ChurnModel(Protocol):
@@ -226,6 +227,11 @@ class CustomerRepository(Protocol):
     @abstractmethod
     def count(self) -> int: ...
 
+    @abstractmethod
+    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+        """Up to `limit` customers with an id greater than `customer_id` (from the first when None),
+        by id ascending: a scan of the whole base in constant time per batch."""
+
 
 class PredictionRepository(Protocol):
     """`PREVISOES`: every prediction, stored once."""
@@ -285,6 +291,22 @@ class PredictionRepository(Protocol):
     @abstractmethod
     def count_of_run(self, run_id: str) -> int:
         """How many predictions carry `run_id`."""
+
+
+class ScoringRunStore(Protocol):
+    """Scoring runs and their progress."""
+
+    @abstractmethod
+    def save(self, run: ScoringRun) -> None:
+        """Insert or replace by run_id."""
+
+    @abstractmethod
+    def get(self, run_id: str) -> ScoringRun:
+        """ScoringRunNotFoundError when unknown."""
+
+    @abstractmethod
+    def list(self, limit: int) -> list[ScoringRun]:
+        """The newest `limit` runs, newest first (created_at desc, run_id desc)."""
 
 
 class JobRunner(Protocol):

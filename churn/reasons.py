@@ -89,5 +89,6 @@ class ExplanationMethod:
 
     LINEAR = "linear-exact"  # coefficient x (encoded value - training mean), summed per feature; log-odds
     TREE_SHAP = "tree-shap"  # path-dependent TreeSHAP (shap.TreeExplainer), summed per feature
+    TREE_PATH = "tree-path"  # decision-path attribution (Saabas), for forests too deep for TreeSHAP per row
     BASELINE_SUBSTITUTION = "baseline-substitution"  # p(x) - p(x with the feature at its training median/mode)
     NONE = "none"

@@ -248,10 +248,50 @@ def load_clients(container, args, params) -> int:
     return 0
 
 
+def score_all(container, args, params) -> int:
+    """A scoring run in this process (the same use case a POST /scoring-runs hands to a worker), with
+    a progress bar on stderr; --resume goes on with a failed or interrupted run."""
+    from churn.model import ModelFilter
+
+    def progress(run) -> None:
+        width = 30
+        filled = int(width * min(run.done / max(run.total, 1), 1.0))
+        rate = f"{run.rate:,.0f}/s" if run.rate else "-"
+        eta = f"{run.eta_seconds:,.0f}s" if run.eta_seconds is not None else "-"
+        print(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {run.done:,}/{run.total:,} customers, {run.skipped:,} skipped, {rate}, eta {eta}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if args.resume:
+        run = container.resume_scoring_run().execute(args.resume, background=False)
+    else:
+        model = ModelFilter.parse(args.model) if args.model else None
+        run = container.start_scoring_run().execute(model, None, background=False)
+    run = container.score_customer_base().execute(run.run_id, progress=progress, owner=container.process_identity())
+    print(file=sys.stderr)
+    _print(
+        {
+            "run_id": run.run_id,
+            "status": run.status.value,
+            "model": str(run.model),
+            "scored": run.scored,
+            "skipped": run.skipped,
+            "skip_reasons": dict(run.skip_reasons),
+            "customers_per_second": None if run.rate is None else round(run.rate, 1),
+            "error": run.error,
+        }
+    )
+    return 0 if run.error is None else 1
+
+
 COMMANDS = {
     "datasets": datasets,
     "train": train,
     "models": models,
     "use-model": use_model,
     "load-clients": load_clients,
+    "score-all": score_all,
 }

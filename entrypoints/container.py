@@ -22,6 +22,7 @@ from adapters.memory import (
     InMemoryJobStore,
     InMemoryModelRecordRepository,
     InMemoryPredictionRepository,
+    InMemoryScoringRunStore,
 )
 from adapters.memory_registry import InMemoryModelRegistry
 from adapters.metered import CountingJobStore
@@ -33,6 +34,7 @@ from adapters.mongo.datasets import MongoDatasetStore
 from adapters.mongo.jobs import MongoJobStore
 from adapters.mongo.model_records import MongoModelRecordRepository
 from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.mongo.scoring_runs import MongoScoringRunStore
 from adapters.pandas_reader import PandasTableReader
 from adapters.sklearn_trainer import SklearnTrainer
 from adapters.sqlite.customers import SqliteCustomerRepository
@@ -41,6 +43,7 @@ from adapters.sqlite.datasets import SqliteDatasetStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.scoring_runs import SqliteScoringRunStore
 from churn.tables import DatasetLimits
 from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
@@ -51,7 +54,11 @@ from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.export_customers_by_risk import ExportCustomersByRisk
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
+from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.resume_scoring_run import ResumeScoringRun
+from churn.use_cases.score_customer_base import ScoreCustomerBase
+from churn.use_cases.start_scoring_run import StartScoringRun
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
@@ -117,6 +124,12 @@ class Container(containers.DeclarativeContainer):
         mongo=providers.ThreadSafeSingleton(MongoPredictionRepository, mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryPredictionRepository),
     )
+    scoring_runs = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteScoringRunStore, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoScoringRunStore, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryScoringRunStore),
+    )
 
     # ------------------------------------------------------------------ models
     registry = providers.Selector(
@@ -143,6 +156,11 @@ class Container(containers.DeclarativeContainer):
     job_runner = providers.Selector(
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=config.training_workers),
+        inline=providers.ThreadSafeSingleton(InlineJobRunner),
+    )
+    scoring_runner = providers.Selector(  # its own worker: a scoring run never waits behind a training
+        config.job_runner,
+        thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
     )
     dataset_limits = providers.ThreadSafeSingleton(
@@ -187,6 +205,14 @@ class Container(containers.DeclarativeContainer):
     list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
     preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
     count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
+    score_customer_base = providers.ThreadSafeSingleton(ScoreCustomerBase, model_versions, customers, predictions, scoring_runs, clock)
+    start_scoring_run = providers.ThreadSafeSingleton(
+        StartScoringRun, model_versions, customers, scoring_runs, scoring_runner, score_customer_base, clock, owner=process_identity
+    )
+    get_scoring_run = providers.ThreadSafeSingleton(GetScoringRun, scoring_runs, clock, lease=job_lease)
+    resume_scoring_run = providers.ThreadSafeSingleton(
+        ResumeScoringRun, scoring_runs, scoring_runner, score_customer_base, clock, lease=job_lease, owner=process_identity
+    )
     list_customers_by_risk = providers.ThreadSafeSingleton(ListCustomersByRisk, predictions)
     count_customers_by_band = providers.ThreadSafeSingleton(CountCustomersByBand, predictions)
     export_customers_by_risk = providers.ThreadSafeSingleton(ExportCustomersByRisk, predictions)

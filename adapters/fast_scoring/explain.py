@@ -24,6 +24,12 @@ from churn.reasons import ExplanationMethod
 
 log = logging.getLogger(__name__)
 
+TREE_SHAP_BUDGET = 500_000
+"""Above this TreeSHAP cost per row (sum of leaves x depth^2 over the trees) a tree model is explained
+by its decision paths instead: TreeSHAP would cost milliseconds to a tenth of a second per row."""
+
+PATH_CHUNK_ROWS = 512
+
 TRAINING_MEANS = "churn_training_means_"
 """Attribute of the fitted Pipeline: the encoded training matrix's column means (set by the trainer)."""
 
@@ -111,6 +117,103 @@ class TreeShapExplainer:
         contributions = self.values(self._encoder.matrix(rows)) @ self._aggregate
         names = self._names
         return [dict(zip(names, row)) for row in contributions.tolist()]
+
+
+def tree_parts(estimator: Any) -> tuple[list[Any], float, Callable[[np.ndarray], np.ndarray]]:
+    """(the fitted trees, the scale of their values in the model's output, node value of the positive class)."""
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+
+    if isinstance(estimator, GradientBoostingClassifier):
+        return list(estimator.estimators_[:, 0]), float(estimator.learning_rate), lambda value: value[:, 0, 0]
+    trees = list(estimator.estimators_) if isinstance(estimator, RandomForestClassifier) else [estimator]
+    return trees, 1.0 / len(trees), lambda value: value[:, 0, 1] / (value[:, 0, 0] + value[:, 0, 1])
+
+
+def tree_explainer(encoder: RowEncoder, estimator: Any, names: Sequence[str]) -> Any:
+    """TreeSHAP when affordable per row, else decision-path attribution."""
+    trees, scale, node_values = tree_parts(estimator)
+    if tree_shap_cost(trees) <= TREE_SHAP_BUDGET:
+        return TreeShapExplainer(encoder, estimator, names)
+    return TreePathExplainer(encoder, trees, node_values, scale, names)
+
+
+def tree_shap_cost(trees: Sequence[Any]) -> int:
+    """Path-dependent TreeSHAP's work per row, O(leaves x depth^2) summed over the trees."""
+    return sum(int(t.tree_.n_leaves) * int(t.tree_.max_depth) ** 2 for t in trees)
+
+
+class TreePathExplainer:
+    """Decision-path attribution (Saabas; the `treeinterpreter` method): every split on a row's path
+    credits its feature with the change in node value it causes; they add up exactly to the model's
+    raw output minus the root's (probability for forests, log-odds for boosting) but, unlike SHAP, the
+    credit depends on the split order. Used for forests too deep for TreeSHAP's O(leaves x depth^2)
+    per row (a 100-tree forest of unlimited depth on Telco: ~160 ms a row through shap)."""
+
+    method = ExplanationMethod.TREE_PATH
+
+    def __init__(self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str]) -> None:
+        self._encoder = encoder
+        self._names = tuple(names)
+        self._aggregate = aggregation(encoder, names)
+        offsets = np.cumsum([0] + [t.tree_.node_count for t in trees])
+        total = int(offsets[-1])
+        self._roots = offsets[:-1].astype(np.intp)
+        self._feature = np.zeros(total, dtype=np.intp)
+        self._threshold = np.full(total, np.inf, dtype=np.float64)
+        self._children = np.empty(2 * total, dtype=np.intp)
+        self._is_leaf = np.zeros(total, dtype=bool)
+        self._value = np.zeros(total)
+        for tree, offset in zip(trees, offsets[:-1]):
+            t = tree.tree_
+            ids = np.arange(t.node_count) + offset
+            leaf = t.children_left == -1
+            split = ~leaf
+            self._feature[ids[split]] = t.feature[split]
+            self._threshold[ids[split]] = t.threshold[split]
+            self._children[2 * ids] = np.where(leaf, ids, t.children_left + offset)  # a leaf steps to itself: no credit
+            self._children[2 * ids + 1] = np.where(leaf, ids, t.children_right + offset)
+            self._is_leaf[ids] = leaf
+            self._value[ids] = scale * node_values(t.value)
+        # one record per node (feature, threshold, left, right, change going left, change going right):
+        # a step of the walk gathers one cache line per tree instead of one per array
+        left, right = self._children[0::2], self._children[1::2]
+        self._nodes = np.column_stack(
+            [self._feature, self._threshold, left, right, self._value[left] - self._value, self._value[right] - self._value]
+        )
+
+    def _paths(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(split features, value changes) of every step of every tree for the rows of `x` (float32),
+        each (steps, rows, trees)."""
+        nodes = self._nodes
+        node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
+        rows = np.arange(len(x))[:, None]
+        features, changes = [], []
+        level = 0
+        while True:
+            record = nodes[node]
+            f = record[..., 0].astype(np.intp)
+            right = x[rows, f] > record[..., 1]
+            node = np.where(right, record[..., 3], record[..., 2]).astype(np.intp)
+            features.append(f)
+            changes.append(np.where(right, record[..., 5], record[..., 4]))
+            level += 1
+            if level % 4 == 0 and self._is_leaf[node].all():
+                return np.stack(features), np.stack(changes)
+
+    def one(self, features: Mapping[str, Any]) -> dict[str, float]:
+        return self.many([features])[0]
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        width = self._encoder.width
+        out: list[dict[str, float]] = []
+        for start in range(0, len(rows), PATH_CHUNK_ROWS):
+            x = self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]).astype(np.float32)
+            f, d = self._paths(x)
+            n = len(x)
+            flat = (np.arange(n)[None, :, None] * width + f).ravel()
+            encoded = np.bincount(flat, weights=d.ravel(), minlength=n * width).reshape(n, width)
+            out.extend(dict(zip(self._names, row)) for row in (encoded @ self._aggregate).tolist())
+        return out
 
 
 class BaselineSubstitutionExplainer:

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, TreeShapExplainer, training_means
+from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, training_means, tree_explainer
 from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.model import FeatureKind, FeatureSchema, FeatureValue
@@ -138,7 +138,7 @@ def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[M
         if encoder is not None and isinstance(predictor, LinearPredictor):
             return LinearExplainer(encoder, predictor.coefficients, training_means(pipeline, encoder, probe_rows), names)
         if encoder is not None and isinstance(predictor, TreePredictor):
-            return TreeShapExplainer(encoder, pipeline.steps[-1][1], names)
+            return tree_explainer(encoder, pipeline.steps[-1][1], names)
     except Exception as exc:  # noqa: BLE001 - an explainer that cannot be built leaves the model servable
         log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
     return BaselineSubstitutionExplainer(schema, predictor.many)

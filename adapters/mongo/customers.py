@@ -66,6 +66,11 @@ class MongoCustomerRepository(CustomerRepository):
         with translated_errors():
             return self._customers.count_documents({})
 
+    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+        query = {} if customer_id is None else {"_id": {"$gt": customer_id}}
+        with translated_errors():
+            return [_from_document(d) for d in self._customers.find(query).sort("_id", 1).limit(limit)]
+
     def _attributes(self, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
         found: dict[str, dict[str, FeatureValue]] = {}
         ordered = sorted(ids)

@@ -23,6 +23,7 @@ MODELS = "MODELOS"
 DATASETS = "DATASETS"
 DATASET_CHUNKS = "DATASET_CHUNKS"
 JOBS = "JOBS"
+SCORING_RUNS = "SCORING_RUNS"
 LATEST = "RISCO"
 """Each customer's latest prediction, _id the customer id (kept by the prediction repository)."""
 
@@ -39,6 +40,7 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], dict[str, Any]]]] = {
         ("by_band", [("band", ASCENDING), ("model_name", ASCENDING), ("model_version", ASCENDING)], {}),
         ("by_run", [("run_id", ASCENDING), ("customer_id", ASCENDING)], {"partialFilterExpression": {"run_id": {"$exists": True}}}),
     ],
+    SCORING_RUNS: [("by_created", [("created_at", DESCENDING), ("_id", DESCENDING)], {})],
     LATEST: [
         ("by_probability", [("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
         ("by_model", [("model_name", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),

@@ -53,6 +53,17 @@ class SqliteCustomerRepository(CustomerRepository):
         with self._db.snapshot() as db:
             return db.execute("SELECT count(*) FROM customers").fetchone()[0]
 
+    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+        """One seek on the primary key, then `limit` rows in id order."""
+        with self._db.snapshot() as db:
+            if customer_id is None:
+                rows = db.execute("SELECT customer_id, attributes FROM customers ORDER BY customer_id LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT customer_id, attributes FROM customers WHERE customer_id > ? ORDER BY customer_id LIMIT ?", (customer_id, limit)
+                ).fetchall()
+        return [_from_row(row) for row in rows]
+
     @staticmethod
     def _attributes(db, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
         found: dict[str, dict[str, FeatureValue]] = {}

@@ -89,6 +89,13 @@ BEGIN
 END;
 CREATE INDEX IF NOT EXISTS predictions_by_run ON predictions (run_id, customer_id) WHERE run_id IS NOT NULL;
 
+CREATE TABLE IF NOT EXISTS scoring_runs (
+    run_id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scoring_runs_by_created ON scoring_runs (created_at DESC, run_id DESC);
+
 CREATE TABLE IF NOT EXISTS latest_predictions (
     customer_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,

@@ -31,6 +31,8 @@ STATUS_FOR: dict[type[e.ChurnError], tuple[int, str]] = {
     e.ModelNotFoundError: (404, "model_not_found"),
     e.JobNotFoundError: (404, "job_not_found"),
     e.CustomerNotFoundError: (404, "customer_not_found"),
+    e.ScoringRunNotFoundError: (404, "scoring_run_not_found"),
+    e.ScoringRunNotResumableError: (409, "scoring_run_not_resumable"),
     e.NotFoundError: (404, "not_found"),
     e.DatasetExistsError: (409, "dataset_exists"),
     e.ModelArtifactError: (409, "model_artifact_unusable"),

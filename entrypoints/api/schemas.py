@@ -482,3 +482,67 @@ class HealthOut(BaseModel):
 class ReadyOut(BaseModel):
     status: str = Field(description="ready or unavailable")
     checks: dict[str, str] = Field(description="store, registry, active_model: 'ok' (or the active version) or the reason")
+
+
+# ---------------------------------------------------------------- scoring runs
+
+
+class CustomerFilterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(default_factory=list, description="score only these stored customers")
+    attributes: dict[str, str | float | None] = Field(
+        default_factory=dict, description="score only customers whose stored attributes equal these values"
+    )
+
+
+class ScoringRunIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{}, {"model": "churn-logistic_regression:2", "customers": {"attributes": {"Contract": "Month-to-month"}}}]},
+    )
+
+    model: str | None = Field(default=None, description="'name:version' or 'name' (its newest); default the active version")
+    customers: CustomerFilterIn | None = Field(default=None, description="default every stored customer")
+
+
+class ScoringRunOut(BaseModel):
+    run_id: str
+    status: str = Field(description="queued, running, succeeded, failed, or interrupted (its process stopped: POST .../resume)")
+    model: ModelRefOut
+    total: int = Field(description="stored customers to go through (a filter's leftovers count as excluded)")
+    done: int = Field(description="customers gone through: scored + skipped + excluded")
+    scored: int
+    skipped: int = Field(description="customers whose record lacks what the model needs")
+    excluded: int = Field(description="customers the filter left out")
+    skip_reasons: dict[str, int] = Field(description="why customers were skipped, counted")
+    rate: float | None = Field(description="customers per second")
+    eta_seconds: float | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+    @classmethod
+    def from_domain(cls, run: Any, interrupted: bool = False) -> "ScoringRunOut":
+        return cls(
+            run_id=run.run_id,
+            status="interrupted" if interrupted else run.status.value,
+            model=ModelRefOut(name=run.model.name, version=run.model.version),
+            total=run.total,
+            done=run.done,
+            scored=run.scored,
+            skipped=run.skipped,
+            excluded=run.excluded,
+            skip_reasons=dict(run.skip_reasons),
+            rate=None if run.rate is None else round(run.rate, 1),
+            eta_seconds=None if interrupted or run.eta_seconds is None else round(run.eta_seconds, 1),
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            error=run.error,
+        )
+
+
+class ScoringRunListOut(BaseModel):
+    items: list[ScoringRunOut]

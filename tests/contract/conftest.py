@@ -17,6 +17,7 @@ from adapters.memory import (
     InMemoryJobStore,
     InMemoryModelRecordRepository,
     InMemoryPredictionRepository,
+    InMemoryScoringRunStore,
 )
 from adapters.mongo.customers import MongoCustomerRepository
 from adapters.mongo.database import MongoDatabase
@@ -24,12 +25,14 @@ from adapters.mongo.datasets import MongoDatasetStore
 from adapters.mongo.jobs import MongoJobStore
 from adapters.mongo.model_records import MongoModelRecordRepository
 from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.mongo.scoring_runs import MongoScoringRunStore
 from adapters.sqlite.customers import SqliteCustomerRepository
 from adapters.sqlite.database import SqliteDatabase
 from adapters.sqlite.datasets import SqliteDatasetStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.scoring_runs import SqliteScoringRunStore
 
 MONGODB_URI = os.environ.get("CHURN_MONGODB_URI", "")
 
@@ -39,6 +42,7 @@ _MEMORY = {
     "model_records": InMemoryModelRecordRepository,
     "customers": InMemoryCustomerRepository,
     "predictions": InMemoryPredictionRepository,
+    "scoring_runs": InMemoryScoringRunStore,
 }
 _SQLITE = {
     "datasets": SqliteDatasetStore,
@@ -46,6 +50,7 @@ _SQLITE = {
     "model_records": SqliteModelRecordRepository,
     "customers": SqliteCustomerRepository,
     "predictions": SqlitePredictionRepository,
+    "scoring_runs": SqliteScoringRunStore,
 }
 _MONGO = {
     "datasets": MongoDatasetStore,
@@ -53,6 +58,7 @@ _MONGO = {
     "model_records": MongoModelRecordRepository,
     "customers": MongoCustomerRepository,
     "predictions": MongoPredictionRepository,
+    "scoring_runs": MongoScoringRunStore,
 }
 
 
@@ -78,6 +84,9 @@ class Backend:
 
     def predictions(self):
         return self._build("predictions")
+
+    def scoring_runs(self):
+        return self._build("scoring_runs")
 
     def restarted(self) -> "Backend":
         """The same stored data seen through new connections (a process restart)."""

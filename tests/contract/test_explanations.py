@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from adapters.fast_scoring import to_frame
+from adapters.fast_scoring import explain
 from adapters.fast_scoring.explain import TRAINING_MEANS
 from adapters.sklearn_trainer import SklearnTrainer
 from churn.model_types import CATALOG, model_type
@@ -91,3 +92,25 @@ def test_baseline_substitution_gives_zero_to_a_feature_at_its_baseline(model) ->
     assert m.explain(row)["tenure"] == 0.0
     everything_at_baseline = m.explain(baseline)
     assert all(value == 0.0 for value in everything_at_baseline.values())
+
+
+@pytest.mark.parametrize("name", ["random_forest", "gradient_boosting", "decision_tree"])
+def test_forests_too_deep_for_tree_shap_are_explained_by_paths_that_add_up(monkeypatch, name) -> None:
+    monkeypatch.setattr(explain, "TREE_SHAP_BUDGET", 0)
+    m = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(name), {"n_estimators": 15} if name != "decision_tree" else {}).model
+    assert m.explanation_method == ExplanationMethod.TREE_PATH
+    rows = rows_of(m)
+    many = m.explain_many(rows)
+    for row, contributions in zip(rows[:10], many):
+        one = m.explain(row)
+        assert all(math.isclose(one[k], contributions[k], abs_tol=1e-9) for k in one)
+    trees, scale, node_values = explain.tree_parts(m.pipeline.steps[-1][1])
+    root = sum(scale * float(node_values(t.tree_.value)[0]) for t in trees)
+    if name == "gradient_boosting":
+        from adapters.fast_scoring.trees import _boosting_init
+
+        raw, root = logit(sklearn_p(m, rows)), root + _boosting_init(m.pipeline.steps[-1][1])
+    else:
+        raw = sklearn_p(m, rows)
+    totals = np.array([sum(c.values()) for c in many])
+    assert np.allclose(totals + root, raw, atol=1e-9)

@@ -1,0 +1,35 @@
+"""`ScoringRunStore` on SQLite: one row per run, its fields as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from adapters.sqlite.database import SqliteDatabase, to_micros
+from churn.errors import ScoringRunNotFoundError
+from churn.ports import ScoringRunStore
+from churn.scoring_runs import ScoringRun
+
+
+class SqliteScoringRunStore(ScoringRunStore):
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def save(self, run: ScoringRun) -> None:
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO scoring_runs (run_id, created_at, document) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id) DO UPDATE SET document = excluded.document",
+                (run.run_id, to_micros(run.created_at), json.dumps(run.to_dict())),
+            )
+
+    def get(self, run_id: str) -> ScoringRun:
+        with self._db.snapshot() as db:
+            row = db.execute("SELECT document FROM scoring_runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise ScoringRunNotFoundError(f"scoring run {run_id!r} not found")
+        return ScoringRun.from_dict(json.loads(row[0]))
+
+    def list(self, limit: int) -> list[ScoringRun]:
+        with self._db.snapshot() as db:
+            rows = db.execute("SELECT document FROM scoring_runs ORDER BY created_at DESC, run_id DESC LIMIT ?", (limit,)).fetchall()
+        return [ScoringRun.from_dict(json.loads(row[0])) for row in rows]

@@ -1,0 +1,207 @@
+"""A scoring run: every stored customer (or the filtered ones) scored by one model version, in
+customer-id order, a batch at a time, each customer at most once per run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Mapping
+
+from churn.errors import InvalidRequestError
+from churn.model import Customer, ModelRef, fresh_id, utc_text
+
+MAX_FILTER_IDS = 100_000
+MAX_SKIP_REASONS = 20
+"""Distinct skip reasons kept in a run's summary; the rest are counted under 'other'."""
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    """Which stored customers a run scores: these ids, and/or those whose attributes equal these values."""
+
+    ids: tuple[str, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    _id_set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_id_set", frozenset(self.ids))
+        if len(self.ids) > MAX_FILTER_IDS:
+            raise InvalidRequestError(f"a scoring run's filter lists at most {MAX_FILTER_IDS} customer ids")
+        for value in self.attributes.values():
+            if value is not None and not isinstance(value, (str, int, float)):
+                raise InvalidRequestError("a filter on attributes compares each with a string, a number or null")
+
+    def matches(self, customer: Customer) -> bool:
+        if self.ids and customer.customer_id not in self._id_set:
+            return False
+        return all(_same(customer.attributes.get(name), value) for name, value in self.attributes.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ids": list(self.ids), "attributes": dict(self.attributes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "CustomerFilter | None":
+        if not data:
+            return None
+        return cls(tuple(data.get("ids") or ()), dict(data.get("attributes") or {}))
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    if isinstance(wanted, (int, float)) and not isinstance(wanted, bool) and isinstance(stored, (int, float)):
+        return float(stored) == float(wanted)
+    return stored == wanted
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringRun:
+    """Progress counts: `scored` customers got a prediction tagged with `run_id`, `skipped` lacked
+    what the model needs (`skip_reasons` says what, counted), `excluded` did not match the filter;
+    `last_customer_id` is where the run goes on."""
+
+    run_id: str
+    model: ModelRef
+    created_at: datetime
+    total: int
+    customers: CustomerFilter | None = None
+    status: RunStatus = RunStatus.QUEUED
+    scored: int = 0
+    skipped: int = 0
+    excluded: int = 0
+    skip_reasons: Mapping[str, int] = field(default_factory=dict)
+    last_customer_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    seconds_running: float = 0.0
+    """Time spent scoring, over every attempt (a resumed run adds to it): the rate's denominator."""
+    error: str | None = None
+    owner: str | None = None
+
+    @classmethod
+    def new(cls, model: ModelRef, total: int, customers: CustomerFilter | None, now: datetime, owner: str | None = None) -> "ScoringRun":
+        return cls(fresh_id(), model, now, total, customers, owner=owner, heartbeat_at=now)
+
+    @property
+    def done(self) -> int:
+        return self.scored + self.skipped + self.excluded
+
+    @property
+    def rate(self) -> float | None:
+        """Customers processed per second of running time."""
+        return self.done / self.seconds_running if self.seconds_running > 0 and self.done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.status.finished:
+            return 0.0
+        rate = self.rate
+        return max(0, self.total - self.done) / rate if rate else None
+
+    def interrupted(self, now: datetime, lease: timedelta) -> bool:
+        """Unfinished, and its process showed no sign of life for a whole lease: it can be resumed."""
+        return not self.status.finished and (self.heartbeat_at or self.created_at) < now - lease
+
+    def started(self, now: datetime, scored: int, last_customer_id: str | None, owner: str | None) -> "ScoringRun":
+        """(Re)starting: the counts of what the store already holds for this run are authoritative."""
+        return replace(
+            self,
+            status=RunStatus.RUNNING,
+            started_at=self.started_at or now,
+            heartbeat_at=now,
+            scored=scored,
+            last_customer_id=last_customer_id,
+            finished_at=None,
+            error=None,
+            owner=owner or self.owner,
+        )
+
+    def progressed(self, scored: int, skipped: Counter, excluded: int, last_customer_id: str, seconds: float, now: datetime) -> "ScoringRun":
+        reasons = Counter(self.skip_reasons)
+        for reason, n in skipped.items():
+            if reason in reasons or len(reasons) < MAX_SKIP_REASONS:
+                reasons[reason] += n
+            else:
+                reasons["other"] += n
+        return replace(
+            self,
+            scored=self.scored + scored,
+            skipped=self.skipped + sum(skipped.values()),
+            excluded=self.excluded + excluded,
+            skip_reasons=dict(reasons),
+            last_customer_id=last_customer_id,
+            seconds_running=self.seconds_running + seconds,
+            heartbeat_at=now,
+        )
+
+    def queued_again(self, now: datetime, owner: str | None) -> "ScoringRun":
+        """A failed or interrupted run handed to a worker again; its progress is kept."""
+        return replace(self, status=RunStatus.QUEUED, heartbeat_at=now, finished_at=None, error=None, owner=owner or self.owner)
+
+    def succeeded(self, now: datetime) -> "ScoringRun":
+        return replace(self, status=RunStatus.SUCCEEDED, finished_at=now, heartbeat_at=now, total=max(self.total, self.done))
+
+    def failed(self, reason: str, now: datetime) -> "ScoringRun":
+        return replace(self, status=RunStatus.FAILED, finished_at=now, heartbeat_at=now, error=reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        def text(moment: datetime | None) -> str | None:
+            return None if moment is None else utc_text(moment)
+
+        return {
+            "run_id": self.run_id,
+            "model": str(self.model),
+            "created_at": text(self.created_at),
+            "total": self.total,
+            "customers": None if self.customers is None else self.customers.to_dict(),
+            "status": self.status.value,
+            "scored": self.scored,
+            "skipped": self.skipped,
+            "excluded": self.excluded,
+            "skip_reasons": dict(self.skip_reasons),
+            "last_customer_id": self.last_customer_id,
+            "started_at": text(self.started_at),
+            "finished_at": text(self.finished_at),
+            "heartbeat_at": text(self.heartbeat_at),
+            "seconds_running": self.seconds_running,
+            "error": self.error,
+            "owner": self.owner,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ScoringRun":
+        def moment(text: str | None) -> datetime | None:
+            return None if text is None else datetime.fromisoformat(text)
+
+        name, _, version = data["model"].rpartition(":")
+        return cls(
+            run_id=data["run_id"],
+            model=ModelRef(name, int(version)),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            total=data["total"],
+            customers=CustomerFilter.from_dict(data.get("customers")),
+            status=RunStatus(data["status"]),
+            scored=data["scored"],
+            skipped=data["skipped"],
+            excluded=data["excluded"],
+            skip_reasons=dict(data["skip_reasons"]),
+            last_customer_id=data["last_customer_id"],
+            started_at=moment(data["started_at"]),
+            finished_at=moment(data["finished_at"]),
+            heartbeat_at=moment(data["heartbeat_at"]),
+            seconds_running=data["seconds_running"],
+            error=data["error"],
+            owner=data["owner"],
+        )

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from churn.errors import ScoringRunNotResumableError
+from churn.ports import Clock, JobRunner, ScoringRunStore
+from churn.scoring_runs import RunStatus, ScoringRun
+from churn.use_cases.score_customer_base import ScoreCustomerBase
+
+
+class ResumeScoringRun:
+    """Go on with a run that failed or whose process stopped (interrupted): it continues after the
+    last customer it stored a prediction for."""
+
+    def __init__(
+        self, runs: ScoringRunStore, runner: JobRunner, score: ScoreCustomerBase, clock: Clock, lease: timedelta, owner: str | None = None
+    ) -> None:
+        self._runs = runs
+        self._runner = runner
+        self._score = score
+        self._clock = clock
+        self._lease = lease
+        self._owner = owner
+
+    def execute(self, run_id: str, background: bool = True) -> ScoringRun:
+        """ScoringRunNotResumableError for a run that succeeded or is still alive in some process."""
+        run = self._runs.get(run_id)
+        if run.status is RunStatus.SUCCEEDED or (not run.status.finished and not run.interrupted(self._clock.now(), self._lease)):
+            raise ScoringRunNotResumableError(
+                f"scoring run {run_id} is {run.status.value} and "
+                + ("finished" if run.status.finished else "still alive (its process reported progress within the lease)")
+                + "; only a failed or interrupted run can be resumed"
+            )
+        resumed = run.queued_again(self._clock.now(), self._owner)
+        self._runs.save(resumed)
+        if background:
+            self._runner.submit(run_id, lambda: self._score.execute(run_id, owner=self._owner))
+        return resumed

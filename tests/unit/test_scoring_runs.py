@@ -1,0 +1,112 @@
+"""Scoring runs on the in-memory adapters: every customer once, skips counted, resume without doubles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory import DeferredJobRunner, InMemoryScoringRunStore
+from churn.errors import NoActiveModelError, ScoringRunNotResumableError
+from churn.model import Customer, ModelFilter, PageRequest, ProbabilityRange
+from churn.scoring_runs import CustomerFilter, RunStatus
+from churn.use_cases.get_scoring_run import GetScoringRun
+from churn.use_cases.resume_scoring_run import ResumeScoringRun
+from churn.use_cases.score_customer_base import ScoreCustomerBase
+from churn.use_cases.start_scoring_run import StartScoringRun
+from tests.unit.conftest import LEASE, OWNER, make_service
+
+ALL = ProbabilityRange(0.0, 1.0)
+
+
+class Runs:
+    def __init__(self, service, batch=3):
+        self.service = service
+        self.store = InMemoryScoringRunStore()
+        self.runner = DeferredJobRunner()
+        self.score = ScoreCustomerBase(service.versions, service.customers, service.predictions, self.store, service.clock, batch=batch)
+        self.start = StartScoringRun(service.versions, service.customers, self.store, self.runner, self.score, service.clock, owner=OWNER)
+        self.get = GetScoringRun(self.store, service.clock, LEASE)
+        self.resume = ResumeScoringRun(self.store, self.runner, self.score, service.clock, LEASE, owner=OWNER)
+
+
+@pytest.fixture
+def runs():
+    service = make_service()
+    service.trained(base=0.3)
+    service.trainer.per_unit = 0.0
+    customers = [Customer(f"c{i:02d}", {"tenure": float(i), "plan": "basic"}) for i in range(10)]
+    customers.append(Customer("c99", {"plan": "premium"}))  # no tenure: skipped
+    service.customers.upsert_many(customers)
+    return Runs(service)
+
+
+def latest_ids(service):
+    return sorted(p.customer_id for p in service.predictions.latest_in_range(ALL, None, PageRequest(limit=1000)).items)
+
+
+def test_a_run_scores_every_stored_customer_once_and_counts_the_skipped(runs):
+    run = runs.start.execute(None, None)
+    assert run.status is RunStatus.QUEUED and run.total == 11
+    runs.runner.run_all()
+    run, interrupted = runs.get.execute(run.run_id)
+    assert run.status is RunStatus.SUCCEEDED and not interrupted
+    assert (run.scored, run.skipped, run.done) == (10, 1, 11)
+    assert run.skip_reasons == {"tenure: missing": 1}
+    assert latest_ids(runs.service) == [f"c{i:02d}" for i in range(10)]
+    assert runs.service.predictions.count_of_run(run.run_id) == 10
+    stored = runs.service.predictions.for_customer("c03", PageRequest()).items
+    assert [p.run_id for p in stored] == [run.run_id]
+
+
+def test_a_filter_scores_only_the_matching_customers(runs):
+    run = runs.start.execute(None, CustomerFilter(("c01", "c02", "c03")))
+    runs.runner.run_all()
+    run = runs.store.get(run.run_id)
+    assert (run.scored, run.excluded, run.total) == (3, 8, 11)
+    assert latest_ids(runs.service) == ["c01", "c02", "c03"]
+
+
+def test_a_run_without_an_active_model_is_refused_before_anything_is_stored():
+    service = make_service()
+    runs = Runs(service)
+    with pytest.raises(NoActiveModelError):
+        runs.start.execute(None, None)
+    assert runs.store.list(10) == []
+
+
+def test_an_interrupted_run_resumes_after_its_last_stored_customer_with_no_customer_twice(runs):
+    run = runs.start.execute(ModelFilter.parse("churn-logistic_regression:1"), None)
+    original_save = runs.store.save
+    saves = {"n": 0}
+
+    def crash_after_second_batch(r):
+        saves["n"] += 1
+        if r.status is RunStatus.RUNNING and r.scored >= 6:  # the predictions of batch 2 are stored, its progress is not
+            raise SystemExit("process killed")
+        original_save(r)
+
+    runs.store.save = crash_after_second_batch
+    with pytest.raises(SystemExit):
+        runs.runner.run_next()
+    runs.store.save = original_save
+    with pytest.raises(ScoringRunNotResumableError):
+        runs.resume.execute(run.run_id)  # still within its lease: maybe alive elsewhere
+    runs.service.clock.advance(LEASE.total_seconds() + 1)
+    assert runs.get.execute(run.run_id)[1] is True
+    runs.resume.execute(run.run_id)
+    runs.runner.run_all()
+    run = runs.store.get(run.run_id)
+    assert run.status is RunStatus.SUCCEEDED and run.scored == 10
+    assert runs.service.predictions.count_of_run(run.run_id) == 10
+    assert all(runs.service.predictions.for_customer(f"c{i:02d}", PageRequest()).total == 1 for i in range(10))
+    with pytest.raises(ScoringRunNotResumableError):
+        runs.resume.execute(run.run_id)
+
+
+def test_progress_reports_rate_and_eta(runs):
+    seen = []
+    run = runs.start.execute(None, None, background=False)
+    runs.score.execute(run.run_id, progress=seen.append)
+    assert [r.done for r in seen] == [3, 6, 9, 11, 11]
+    assert seen[-1].eta_seconds == 0.0
