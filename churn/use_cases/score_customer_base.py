@@ -89,8 +89,9 @@ class ScoreCustomerBase:
                 ids.append(customer.customer_id)
             if rows:
                 now = self._clock.now()
-                scores = model.score_many(rows)
-                contributions = model.explain_many(rows)
+                encoded = [schema.encode(row) for row in rows]  # as the model takes them: booleans, dates as numbers
+                scores = model.score_many(encoded)
+                contributions = model.explain_many(encoded)
                 self._predictions.add_many(
                     [
                         Prediction.new(customer_id, row, p, ref, now, Reasons.rank(c, row), run.run_id)
