@@ -11,8 +11,10 @@ from fastapi import Depends, FastAPI
 from churn.errors import ChurnError
 from entrypoints.api.errors import install_error_handlers
 from entrypoints.api.limits import BodyLimitMiddleware
+from entrypoints.api.openapi import install_openapi
 from entrypoints.api.query_params import refuse_unknown_query
 from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families, configure_json_logging
+from entrypoints.api import docs
 from entrypoints.api.routes import customers, datasets, health, models, predictions, scoring_runs, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
@@ -67,7 +69,10 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
         lifespan=lifespan,
         telemetry=telemetry,
         dependencies=[Depends(refuse_unknown_query)],
+        docs_url=None,  # served by entrypoints.api.docs with local assets
+        redoc_url=None,
     )
+    install_openapi(app)
     app.state.container = container
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
     app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
@@ -79,6 +84,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     for module in (health, datasets, training, models, predictions, customers, scoring_runs):
         app.include_router(module.router)
     install_console(app)  # the web console at /ui (and the redirect from /)
+    app.include_router(docs.router)
 
     upload = int((config.get("max_upload_mb") or 50) * MB) + MB  # multipart overhead on top of the file
     request = int((config.get("max_request_kb") or 64) * 1024)

@@ -41,7 +41,7 @@ STATUS_FOR: dict[type[e.ChurnError], tuple[int, str]] = {
     e.StoreUnavailableError: (503, "store_unavailable"),
     e.RegistryUnavailableError: (503, "registry_unavailable"),
     e.UnavailableError: (503, "unavailable"),
-    e.TrainingFailedError: (422, "training_failed"),
+    e.TrainingFailedError: (409, "training_failed"),  # recorded on the job; never 422
 }
 
 RETRY_AFTER_SECONDS = "5"
@@ -106,10 +106,17 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse(error_body("invalid_request", message, problems=problems, expected_example=example), status_code=400)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 413: "too_large"}
+OTHER_CODES = ("invalid_json", "invalid_request", "http_error", "internal_error")
+
+
+def error_codes() -> list[str]:
+    """Every `error` value a body can carry (documented as an enum in OpenAPI)."""
+    return sorted({code for _, code in STATUS_FOR.values()} | set(HTTP_CODES.values()) | set(OTHER_CODES))
+
+
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 413: "too_large"}.get(
-        exc.status_code, "http_error"
-    )
+    code = HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no endpoint at {request.url.path}; see /docs for the API"

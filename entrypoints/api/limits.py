@@ -39,7 +39,8 @@ class BodyLimitMiddleware:
         if not typed:
             # Every body without a type is read as JSON, on /predict (which parses bytes) and on the
             # routes FastAPI parses alike; uploads always carry their multipart type.
-            scope = dict(scope, headers=[*scope.get("headers", ()), (b"content-type", b"application/json")])
+            # (in place: the outer middleware reads the matched route from this same scope)
+            scope["headers"] = [*scope.get("headers", ()), (b"content-type", b"application/json")]
         if declared is not None:
             if declared > limit:
                 return await _too_large(send, limit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,7 @@ from churn.model import (
     Customer,
     Dataset,
     ImportReport,
+    JobStatus,
     ModelEntry,
     ModelRef,
     Page,
@@ -45,11 +46,23 @@ TELCO_EXAMPLE = {
 }
 
 
+class ProblemOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feature: str | None = Field(default=None, description="the feature concerned (invalid features)")
+    field: str | None = Field(default=None, description="the body field or query parameter concerned")
+    problem: str = Field(description="what is wrong with it")
+
+
 class ErrorOut(BaseModel):
+    """Every error answer: a kind, a message saying what to do, and for invalid input each problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
     error: str = Field(description="machine-readable kind, e.g. invalid_features, not_found")
     message: str = Field(description="what went wrong and how to fix it")
-    problems: list[dict[str, str]] | None = None
-    expected_example: dict[str, Any] | None = None
+    problems: list[ProblemOut] | None = Field(default=None, description="every problem found, by feature or field")
+    expected_example: dict[str, Any] | None = Field(default=None, description="a valid body for this endpoint")
 
 
 class ModelRefOut(BaseModel):
@@ -182,7 +195,7 @@ class TrainIn(BaseModel):
 
 class JobOut(BaseModel):
     job_id: str
-    status: str
+    status: JobStatus
     dataset: str
     model_type: str
     hyperparameters: dict[str, Any]
@@ -338,7 +351,7 @@ class PredictionOut(BaseModel):
     customer_id: str | None
     churn_probability: float
     churn: bool
-    band: str
+    band: Band = Field(description="churn-risk band: [0, 0.25), [0.25, 0.5), [0.5, 0.75), [0.75, 1]")
     model: ModelRefOut
     created_at: datetime
     reasons: ReasonsOut
@@ -417,7 +430,7 @@ class BandPageOut(PredictionPageOut):
 
 
 class BandCountOut(BaseModel):
-    label: str
+    label: Band
     min: float
     max: float
     count: int
@@ -476,11 +489,11 @@ class ImportReportOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: Literal["ok"]
 
 
 class ReadyOut(BaseModel):
-    status: str = Field(description="ready or unavailable")
+    status: Literal["ready", "unavailable"]
     checks: dict[str, str] = Field(description="store, registry, active_model: 'ok' (or the active version) or the reason")
 
 

@@ -1,4 +1,5 @@
-"""Schemathesis against the service's own OpenAPI document: no 5xx, every response as documented.
+"""Schemathesis against the service's own OpenAPI document: no 5xx, every status declared, every
+response as documented.
 
 Bounded: EXAMPLES_PER_OPERATION generated cases per operation, a few hundred in all. Driven through
 Hypothesis directly (schemathesis' pytest plugin does not support pytest 9 yet)."""
@@ -6,14 +7,14 @@ Hypothesis directly (schemathesis' pytest plugin does not support pytest 9 yet).
 from hypothesis import HealthCheck, given, settings
 import schemathesis
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from entrypoints.api.app import create_app
 from entrypoints.bootstrap import bootstrap
 from tests.api.conftest import make_container
 
 EXAMPLES_PER_OPERATION = 20
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
 def test_no_server_error_and_every_response_matches_the_documented_schema(tmp_path):

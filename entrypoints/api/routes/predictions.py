@@ -33,7 +33,11 @@ from entrypoints.container import Container
 router = APIRouter(tags=["predictions"])
 hot_router = APIRouter(tags=["predictions"], route_class=LeanRoute)
 
-PREDICT_ERRORS = {400: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+PREDICT_ERRORS = {
+    400: {"model": ErrorOut},
+    404: {"model": ErrorOut, "description": "the version named in `model` does not exist"},
+    503: {"model": ErrorOut},
+}
 
 
 @hot_router.post(
@@ -42,6 +46,8 @@ PREDICT_ERRORS = {400: {"model": ErrorOut}, 503: {"model": ErrorOut}}
     response_model=PredictionOut,
     responses=PREDICT_ERRORS,
     summary="Score one customer and store it",
+    description="Scores the features with the active model, or with the version named in `model`, and "
+    "answers once the prediction is stored. Invalid features get a 400 naming every problem, with a valid example.",
     openapi_extra={
         "requestBody": {
             "required": True,
