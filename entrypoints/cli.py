@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -117,7 +118,16 @@ def serve(host: str | None, port: int | None, workers: int | None = None) -> int
         from entrypoints.bootstrap import prepare_shared_state
 
         prepare_shared_state(build_container(settings))
-        uvicorn.run("entrypoints.api.app:app_from_env", factory=True, workers=settings.workers, **common)
+        # Metrics shared by the worker processes (prometheus_client's multiprocess mode): every
+        # scrape sees the sum over workers, whichever answers it. A directory per server run.
+        metrics_dir = Path(settings.home) / "metrics" / str(os.getpid())
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        try:
+            uvicorn.run("entrypoints.api.app:app_from_env", factory=True, workers=settings.workers, **common)
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     else:
         uvicorn.run(create_app(build_container(settings)), **common)
     return 0

@@ -13,7 +13,13 @@ from entrypoints.api.errors import install_error_handlers
 from entrypoints.api.limits import BodyLimitMiddleware
 from entrypoints.api.openapi import install_openapi
 from entrypoints.api.query_params import refuse_unknown_query
-from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families, configure_json_logging
+from entrypoints.api.observability import (
+    Metrics,
+    ObservabilityMiddleware,
+    cache_families,
+    configure_json_logging,
+    job_families,
+)
 from entrypoints.api import docs
 from entrypoints.api.routes import customers, datasets, health, models, predictions, scoring_runs, training
 from entrypoints.api.security import ApiKeys
@@ -51,7 +57,9 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
         # move it out of the collector's reach so full collections do not stall requests.
         gc.collect()
         gc.freeze()
+        metrics.start()
         yield
+        metrics.stop()
         container.active_model_follower().stop()
         container.job_lease_keeper().stop()
         runner = container.job_runner()
@@ -78,7 +86,8 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
     app.state.example_for = lambda path: _example_for(container, path)
     metrics = app.state.metrics = Metrics()
-    metrics.watch(cache_and_job_families(container.model_cache(), lambda: container.job_store().counts()))
+    metrics.watch_local(cache_families(container.model_cache()))
+    metrics.watch_shared(job_families(lambda: container.job_store().counts()))
     install_error_handlers(app)
     app.include_router(predictions.hot_router)  # first: matched before every other route
     for module in (health, datasets, training, models, predictions, customers, scoring_runs):

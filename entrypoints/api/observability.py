@@ -6,13 +6,15 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from starlette.routing import compile_path
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from churn.model import fresh_id
@@ -53,34 +55,95 @@ def configure_json_logging(level: str = "info") -> None:
 
 
 class Metrics:
-    """The service's metrics in a registry of its own (one per app, so tests do not collide)."""
+    """The service's metrics in a registry of its own (one per app, so tests do not collide).
+
+    With several server processes (`PROMETHEUS_MULTIPROC_DIR` set, as `main.py serve --workers N`
+    does), counters and histograms live in files shared by the processes and every scrape, whichever
+    process answers it, sees the sum of all of them. The totals kept in process (per-stage sums, the
+    model cache's counters, process_* figures) are then copied into shared metrics as they change,
+    once a second and at each scrape, so /predict's hot path stays a dict update."""
+
+    SYNC_SECONDS = 1.0
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "churn_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=self.registry
-        )
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        own = None if self.multiprocess else self.registry  # shared files are read by the collector
+        self.requests = Counter("churn_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=own)
         self.latency = Histogram(
             "churn_http_request_duration_seconds",
             "HTTP request latency by route",
             ["method", "route"],
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
+            registry=own,
         )
-        self.predictions = Counter(
-            "churn_predictions", "Predictions stored, by band and model version", ["band", "model"], registry=self.registry
-        )
+        self.predictions = Counter("churn_predictions", "Predictions stored, by band and model version", ["band", "model"], registry=own)
         # Per-stage time of /predict as running sums and counts (mean per stage = rate(sum) / rate(count)),
         # exported at scrape time: a histogram observation per stage cost ~6 us a request; latency
         # percentiles come from churn_http_request_duration_seconds.
         self._stage_seconds: dict[str, float] = {}
         self._stage_counts: dict[str, int] = {}
         self._stage_lock = threading.Lock()
-        self.watch(self._stage_families)
+        self._local: list = []  # callables returning this process's families
+        self._mirror: _Mirror | None = None
+        self._sync_stop = threading.Event()
+        self._sync_thread: threading.Thread | None = None
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            self._mirror = _Mirror()
+            self._local.append(_process_families)
+            self.watch_shared(self._sync)  # first: the shared files are read after this process's copy
+            multiprocess.MultiProcessCollector(self.registry)
+        else:
+            ProcessCollector(registry=self.registry)
+        self.watch_local(self._stage_families)
 
         # Label children by their values: a dict lookup per request instead of labels() (lock, checks).
         self._request_children: dict[tuple[str, str, int], tuple] = {}
         self._prediction_children: dict[tuple, Any] = {}
+
+    def watch_local(self, collect) -> None:
+        """Families computed from this process's state at scrape time (the model cache, stage sums):
+        exported as they are with one process, mirrored into shared metrics with several."""
+        if self.multiprocess:
+            self._local.append(collect)
+        else:
+            self.watch(collect)
+
+    def watch_shared(self, collect) -> None:
+        """Families every process sees alike (read from the store): exported as they are."""
+        self.watch(collect)
+
+    def start(self) -> None:
+        """With several processes, mirror this process's totals once a second (a daemon thread)."""
+        if self._mirror is None or self._sync_thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._sync_stop.wait(self.SYNC_SECONDS):
+                self._mirror_now()
+
+        self._sync_thread = threading.Thread(target=loop, name="churn-metrics-sync", daemon=True)
+        self._sync_thread.start()
+
+    def stop(self) -> None:
+        self._sync_stop.set()
+        if self._mirror is not None:
+            self._mirror_now()
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())  # drops this process's live gauges
+
+    def _mirror_now(self) -> None:
+        try:
+            self._mirror.update(family for collect in self._local for family in collect())
+        except Exception:  # metrics must never take a request or the process down
+            logging.getLogger("churn.metrics").exception("could not mirror metrics")
+
+    def _sync(self):
+        self._mirror_now()  # the scraping process's own figures are current, the others' within a second
+        return []
 
     def record_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -131,8 +194,8 @@ class Metrics:
         self.registry.register(_Collector())
 
 
-def cache_and_job_families(cache, job_counts):
-    """Families for the model cache (hits, misses, load time) and training jobs by status."""
+def cache_families(cache):
+    """Families for the model cache: hits, misses, failed loads, load time, size."""
 
     def collect():
         stats = cache.stats()
@@ -150,12 +213,69 @@ def cache_and_job_families(cache, job_counts):
         last.add_metric([], stats.load_seconds_last)
         cached = GaugeMetricFamily("churn_model_cache_size", "Model versions in memory")
         cached.add_metric([], stats.size)
+        return [hits, misses, failures, load_sum, last, cached]
+
+    return collect
+
+
+def job_families(job_counts):
+    """Training jobs by status, counted in the store (the same for every process)."""
+
+    def collect():
         jobs = CounterMetricFamily("churn_training_jobs", "Training jobs reaching each status", labels=["status"])
         for status, count in sorted(job_counts().items()):
             jobs.add_metric([status], count)
-        return [hits, misses, failures, load_sum, last, cached, jobs]
+        return [jobs]
 
     return collect
+
+
+def _process_families():
+    return list(ProcessCollector(registry=None).collect())
+
+
+class _Mirror:
+    """Copies families computed in this process into metrics shared between processes: counters by
+    the increase since the last copy (so the shared value is the sum over processes), gauges as this
+    process's live value (summed over live processes; the most recent for "last" figures)."""
+
+    LATEST = ("churn_model_load_last_seconds", "process_start_time_seconds")
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, Any] = {}
+        self._seen: dict[tuple, float] = {}
+        self._lock = threading.Lock()
+
+    def update(self, families) -> None:
+        with self._lock:
+            for family in families:
+                for sample in family.samples:
+                    if family.type == "counter" and not sample.name.endswith("_total"):
+                        continue  # a counter's _created sample
+                    self._copy(family, sample)
+
+    def _copy(self, family, sample) -> None:
+        labels = tuple(sorted(sample.labels))
+        key = (sample.name, labels)
+        metric = self._metrics.get(key)
+        if metric is None:
+            if family.type == "counter":
+                metric = Counter(family.name, family.documentation, list(labels), registry=None)
+            else:
+                mode = "livemostrecent" if sample.name in self.LATEST else "livesum"
+                if sample.name == "process_start_time_seconds":
+                    mode = "min"
+                metric = Gauge(sample.name, family.documentation, list(labels), registry=None, multiprocess_mode=mode)
+            self._metrics[key] = metric
+        child = metric.labels(**sample.labels) if labels else metric
+        series = (sample.name, tuple(sorted(sample.labels.items())))
+        if family.type == "counter":
+            increase = sample.value - self._seen.get(series, 0.0)
+            if increase > 0:
+                child.inc(increase)
+            self._seen[series] = sample.value
+        else:
+            child.set(sample.value)
 
 
 class ObservabilityMiddleware:
@@ -170,6 +290,7 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics = metrics
         self.access_logs = access_logs
+        self._templates: list | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -212,11 +333,32 @@ class ObservabilityMiddleware:
                 )
             request_id_var.reset(token)
 
-    @staticmethod
-    def _route_of(scope) -> str:
-        """The matched route's template (set in the scope by the router), never the raw path."""
-        route = scope.get("route")
-        return getattr(route, "path", None) or "unmatched"
+    def _route_of(self, scope) -> str:
+        """The matched route's template, never the raw path: set in the scope by FastAPI's routes;
+        for the others (/openapi.json) and for answers given before routing (a 413 from the body
+        limit), found by matching the app's route templates. "unmatched" only when none fits."""
+        path = getattr(scope.get("route"), "path", None)
+        if path:
+            return path
+        if self._templates is None:
+            self._templates = [(compile_path(t)[0], t) for t in _templates(getattr(scope.get("app"), "routes", ()))]
+        for regex, template in self._templates:
+            if regex.match(scope.get("path", "")):
+                return template
+        return "unmatched"
+
+
+def _templates(routes, prefix: str = "") -> list[str]:
+    """Every route's path template, included routers walked (with their prefix)."""
+    found: list[str] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            found += _templates(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif getattr(route, "path", None):
+            found.append(prefix + route.path)
+    return found
 
 
 def _header(scope, name: bytes) -> str | None:

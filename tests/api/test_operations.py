@@ -185,3 +185,31 @@ def test_every_operation_documented_as_secured_refuses_a_call_without_a_key(secu
         response = secured.request(method.upper(), url, json={})
         assert response.status_code == 401, (method, path, response.status_code)
     assert secured.get("/predictions/bands", headers={"X-API-Key": PREDICT_KEY}).json()["total"] == 0
+
+
+def test_promtool_finds_nothing_wrong_with_the_metrics(client, trained):
+    from tests.support.promtool import promtool_problems
+
+    client.post("/predict", json={"customer_id": "A1", "features": SUBSCRIPTION_FEATURES})
+    client.post("/predict", json={"features": SUBSCRIPTION_FEATURES, "model": "churn-logistic_regression:9"})
+    problems = promtool_problems(client.get("/metrics").text)
+    if problems is None:
+        pytest.skip("promtool is not installed (Debian package prometheus)")
+    assert problems == []
+
+
+def test_every_route_is_labelled_by_its_template_even_when_answered_before_routing(client):
+    client.get("/metrics")
+    client.get("/docs")
+    client.get("/openapi.json")
+    client.post("/predict", content=b"{" + b" " * 70_000 + b"}", headers={"content-type": "application/json"})
+    text = client.get("/metrics").text
+    for route, status in (("/metrics", 200), ("/docs", 200), ("/openapi.json", 200), ("/predict", 413)):
+        assert f'route="{route}",status="{status}"' in text, route
+    assert 'route="unmatched",status="200"' not in text and 'route="unmatched",status="413"' not in text
+
+
+def test_process_metrics_are_exported(client):
+    text = client.get("/metrics").text
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "process_open_fds"):
+        assert f"\n{name} " in text, name

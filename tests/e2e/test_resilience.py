@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, wait_for_job
+from tests.support.promtool import promtool_problems
 from tests.support.datasets import SUBSCRIPTION_FEATURES, subscriptions_csv
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +73,11 @@ def test_a_second_process_starting_on_the_store_leaves_a_running_training_alone(
         server.stop()
 
 
+def sample(text: str, series: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series + " ")]
+    return sum(values) if values else float("nan")
+
+
 def test_several_worker_processes_serve_store_and_follow_a_switch_together(tmp_path):
     """`serve --workers 2`: requests land on either process; both store into one store and follow
     a switch made through the other within the refresh interval."""
@@ -86,6 +92,12 @@ def test_several_worker_processes_serve_store_and_follow_a_switch_together(tmp_p
             assert {r.json()["model"]["name"] for r in served} == {"churn-logistic_regression"}
             assert http.get("/predictions/bands").json()["total"] == 40
             assert http.get("/clients/w-7/predictions").json()["total"] == 1
+            # Every scrape, whichever process answers it, counts the requests of both.
+            scrapes = [http.get("/metrics").text for _ in range(8)]
+            served_counts = [sample(text, 'churn_http_requests_total{method="POST",route="/predict",status="200"}') for text in scrapes]
+            assert served_counts == [40.0] * 8
+            assert all(sample(text, "process_resident_memory_bytes") > 0 for text in scrapes)
+            assert promtool_problems(scrapes[-1]) in ([], None)
     finally:
         server.stop()
 
