@@ -97,6 +97,16 @@ class ModelArtifactError(ConflictError):
     """A registered model version whose artifact cannot be loaded (missing, corrupt, tampered)."""
 
 
+class StoreConflictError(ConflictError):
+    """The store already holds a record with this key (a write that raced another)."""
+
+
+# 500, logged
+class StoreRejectedError(ChurnError):
+    """The store refused an operation for a reason retrying will not fix (authentication, a document
+    it will not take): an operator must look at the logs."""
+
+
 # 503
 class UnavailableError(ChurnError):
     """A dependency is down; the call may succeed later unchanged."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
-from churn.errors import ChurnError, DatasetExistsError, DatasetNotFoundError
+from churn.errors import ChurnError, DatasetExistsError, DatasetNotFoundError, UnavailableError
 from entrypoints.container import Container
 
 log = logging.getLogger("churn")
@@ -29,12 +31,38 @@ def bootstrap(container: Container) -> None:
     except ChurnError as exc:
         log.warning("could not read the model registry at start-up: %s", exc.message)
     if settings.get("load_sample") and SAMPLE_CSV.exists():
-        seed_sample(container)
+        try:
+            seed_sample(container)
+        except UnavailableError as exc:
+            # The process serves unready (/ready says why) and seeds the sample once the store answers.
+            log.warning("could not register the sample data at start-up: %s; retrying in the background", exc.message)
+            _retry_in_background("churn-seed-sample", lambda: seed_sample(container))
     try:
         ref = container.active_model().current_ref()
         log.info("active model: %s", ref or "none (train one with POST /train)")
     except ChurnError as exc:
         log.warning("could not load the active model: %s", exc.message)
+
+
+def _retry_in_background(name: str, action, interval: float = 2.0) -> threading.Thread:
+    """Run `action` every `interval` seconds in a daemon thread until it succeeds."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                action()
+                log.info("%s: done", name)
+                return
+            except UnavailableError:
+                continue
+            except ChurnError as exc:
+                log.warning("%s: %s", name, exc.message)
+                return
+
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def prepare_shared_state(container: Container) -> None:

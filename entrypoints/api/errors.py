@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from churn import errors as e
+from entrypoints.api.observability import request_id_var
 
 log = logging.getLogger("churn.api")
 
@@ -36,7 +37,9 @@ STATUS_FOR: dict[type[e.ChurnError], tuple[int, str]] = {
     e.NotFoundError: (404, "not_found"),
     e.DatasetExistsError: (409, "dataset_exists"),
     e.ModelArtifactError: (409, "model_artifact_unusable"),
+    e.StoreConflictError: (409, "store_conflict"),
     e.ConflictError: (409, "conflict"),
+    e.StoreRejectedError: (500, "store_rejected"),
     e.NoActiveModelError: (503, "no_active_model"),
     e.StoreUnavailableError: (503, "store_unavailable"),
     e.RegistryUnavailableError: (503, "registry_unavailable"),
@@ -67,10 +70,15 @@ def _churn_error(request: Request, exc: e.ChurnError) -> JSONResponse:
         extra["problems"] = [p.to_dict() for p in exc.problems]
         extra["expected_example"] = {"customer_id": "example-customer-id", "features": exc.expected_example}
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    if status >= 500 or isinstance(exc, e.ModelArtifactError):
+    message = exc.message
+    if status == 500:
+        # Not the caller's fault and not worth a retry: the cause is logged in full, under the request id.
+        log.error("%s %s → %s: %s", request.method, request.url.path, status, exc.message, exc_info=exc.__cause__ or exc)
+        message = f"{exc.message}; it has been logged with request id {request_id_var.get()}"
+    elif status >= 500 or isinstance(exc, e.ModelArtifactError):
         # An artifact refused (missing, corrupt, digest mismatch, not ours) is a security event too.
         log.warning("%s %s → %s: %s", request.method, request.url.path, status, exc.message)
-    return JSONResponse(error_body(code, exc.message, **extra), status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
 
 
 def _location(loc: tuple) -> str:
@@ -128,7 +136,8 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_body("internal_error", "unexpected server error; it has been logged"), status_code=500)
+    message = f"unexpected server error; it has been logged with request id {request_id_var.get()}"
+    return JSONResponse(error_body("internal_error", message), status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -122,6 +122,13 @@ def test_mongo_operations_while_the_server_is_gone_are_unavailable():
                 call()
 
 
-def test_mongo_server_that_cannot_be_reached_is_unavailable():
-    with pytest.raises(StoreUnavailableError, match="store unavailable"):
-        MongoDatabase("mongodb://127.0.0.1:1/?connectTimeoutMS=200", db_name="churn")
+def test_mongo_server_that_cannot_be_reached_is_unavailable_without_naming_hosts():
+    database = MongoDatabase("mongodb://127.0.0.1:1/?connectTimeoutMS=200&serverSelectionTimeoutMS=300", db_name="churn")
+    try:  # built while the server is down: the process can start, unready
+        assert not database.indexed.is_set()
+        with pytest.raises(StoreUnavailableError) as info:
+            MongoCustomerRepository(database).get("c-1")
+        assert info.value.message == "store unavailable: MongoDB did not answer in time"
+        assert "127.0.0.1" not in info.value.message and ":1" not in info.value.message
+    finally:
+        database.close()
