@@ -16,10 +16,10 @@ $(BIN)/.installed: requirements.txt
 run: $(BIN)/.installed
 	$(BIN)/python main.py serve
 
-## Set up and run the architecture checks and the whole test suite
+## Set up and run the architecture checks and the whole test suite (two workers: pytest-xdist)
 test: $(BIN)/.installed
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## Unit tests only (seconds)
 test-fast: $(BIN)/.installed
