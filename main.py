@@ -23,7 +23,13 @@ from entrypoints.cli import run
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py", description="churn: churn-prediction service")
+    p = argparse.ArgumentParser(
+        prog="main.py",
+        description="churn: churn-prediction service",
+        epilog="Log lines are text for people; --log-format json (or CHURN_CLI_LOG_FORMAT=json) writes one JSON object "
+        "per line like the server, whose format follows CHURN_JSON_LOGS.",
+    )
+    p.add_argument("--log-format", choices=["text", "json"], default=None, help="format of the command's log lines (default text)")
     sub = p.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP API")

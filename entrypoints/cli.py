@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import json
 import logging
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
 from churn.errors import ChurnError
-from churn.model import JobStatus
+from churn.model import JobStatus, ModelRef
 from entrypoints.settings import Settings, SettingsError
 
 log = logging.getLogger("churn")
@@ -22,8 +24,14 @@ def _print(data) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+# Commands that need the start-up work (the sample registered, jobs of dead processes recovered,
+# the registry's records copied): the others only read or write the store and start in well under a second.
+BOOTSTRAPPED = {"train"}
+
+
 def run(args: argparse.Namespace, params: dict) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Every failure is one line on stderr: `error: ...` (1) or `configuration error: ...` (2)."""
+    configure_cli_logging(getattr(args, "log_format", None))
     try:
         if args.command == "serve":
             return serve(args.host, args.port, args.workers)
@@ -31,13 +39,16 @@ def run(args: argparse.Namespace, params: dict) -> int:
         if file is not None and not Path(file).is_file():
             print(f"error: cannot read {file}: no such file", file=sys.stderr)
             return 1
+        check_arguments(args, params)
         settings = Settings.from_env(job_runner="inline")
         Path(settings.home).mkdir(parents=True, exist_ok=True)
-        from entrypoints.bootstrap import bootstrap
         from entrypoints.container import build_container
 
         container = build_container(settings)
-        bootstrap(container)
+        if args.command in BOOTSTRAPPED:
+            from entrypoints.bootstrap import bootstrap
+
+            bootstrap(container)
         return COMMANDS[args.command](container, args, params)
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -47,6 +58,11 @@ def run(args: argparse.Namespace, params: dict) -> int:
         return 1
     except OSError as exc:
         print(f"error: cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one line for people; the traceback with CHURN_LOG_LEVEL=debug
+        log.debug("unexpected error", exc_info=exc)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"error: unexpected {type(exc).__name__}{': ' + first if first else ''} (CHURN_LOG_LEVEL=debug shows the traceback)", file=sys.stderr)
         return 1
 
 
@@ -70,15 +86,37 @@ def for_the_cli(message: str) -> str:
     return " ".join(message.split())
 
 
-def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
-    import uvicorn
+def check_arguments(args: argparse.Namespace, params: dict) -> None:
+    """Argument errors found from the domain alone, before anything heavy is imported or opened."""
+    if args.command == "train":
+        from churn.model_types import model_type
 
-    from entrypoints.api.app import create_app
+        model_type(args.model_type).resolve(params)  # UnknownModelTypeError / InvalidHyperparametersError
+        if args.name:
+            ModelRef(args.name, 1)
+    elif args.command == "use-model":
+        ModelRef(args.name, args.version)
+
+
+def configure_cli_logging(log_format: str | None) -> None:
+    """Text for people by default (`--log-format json` or CHURN_CLI_LOG_FORMAT=json for one JSON
+    object per line, the server's format); `serve` follows CHURN_JSON_LOGS instead."""
+    chosen = (log_format or os.environ.get("CHURN_CLI_LOG_FORMAT") or "text").lower()
+    level = (os.environ.get("CHURN_LOG_LEVEL") or "info").upper()
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")  # MLflow's lines go through ours
+    if chosen == "json":
+        from entrypoints.api.observability import configure_json_logging
+
+        configure_json_logging(level)
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+
+
+def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
+    settings = Settings.from_env(host=host, port=port, workers=workers)
     from entrypoints.api.observability import configure_json_logging
     from entrypoints.api.security import ApiKeyConfigError, ApiKeys
-    from entrypoints.container import build_container
 
-    settings = Settings.from_env(host=host, port=port, workers=workers)
     if settings.json_logs:
         configure_json_logging(settings.log_level)
     try:
@@ -86,22 +124,31 @@ def serve(host: str | None, port: int | None, workers: int | None = None) -> int
     except ApiKeyConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if not keys.enabled and not _is_loopback(settings.host):
+        print(
+            f"refusing to listen on {settings.host} without API keys: set CHURN_API_KEYS "
+            "(e.g. 'a-long-random-key:admin,another-long-key:predict') or bind to 127.0.0.1",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.workers > 1 and settings.store == "memory":
+        print("CHURN_WORKERS > 1 needs a shared store (sqlite or mongo): with memory each process would hold its own data", file=sys.stderr)
+        return 2
+    busy = port_in_use(settings.host, settings.port)  # before the seconds of imports below, not after them
+    if busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
+    import uvicorn
+
+    from entrypoints.api.app import create_app
+    from entrypoints.container import build_container
+
     if not keys.enabled:
-        if not _is_loopback(settings.host):
-            print(
-                f"refusing to listen on {settings.host} without API keys: set CHURN_API_KEYS "
-                "(e.g. 'a-long-random-key:admin,another-long-key:predict') or bind to 127.0.0.1",
-                file=sys.stderr,
-            )
-            return 2
         log.warning("no CHURN_API_KEYS set: the API is open to anyone on this machine (bound to %s only)", settings.host)
     Path(settings.home).mkdir(parents=True, exist_ok=True)
     log.info("store: %s, registry: %s, state under %s", settings.store, settings.registry, settings.home)
     if settings.store == "memory":
         log.warning("CHURN_STORE=memory: data sets, customers and predictions are lost when the process stops")
-    if settings.workers > 1 and settings.store == "memory":
-        print("CHURN_WORKERS > 1 needs a shared store (sqlite or mongo): with memory each process would hold its own data", file=sys.stderr)
-        return 2
     common = {
         "host": settings.host,
         "port": settings.port,
@@ -129,8 +176,26 @@ def serve(host: str | None, port: int | None, workers: int | None = None) -> int
         finally:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     else:
-        uvicorn.run(create_app(build_container(settings)), **common)
+        uvicorn.run(create_app(build_container(settings), background_start=True), **common)
     return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, or not an address of this machine), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host}: {exc.strerror}; pass an address of this machine with --host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use: stop what listens there, or pick another with --port (or CHURN_PORT)"
+            return f"cannot listen on {host}:{port}: {exc.strerror}; pick another address with --host or port with --port"
+    return None
 
 
 def _is_loopback(host: str) -> bool:

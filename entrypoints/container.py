@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from entrypoints.lazy import lazy
+
 from adapters.clock import SystemClock
-from adapters.fast_scoring import SklearnChurnModel
 from adapters.job_runner import ThreadJobRunner
 from adapters.memory import (
     InlineJobRunner,
@@ -26,17 +27,7 @@ from adapters.memory import (
 )
 from adapters.memory_registry import InMemoryModelRegistry
 from adapters.metered import CountingJobStore
-from adapters.mlflow_registry import MlflowModelRegistry
 from adapters.model_cache import LruModelCache
-from adapters.mongo.customers import MongoCustomerRepository
-from adapters.mongo.database import MongoDatabase
-from adapters.mongo.datasets import MongoDatasetStore
-from adapters.mongo.jobs import MongoJobStore
-from adapters.mongo.model_records import MongoModelRecordRepository
-from adapters.mongo.predictions import MongoPredictionRepository
-from adapters.mongo.scoring_runs import MongoScoringRunStore
-from adapters.pandas_reader import PandasTableReader
-from adapters.sklearn_trainer import SklearnTrainer
 from adapters.sqlite.customers import SqliteCustomerRepository
 from adapters.sqlite.database import SqliteDatabase
 from adapters.sqlite.datasets import SqliteDatasetStore
@@ -91,43 +82,43 @@ class Container(containers.DeclarativeContainer):
 
     # ------------------------------------------------------------------ stores
     sqlite_database = providers.ThreadSafeSingleton(SqliteDatabase, config.sqlite_path, background_checkpoints=True)
-    mongo_database = providers.ThreadSafeSingleton(MongoDatabase, config.mongodb_uri, db_name=config.mongodb_db)
+    mongo_database = providers.ThreadSafeSingleton(lazy("adapters.mongo.database:MongoDatabase"), config.mongodb_uri, db_name=config.mongodb_db)
 
     dataset_store = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteDatasetStore, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoDatasetStore, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.datasets:MongoDatasetStore"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryDatasetStore),
     )
     job_store_backend = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteJobStore, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoJobStore, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.jobs:MongoJobStore"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryJobStore),
     )
     job_store = providers.ThreadSafeSingleton(CountingJobStore, job_store_backend)
     model_records = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteModelRecordRepository, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoModelRecordRepository, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.model_records:MongoModelRecordRepository"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryModelRecordRepository),
     )
     customers = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteCustomerRepository, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoCustomerRepository, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.customers:MongoCustomerRepository"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryCustomerRepository),
     )
     predictions = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqlitePredictionRepository, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoPredictionRepository, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.predictions:MongoPredictionRepository"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryPredictionRepository),
     )
     scoring_runs = providers.Selector(
         config.store,
         sqlite=providers.ThreadSafeSingleton(SqliteScoringRunStore, sqlite_database),
-        mongo=providers.ThreadSafeSingleton(MongoScoringRunStore, mongo_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.scoring_runs:MongoScoringRunStore"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryScoringRunStore),
     )
 
@@ -135,14 +126,14 @@ class Container(containers.DeclarativeContainer):
     registry = providers.Selector(
         config.registry,
         mlflow=providers.ThreadSafeSingleton(
-            MlflowModelRegistry,
+            lazy("adapters.mlflow_registry:MlflowModelRegistry"),
             tracking_uri=config.mlflow_tracking_uri,
-            restore=providers.Object(SklearnChurnModel.from_pipeline),
+            restore=providers.Object(lazy("adapters.fast_scoring:SklearnChurnModel.from_pipeline")),
             artifact_location=config.mlflow_artifacts,
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
     )
-    trainer = providers.ThreadSafeSingleton(SklearnTrainer)
+    trainer = providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer"))
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
     active_model = providers.ThreadSafeSingleton(
         ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds
@@ -168,7 +159,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     # ------------------------------------------------------------------ use cases (stateless)
-    table_reader = providers.ThreadSafeSingleton(PandasTableReader)
+    table_reader = providers.ThreadSafeSingleton(lazy("adapters.pandas_reader:PandasTableReader"))
     register_dataset = providers.ThreadSafeSingleton(RegisterDataset, dataset_store, table_reader, clock, dataset_limits)
     get_dataset = providers.ThreadSafeSingleton(GetDataset, dataset_store)
     remove_dataset = providers.ThreadSafeSingleton(RemoveDataset, dataset_store)

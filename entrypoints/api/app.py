@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -41,22 +42,39 @@ and reads predictions, customers and models."""
 MB = 1024 * 1024
 
 
-def create_app(container: Container | None = None, run_bootstrap: bool = True) -> FastAPI:
+def create_app(container: Container | None = None, run_bootstrap: bool = True, background_start: bool = False) -> FastAPI:
+    """`background_start` (what `main.py serve` uses) runs the start-up work in a thread, so /health
+    answers at once and /ready says "startup: in progress" until it is done; tests start synchronously."""
     container = container or build_container(Settings.from_env())
     container.wire(packages=["entrypoints.api.routes", "entrypoints.console"])
     config = container.config()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if run_bootstrap:
+    started = threading.Event()
+
+    def start_up() -> None:
+        try:
             bootstrap(container)
-            # Follows the registry's active pointer in the background: no request waits for the
-            # registry, or for a version another process activated to load.
-            container.active_model_follower().start()
+        except Exception:  # noqa: BLE001 - logged; the process serves, /ready says what is missing
+            log.exception("start-up did not complete")
+        finally:
+            started.set()
+        # Follows the registry's active pointer in the background: no request waits for the
+        # registry, or for a version another process activated to load.
+        container.active_model_follower().start()
         # Everything loaded so far (MLflow, scikit-learn, the model) lives as long as the process:
         # move it out of the collector's reach so full collections do not stall requests.
         gc.collect()
         gc.freeze()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if run_bootstrap and background_start:
+            # Off the critical path: /health answers at once, /ready says "starting" until done.
+            threading.Thread(target=start_up, name="churn-start-up", daemon=True).start()
+        elif run_bootstrap:
+            start_up()
+        else:
+            started.set()
         metrics.start()
         yield
         metrics.stop()
@@ -82,6 +100,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     )
     install_openapi(app)
     app.state.container = container
+    app.state.started = started
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
     app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
     app.state.example_for = lambda path: _example_for(container, path)
@@ -119,7 +138,7 @@ def app_from_env() -> FastAPI:
     settings = Settings.from_env()
     if settings.json_logs:
         configure_json_logging(settings.log_level)
-    return create_app(build_container(settings))
+    return create_app(build_container(settings), background_start=True)
 
 
 def _example_for(container: Container, path: str) -> dict | None:

@@ -43,12 +43,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_json_logging(level: str = "info") -> None:
+    """Every line JSON: the root logger's handler formats all loggers', uvicorn's and MLflow's
+    included (MLflow is told not to install its own plain-text handler)."""
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # tqdm bars on stderr are not log lines
+    logging.captureWarnings(True)  # Python warnings become log lines too (logger py.warnings)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.error", "mlflow", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True

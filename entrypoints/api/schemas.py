@@ -380,7 +380,7 @@ class PredictionOut(BaseModel):
             customer_id=p.customer_id,
             churn_probability=p.churn_probability,
             churn=p.churn,
-            band=p.band.value,
+            band=p.band,
             model=ModelRefOut.model_construct(name=p.model.name, version=p.model.version),
             created_at=p.created_at,
             reasons=ReasonsOut.from_domain(p.reasons),
@@ -494,7 +494,10 @@ class HealthOut(BaseModel):
 
 class ReadyOut(BaseModel):
     status: Literal["ready", "unavailable"]
-    checks: dict[str, str] = Field(description="store, registry, active_model: 'ok' (or the active version) or the reason")
+    checks: dict[str, str] = Field(
+        description="store, registry, active_model: 'ok' (or the active version) or the reason; "
+        "startup: 'in progress' while the process is still starting"
+    )
 
 
 # ---------------------------------------------------------------- scoring runs

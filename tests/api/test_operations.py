@@ -213,3 +213,29 @@ def test_process_metrics_are_exported(client):
     text = client.get("/metrics").text
     for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "process_open_fds"):
         assert f"\n{name} " in text, name
+
+
+def test_health_answers_while_start_up_is_still_under_way_and_ready_says_so(tmp_path):
+    import threading
+
+    container = make_container(tmp_path)
+    release = threading.Event()
+    real_sync = container.sync_model_records()
+
+    class SlowSync:  # a registry that takes its time answering at start-up
+        def execute(self):
+            release.wait(30)
+            return real_sync.execute()
+
+    container.sync_model_records.override(SlowSync())
+    try:
+        with TestClient(create_app(container, background_start=True)) as client:
+            assert client.get("/health").status_code == 200
+            starting = client.get("/ready")
+            assert starting.status_code == 503 and starting.json()["checks"]["startup"] == "in progress"
+            release.set()
+            assert client.app.state.started.wait(30)
+            assert "startup" not in client.get("/ready").json()["checks"]
+    finally:
+        release.set()
+        container.sync_model_records.reset_override()

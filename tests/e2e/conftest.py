@@ -40,11 +40,14 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
+            try:  # live, and done starting (the sample registered, the active model loaded)
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
+                    if "startup" not in httpx.get(f"{self.url}/ready", timeout=5).json()["checks"]:
+                        return self
+                    time.sleep(0.1)
             except httpx.HTTPError:
                 time.sleep(0.2)
+        self.stop(kill=True)  # never leave a half-started server behind
         raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
 
     def stop(self, kill: bool = False) -> None:

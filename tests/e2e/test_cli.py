@@ -45,3 +45,40 @@ def test_bad_hyperparameter_and_open_bind_are_refused_with_a_reason(tmp_path):
         cwd=ROOT, env={**os.environ, "CHURN_HOME": str(home), "CHURN_STORE": "memory"}, capture_output=True, text=True, timeout=120,
     )
     assert split_memory.returncode == 2 and "shared store" in split_memory.stderr
+
+
+def imported_after(home, *args):
+    """Run a command in a fresh interpreter; its exit code, stderr, and which heavy libraries it imported."""
+    probe = (
+        "import sys, main; code = main.main(sys.argv[1:]); "
+        "heavy = sorted(m for m in ('mlflow', 'sklearn', 'pandas', 'uvicorn', 'pymongo') if m in sys.modules); "
+        "print(' '.join(heavy) or '-', file=sys.stderr); sys.exit(code)"
+    )
+    env = {**os.environ, "CHURN_HOME": str(home)}
+    result = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    *lines, heavy = result.stderr.strip().splitlines() or ["-"]
+    return result.returncode, lines, heavy
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["datasets", "list"], 0), (["train", "--model-type", "nope"], 1), (["use-model", "not a name", "1"], 1), (["train", "--model-type", "knn", "--param", "n_neighbors=0"], 1)],
+)
+def test_listing_and_argument_errors_import_no_heavy_library_and_errors_are_one_line(tmp_path, args, code):
+    returncode, lines, heavy = imported_after(tmp_path / "home", *args)
+    assert (returncode, heavy) == (code, "-"), lines
+    if code:
+        assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+def test_serve_on_a_busy_port_fails_at_once_with_a_hint_about_port(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        returncode, lines, heavy = imported_after(tmp_path / "home", "serve", "--port", str(port))
+    assert returncode == 1 and heavy == "-"
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and "already in use" in errors[0] and "--port" in errors[0], lines

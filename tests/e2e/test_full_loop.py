@@ -1,5 +1,7 @@
 """Upload → train → list → use-model → predict → 400, over HTTP against a real server, then a restart."""
 
+import json
+
 import pytest
 
 from tests.e2e.conftest import Server, wait_for_job
@@ -57,3 +59,9 @@ def test_full_loop_on_a_schema_the_code_has_never_seen_survives_a_restart(tmp_pa
             assert again["churn_probability"] == pytest.approx(prediction.json()["churn_probability"], abs=1e-9)
     finally:
         restarted.stop()
+    # Every line the server printed, MLflow's and uvicorn's included, is a JSON object with the same fields.
+    lines = [line for line in restarted.log.read_text().splitlines() if line.strip()]
+    assert lines
+    entries = [json.loads(line) for line in lines]
+    assert all({"time", "level", "logger", "message", "request_id"} <= set(entry) for entry in entries)
+    assert any(entry["logger"].startswith("mlflow") or entry["logger"].startswith("alembic") for entry in entries)

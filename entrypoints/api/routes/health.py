@@ -26,10 +26,13 @@ def health() -> HealthOut:
     summary="Readiness: store, registry and active model checked; 503 names the failing part",
 )
 @inject
-def ready(use_case: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])]):
+def ready(request: Request, use_case: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])]):
     result = use_case.execute()
-    body = ReadyOut(status="ready" if result.ready else "unavailable", checks=result.checks).model_dump()
-    return JSONResponse(body, status_code=200 if result.ready else 503, headers=None if result.ready else {"Retry-After": "5"})
+    checks, ready = dict(result.checks), result.ready
+    if not request.app.state.started.is_set():
+        checks["startup"], ready = "in progress", False
+    body = ReadyOut(status="ready" if ready else "unavailable", checks=checks).model_dump()
+    return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": "5"})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
