@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, params: dict) -> int:
             print(f"error: cannot read {file}: no such file", file=sys.stderr)
             return 1
         check_arguments(args, params)
-        settings = Settings.from_env(job_runner="inline")
+        settings = Settings.from_env(job_runner="inline", training_process=False)  # the command itself waits
         Path(settings.home).mkdir(parents=True, exist_ok=True)
         from entrypoints.container import build_container
 

@@ -133,7 +133,12 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
     )
-    trainer = providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer"))
+    # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL.
+    trainer = providers.Selector(
+        providers.Callable(lambda separate: "process" if separate else "inline", config.training_process),
+        process=providers.ThreadSafeSingleton(lazy("adapters.process_trainer:ProcessTrainer"), workers=config.training_workers),
+        inline=providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer")),
+    )
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
     active_model = providers.ThreadSafeSingleton(
         ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds

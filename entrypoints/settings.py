@@ -57,6 +57,7 @@ class Settings:
     training_workers: int = 1
     job_lease_seconds: float = 60.0
     job_runner: str = "thread"
+    training_process: bool = True
     active_refresh_seconds: float = 2.0
     max_upload_mb: float = 50.0
     max_dataset_rows: int = 1_000_000

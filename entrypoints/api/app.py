@@ -83,6 +83,8 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
         runner = container.job_runner()
         if hasattr(runner, "shutdown"):
             runner.shutdown(timeout=1.0)
+        if config.get("training_process"):
+            container.trainer().shutdown()
 
     # FastAPI's native OpenTelemetry looks up the global providers on every request even when none is
     # configured (~10 us of a /predict); it runs only when asked for. /metrics is always there.

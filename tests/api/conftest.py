@@ -17,6 +17,7 @@ def make_container(tmp_path, **overrides):
         store=overrides.pop("store", "memory"),
         registry=overrides.pop("registry", "memory"),
         job_runner="inline",
+        training_process=overrides.pop("training_process", False),
         load_sample=overrides.pop("load_sample", False),
         **overrides,
     )

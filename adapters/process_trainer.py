@@ -1,0 +1,80 @@
+"""Training in a separate worker process, so fitting (pandas, scikit-learn) never holds the serving
+process's GIL: /predict keeps its latency while a model trains."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Mapping, Sequence
+
+from churn.errors import TrainingFailedError
+from churn.model import INTERRUPTED, Dataset
+from churn.model_types import ModelType
+from churn.ports import TrainedModel, Trainer
+
+log = logging.getLogger(__name__)
+
+
+
+def _train_in_worker(trainer_path: str, *args: Any) -> TrainedModel:
+    module, _, name = trainer_path.partition(":")
+    return getattr(importlib.import_module(module), name)().train(*args)
+
+
+class ProcessTrainer(Trainer):
+    """Runs another Trainer (named `module:Class`, built in the worker) in a pool of `workers` spawned
+    processes. A worker that dies mid-training (killed, out of memory) fails that training with
+    TrainingFailedError("interrupted"), as a killed server's trainings are; the pool is replaced and
+    the next training runs."""
+
+    def __init__(self, trainer_path: str = "adapters.sklearn_trainer:SklearnTrainer", workers: int = 1) -> None:
+        self._trainer_path = trainer_path
+        self._workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def train(
+        self,
+        dataset: Dataset,
+        content: bytes,
+        model_type: ModelType,
+        hyperparameters: Mapping[str, Any],
+        columns: Sequence[str] | None = None,
+    ) -> TrainedModel:
+        pool = self._current_pool()
+        try:
+            future = pool.submit(_train_in_worker, self._trainer_path, dataset, content, model_type, dict(hyperparameters), columns)
+            return future.result()
+        except BrokenProcessPool:
+            self._replace(pool)
+            log.warning("a training worker process stopped during a training of %s", dataset.name)
+            raise TrainingFailedError(INTERRUPTED) from None
+
+    def worker_pids(self) -> list[int]:
+        """The live worker processes (for operators and tests)."""
+        with self._lock:
+            processes = getattr(self._pool, "_processes", None) or {}
+            return [p.pid for p in processes.values() if p.is_alive()]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _current_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: the serving process has threads (writer, followers) a fork would copy mid-state
+                self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)

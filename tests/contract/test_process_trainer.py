@@ -1,0 +1,57 @@
+"""Trainings in a worker process: the model comes back usable; a worker killed mid-training fails
+that training as interrupted and the next one runs in a fresh worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from adapters.process_trainer import ProcessTrainer
+from churn.errors import TrainingFailedError
+from churn.model import INTERRUPTED, Dataset
+from churn.model_types import model_type
+
+CSV = b"customer,tenure,plan,Churn\nc1,1,basic,Yes\nc2,30,premium,No\nc3,2,basic,Yes\nc4,50,premium,No\n"
+DATASET = Dataset("toy", 4, ("customer", "tenure", "plan", "Churn"), "Churn", "Yes", 0.5, "h", datetime(2026, 1, 1, tzinfo=timezone.utc), id_column="customer")
+
+
+@pytest.fixture
+def trainer():
+    trainer = ProcessTrainer("tests.support.blocking_trainer:BlockingTrainer")
+    yield trainer
+    trainer.shutdown()
+
+
+def test_a_model_trained_in_a_worker_process_scores_here(trainer):
+    trained = trainer.train(DATASET, CSV, model_type("logistic_regression"), {})
+    assert trained.metrics["roc_auc"] == 0.8
+    assert trained.model.score({"tenure": 5.0, "plan": "basic"}) == pytest.approx(0.5)
+    assert trainer.worker_pids() and os.getpid() not in trainer.worker_pids()
+
+
+def test_a_worker_killed_mid_training_fails_it_as_interrupted_and_the_next_training_runs(trainer, tmp_path):
+    marker = tmp_path / "worker.pid"
+    outcome: dict = {}
+
+    def train_blocking():
+        try:
+            trainer.train(DATASET, CSV, model_type("logistic_regression"), {"block": str(marker)})
+        except TrainingFailedError as exc:
+            outcome["error"] = exc.message
+
+    thread = threading.Thread(target=train_blocking)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the worker never started the training"
+    os.kill(int(marker.read_text()), signal.SIGKILL)
+    thread.join(60)
+    assert outcome == {"error": INTERRUPTED}
+    again = trainer.train(DATASET, CSV, model_type("logistic_regression"), {})
+    assert again.metrics["roc_auc"] == 0.8
