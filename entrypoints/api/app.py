@@ -96,7 +96,6 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
         description=DESCRIPTION,
         lifespan=lifespan,
         telemetry=telemetry,
-        dependencies=[Depends(refuse_unknown_query)],
         docs_url=None,  # served by entrypoints.api.docs with local assets
         redoc_url=None,
     )
@@ -112,7 +111,8 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     install_error_handlers(app)
     app.include_router(predictions.hot_router)  # first: matched before every other route
     for module in (health, datasets, training, models, predictions, customers, scoring_runs):
-        app.include_router(module.router)
+        # The API refuses query parameters it does not document (the console's pages are not the API).
+        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
     install_console(app)  # the web console at /ui (and the redirect from /)
     app.include_router(docs.router)
 
