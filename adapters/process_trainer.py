@@ -61,10 +61,15 @@ class ProcessTrainer(Trainer):
             return [p.pid for p in processes.values() if p.is_alive()]
 
     def shutdown(self) -> None:
+        """Stop the workers (a training under way fails as interrupted) and release the pool's
+        queues and semaphores, so nothing is left for the resource tracker to complain about."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def _current_pool(self) -> ProcessPoolExecutor:
         with self._lock:

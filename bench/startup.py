@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -32,10 +33,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def timed(args: list[str], env: dict) -> float:
+def timed(args: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run: CPU time barely moves with the load
+    of a shared machine, wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, env=env, capture_output=True, timeout=300)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def serve_times(env: dict) -> tuple[float, float]:
@@ -69,7 +75,7 @@ def main() -> None:
     env = {**os.environ, "CHURN_HOME": home, "CHURN_JSON_LOGS": "true"}
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     fresh_health, fresh_ready = serve_times(env)
-    rows = [("serve, fresh CHURN_HOME: /health 200", fresh_health), ("serve, fresh CHURN_HOME: start-up done", fresh_ready)]
+    rows = [("serve, fresh CHURN_HOME: /health 200", fresh_health, None), ("serve, fresh CHURN_HOME: start-up done", fresh_ready, None)]
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -81,13 +87,15 @@ def main() -> None:
             "serve on a busy port": ["serve", "--port", str(busy.getsockname()[1])],
         }
         for label, command in commands.items():
-            rows.append((label, statistics.median(timed(command, env) for _ in range(args.rounds))))
+            runs = [timed(command, env) for _ in range(args.rounds)]
+            rows.append((label, statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)))
     health, ready = zip(*(serve_times(env) for _ in range(args.rounds)))
-    rows += [("serve: /health 200", statistics.median(health)), ("serve: start-up done", statistics.median(ready))]
+    rows += [("serve: /health 200", statistics.median(health), None), ("serve: start-up done", statistics.median(ready), None)]
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    width = max(len(label) for label, _ in rows)
-    for label, seconds in rows:
-        print(f"{label:<{width}}  {seconds:6.2f} s")
+    width = max(len(label) for label, *_ in rows)
+    print(f"{'':<{width}}  {'wall':>8}  {'CPU':>8}")
+    for label, seconds, cpu in rows:
+        print(f"{label:<{width}}  {seconds:6.2f} s  {'' if cpu is None else f'{cpu:6.2f} s'}")
 
 
 if __name__ == "__main__":

@@ -114,17 +114,8 @@ def configure_cli_logging(log_format: str | None) -> None:
 
 def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
     settings = Settings.from_env(host=host, port=port, workers=workers)
-    from entrypoints.api.observability import configure_json_logging
-    from entrypoints.api.security import ApiKeyConfigError, ApiKeys
-
-    if settings.json_logs:
-        configure_json_logging(settings.log_level)
-    try:
-        keys = ApiKeys.parse(settings.api_keys)
-    except ApiKeyConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    if not keys.enabled and not _is_loopback(settings.host):
+    # Refusals that need no library come first, so each answers at once.
+    if not (settings.api_keys or "").strip() and not _is_loopback(settings.host):
         print(
             f"refusing to listen on {settings.host} without API keys: set CHURN_API_KEYS "
             "(e.g. 'a-long-random-key:admin,another-long-key:predict') or bind to 127.0.0.1",
@@ -138,6 +129,16 @@ def serve(host: str | None, port: int | None, workers: int | None = None) -> int
     if busy:
         print(f"error: {busy}", file=sys.stderr)
         return 1
+    from entrypoints.api.observability import configure_json_logging
+    from entrypoints.api.security import ApiKeyConfigError, ApiKeys
+
+    if settings.json_logs:
+        configure_json_logging(settings.log_level)
+    try:
+        keys = ApiKeys.parse(settings.api_keys)
+    except ApiKeyConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     import uvicorn
 
     from entrypoints.api.app import create_app
