@@ -56,15 +56,19 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
             bootstrap(container)
         except Exception:  # noqa: BLE001 - logged; the process serves, /ready says what is missing
             log.exception("start-up did not complete")
+        try:
+            # Follows the registry's active pointer in the background: no request waits for the
+            # registry, or for a version another process activated to load.
+            container.active_model_follower().start()
+            # Everything loaded so far (MLflow, scikit-learn, the model) lives as long as the process:
+            # move it out of the collector's reach so full collections do not stall requests.
+            gc.collect()
+            gc.freeze()
         finally:
-            started.set()
-        # Follows the registry's active pointer in the background: no request waits for the
-        # registry, or for a version another process activated to load.
-        container.active_model_follower().start()
-        # Everything loaded so far (MLflow, scikit-learn, the model) lives as long as the process:
-        # move it out of the collector's reach so full collections do not stall requests.
-        gc.collect()
-        gc.freeze()
+            started.set()  # last: a shutdown after this finds every thread it stops started
+
+    def stop_when_started() -> None:
+        started.wait(60)  # a shutdown during start-up waits for it rather than race its threads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -77,6 +81,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
             started.set()
         metrics.start()
         yield
+        stop_when_started()
         metrics.stop()
         container.active_model_follower().stop()
         container.job_lease_keeper().stop()
