@@ -8,6 +8,7 @@ run in process-global state, which would leak between registries and threads.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import logging
@@ -25,22 +26,26 @@ import mlflow.sklearn
 import numpy
 import pandas
 import requests
+import skops
+import skops.io
 import sklearn
 import sqlalchemy.exc
 from mlflow import MlflowClient
-from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric, Param
+from mlflow.entities import Dataset as MlflowDataset
+from mlflow.entities import DatasetInput, InputTag, LoggedModelOutput, LoggedModelStatus, Metric, Param
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
+from adapters.evaluation_plots import write_evaluation_artifacts
 from churn.errors import ChurnError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.model import FeatureKind, FeatureSchema, ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ChurnModel, ModelRegistry
 
 log = logging.getLogger(__name__)
 
-Restore = Callable[[Any, FeatureSchema, list[dict]], ChurnModel]
+Restore = Callable[[Any, FeatureSchema, list[dict], float], ChurnModel]
 
 ACTIVE_ALIAS = "active"
 ACTIVE_TAG = "churn.active_model"
@@ -52,8 +57,30 @@ DATASET_TAG = "churn.dataset"
 DATASET_HASH_TAG = "churn.dataset_hash"
 MODEL_TYPE_TAG = "churn.model_type"
 
+FORMAT_TAG = "churn.model_format"
+SKOPS = "skops"
+
 MODEL_ARTIFACT = "model"
-MODEL_FILE = "model.pkl"
+MODEL_FILE = "model.skops"
+PICKLE_FILE = "model.pkl"
+"""Versions registered before skops: still loaded, after the same digest check."""
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.tree._tree.Tree",
+]
+"""Types skops may build beyond its default safe set (scikit-learn's public estimators, NumPy
+arrays): what churn's pipelines hold (k-NN keeps a KD or ball tree depending on the data), checked by
+a test over every model type and calibration."""
+PLOTS_DIR = "plots"
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"  # mlflow.utils.mlflow_tags.MLFLOW_MODEL_VERSIONS
+MODEL_ID_TAG = "churn.model_id"
+SOURCE_NAME = "churn training service"
+MAX_DIGEST = 36  # mlflow.utils.validation.MAX_DATASET_DIGEST_SIZE
 SCHEMA_FILE = "schema.json"
 PROBE_ROWS_FILE = "probe_rows.json"
 SUMMARY_FILE = "summary.json"
@@ -68,9 +95,12 @@ ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
 class MlflowModelRegistry(ModelRegistry):
     """Models as MLflow registered versions, tracked by runs in `experiment`.
 
-    `register` logs a servable sklearn-flavour model (signature, input example, cloudpickle) and
-    tags the version with the sha256 of its pickle; `load` refuses versions without that tag or
-    whose pickle no longer matches it (ModelArtifactError) before unpickling anything.
+    `register` logs a servable sklearn-flavour model (signature, input example, skops format) and
+    tags the version with the sha256 of its file; `load` refuses versions without that tag or
+    whose file no longer matches it (ModelArtifactError) before deserialising anything, and then
+    lets skops build only scikit-learn's types and TRUSTED_TYPES. Each run logs the data set as its
+    input (name, digest, source, schema, profile: never the customers), its metrics also on the
+    logged model, and the evaluation charts; it is named "<name> v<version>".
     The active pointer is the experiment tag `churn.active_model` ("name:version"), mirrored by
     the `active` alias on that version. An unreachable store raises RegistryUnavailableError.
     """
@@ -116,18 +146,20 @@ class MlflowModelRegistry(ModelRegistry):
                 raise ModelArtifactError(
                     f"model {ref} is {version.status} in MLflow, not READY; wait for the registration to finish or train a new version"
                 )
+            model_file = MODEL_FILE if version.tags.get(FORMAT_TAG) == SKOPS else PICKLE_FILE
+            threshold = self._record_of(version).summary.threshold
             with tempfile.TemporaryDirectory(prefix="churn-model-") as tmp:
-                files = self._download(ref, Path(tmp), (MODEL_FILE, SCHEMA_FILE, PROBE_ROWS_FILE))
-                if _sha256(files[MODEL_FILE]) != digest:
+                files = self._download(ref, Path(tmp), (model_file, SCHEMA_FILE, PROBE_ROWS_FILE))
+                if _sha256(files[model_file]) != digest:
                     raise ModelArtifactError(
                         f"the artifact of model {ref} does not match the digest churn recorded when registering it "
-                        f"({MODEL_FILE} was changed afterwards), so it is not loaded; train a new version or restore the original file"
+                        f"({model_file} was changed afterwards), so it is not loaded; train a new version or restore the original file"
                     )
-                pipeline = _unpickle(ref, files[MODEL_FILE])
+                pipeline = _skops_load(ref, files[model_file]) if model_file == MODEL_FILE else _unpickle(ref, files[model_file])
                 schema = FeatureSchema.from_dict(_read_json(ref, files[SCHEMA_FILE]))
                 probe_rows = _read_json(ref, files[PROBE_ROWS_FILE])
         try:
-            return self._restore(pipeline, schema, list(probe_rows))
+            return self._restore(pipeline, schema, list(probe_rows), threshold)
         except ChurnError:
             raise
         except Exception as exc:
@@ -199,22 +231,31 @@ class MlflowModelRegistry(ModelRegistry):
         return experiment.experiment_id
 
     def _start_run(self, experiment_id: str, name: str, summary: TrainingSummary) -> str:
+        """Named "<name> (registering)" until the version is known."""
         run = self._client.create_run(
             experiment_id,
             start_time=_millis(summary.started_at),
-            tags={**_run_tags(summary), "mlflow.runName": f"{name}-{summary.model_type}"},
+            tags={
+                **_run_tags(summary),
+                "mlflow.runName": f"{name} (registering)",
+                "mlflow.user": _user(),
+                "mlflow.source.name": SOURCE_NAME,
+                "mlflow.source.type": "JOB",
+            },
         )
         run_id = run.info.run_id
-        now = _millis(summary.finished_at)
-        metrics = {**summary.metrics, "training_seconds": summary.training_seconds}
-        if summary.parity is not None:
-            metrics["parity"] = summary.parity
-        params = {**{k: _param_value(v) for k, v in summary.hyperparameters.items()}, "model_type": summary.model_type, "dataset": summary.dataset}
-        self._client.log_batch(
-            run_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-            params=[Param(k, v) for k, v in params.items()],
-        )
+        params = {
+            **{k: _param_value(v) for k, v in summary.hyperparameters.items()},
+            "model_type": summary.model_type,
+            "dataset": summary.dataset,
+            "threshold": str(summary.threshold),
+        }
+        if summary.evaluation is not None:
+            params["calibration"] = summary.evaluation.calibration
+            params["threshold_rule"] = _param_value(summary.evaluation.threshold_rule)
+            params["cv_folds"] = str(summary.evaluation.cross_validation.folds)
+        self._client.log_batch(run_id, params=[Param(k, v) for k, v in params.items()])
+        self._client.log_inputs(run_id, datasets=[DatasetInput(_dataset_entity(summary), tags=[InputTag("mlflow.data.context", "training")])])
         return run_id
 
     def _log_and_register(
@@ -229,6 +270,18 @@ class MlflowModelRegistry(ModelRegistry):
             model_type=summary.model_type,
         )
         self._client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
+        now = _millis(summary.finished_at)
+        digest_of_data = summary.dataset_hash[:MAX_DIGEST]
+        self._client.log_batch(
+            run_id,
+            metrics=[
+                Metric(k, float(v), now, 0, model_id=logged.model_id, dataset_name=summary.dataset, dataset_digest=digest_of_data)
+                for k, v in _metrics_of(summary).items()
+            ],
+        )
+        with tempfile.TemporaryDirectory(prefix="churn-plots-") as tmp:
+            if write_evaluation_artifacts(summary, f"{name} ({summary.model_type})", Path(tmp) / PLOTS_DIR):
+                self._client.log_artifacts(run_id, str(Path(tmp) / PLOTS_DIR), PLOTS_DIR)
         with tempfile.TemporaryDirectory(prefix="churn-register-") as tmp:
             model_dir = Path(tmp) / MODEL_ARTIFACT
             _save_mlflow_model(model_dir, pipeline, probe_rows, summary, Model(
@@ -244,7 +297,7 @@ class MlflowModelRegistry(ModelRegistry):
             if exc.error_code not in ALREADY_EXISTS_CODES:
                 raise
         summary_json = _summary_json(summary)
-        tags = {**_run_tags(summary), DIGEST_TAG: digest}
+        tags = {**_run_tags(summary), DIGEST_TAG: digest, FORMAT_TAG: SKOPS}
         if len(summary_json) <= MAX_REGISTRY_TAG_VALUE:
             tags[SUMMARY_TAG] = summary_json
         # The logged model's storage URI, not "models:/<model_id>": for that form the SQL registry
@@ -253,6 +306,14 @@ class MlflowModelRegistry(ModelRegistry):
             name, source=logged.artifact_location, run_id=run_id, tags=tags, model_id=logged.model_id, await_creation_for=0
         )
         self._await_ready(name, version)
+        # What mlflow.register_model does: the logged model lists the versions made from it, so the UI
+        # shows it as registered (no "Register model" offer). MLflow 3.17's SQL registry drops the
+        # version's model_id, so the version also carries it as a tag.
+        self._client.set_logged_model_tags(
+            logged.model_id, {MODEL_VERSIONS_TAG: json.dumps([{"name": name, "version": str(version.version)}])}
+        )
+        self._client.set_model_version_tag(name, version.version, MODEL_ID_TAG, logged.model_id)
+        self._client.update_run(run_id, name=f"{name} v{version.version}")
         return int(version.version)
 
     def _await_ready(self, name: str, version: ModelVersion) -> None:
@@ -370,14 +431,15 @@ def _save_mlflow_model(path: Path, pipeline: Any, probe_rows: list[dict], summar
         pipeline,
         str(path),
         mlflow_model=mlflow_model,
-        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=TRUSTED_TYPES,
         signature=signature,
         input_example=example if len(example) else None,
         pyfunc_predict_fn="predict_proba",
         # Explicit requirements: inferring them starts a subprocess that imports the model.
         pip_requirements=[
             f"scikit-learn=={sklearn.__version__}",
-            f"cloudpickle=={cloudpickle.__version__}",
+            f"skops=={skops.__version__}",
             f"pandas=={pandas.__version__}",
             f"numpy=={numpy.__version__}",
         ],
@@ -419,6 +481,54 @@ def _checked_tags(ref: ModelRef, version: ModelVersion) -> str:
     if not digest:
         raise ModelArtifactError(f"model {ref} has no {DIGEST_TAG} tag to check its artifact against; train a new version")
     return digest
+
+
+def _skops_load(ref: ModelRef, path: Path) -> Any:
+    try:
+        return skops.io.load(path, trusted=TRUSTED_TYPES)
+    except Exception as exc:
+        raise ModelArtifactError(f"the artifact of model {ref} could not be read ({_first_line(exc)}); train a new version") from exc
+
+
+def _metrics_of(summary: TrainingSummary) -> dict[str, float]:
+    """Hold-out metrics, cross-validation mean and std (`cv_<metric>_mean` / `_std`), threshold, timings."""
+    metrics = {**summary.metrics, "training_seconds": summary.training_seconds, "threshold": summary.threshold}
+    if summary.parity is not None:
+        metrics["parity"] = summary.parity
+    if summary.evaluation is not None:
+        cv = summary.evaluation.cross_validation
+        for key, value in cv.mean.items():
+            metrics[f"cv_{key}_mean"] = value
+        for key, value in cv.std.items():
+            metrics[f"cv_{key}_std"] = value
+        metrics["cv_seconds"] = summary.evaluation.cv_seconds
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def _dataset_entity(summary: TrainingSummary) -> MlflowDataset:
+    """The uploaded table as MLflow sees a data set: its columns' schema and a profile (rows,
+    hold-out size), digest = the start of its content hash (MLflow keeps 36 characters); the
+    customers themselves are never sent to the tracking server."""
+    kinds = {FeatureKind.NUMBER: "double", FeatureKind.CATEGORY: "string", FeatureKind.BOOLEAN: "boolean", FeatureKind.DATE: "datetime"}
+    columns = [{"name": f.name, "type": kinds.get(f.kind, "string")} for f in summary.schema.features]
+    profile = {"num_rows": summary.rows, "content_hash": summary.dataset_hash, "features": len(columns)}
+    if summary.evaluation is not None:
+        profile["holdout_rows"] = summary.evaluation.holdout_rows
+    return MlflowDataset(
+        name=summary.dataset,
+        digest=summary.dataset_hash[:MAX_DIGEST],
+        source_type="churn",
+        source=json.dumps({"uri": f"churn://datasets/{summary.dataset}", "content_hash": summary.dataset_hash}),
+        schema=json.dumps({"mlflow_colspec": columns}),
+        profile=json.dumps(profile),
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container without a passwd entry
+        return "churn"
 
 
 def _unpickle(ref: ModelRef, path: Path) -> Any:

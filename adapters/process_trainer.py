@@ -14,25 +14,38 @@ from typing import Any, Mapping, Sequence
 from churn.errors import TrainingFailedError
 from churn.model import INTERRUPTED, Dataset
 from churn.model_types import ModelType
-from churn.ports import TrainedModel, Trainer
+from churn.evaluation import HoldoutSet
+from churn.ports import ChurnModel, TrainedModel, Trainer
+from churn.training_options import TrainingOptions
 
 log = logging.getLogger(__name__)
 
 
 
-def _train_in_worker(trainer_path: str, *args: Any) -> TrainedModel:
+def _build(trainer_path: str, options: Mapping[str, Any]) -> Trainer:
     module, _, name = trainer_path.partition(":")
-    return getattr(importlib.import_module(module), name)().train(*args)
+    return getattr(importlib.import_module(module), name)(**options)
+
+
+def _train_in_worker(trainer_path: str, options: Mapping[str, Any], *args: Any) -> TrainedModel:
+    return _build(trainer_path, options).train(*args)
 
 
 class ProcessTrainer(Trainer):
     """Runs another Trainer (named `module:Class`, built in the worker) in a pool of `workers` spawned
     processes. A worker that dies mid-training (killed, out of memory) fails that training with
     TrainingFailedError("interrupted"), as a killed server's trainings are; the pool is replaced and
-    the next training runs."""
+    the next training runs. `holdout` and `evaluate` (reading a split, scoring it) run in this process."""
 
-    def __init__(self, trainer_path: str = "adapters.sklearn_trainer:SklearnTrainer", workers: int = 1) -> None:
+    def __init__(
+        self,
+        trainer_path: str = "adapters.sklearn_trainer:SklearnTrainer",
+        workers: int = 1,
+        trainer_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._trainer_path = trainer_path
+        self._options = dict(trainer_options or {})
+        self._local: Trainer | None = None
         self._workers = max(1, int(workers))
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -44,15 +57,30 @@ class ProcessTrainer(Trainer):
         model_type: ModelType,
         hyperparameters: Mapping[str, Any],
         columns: Sequence[str] | None = None,
+        options: TrainingOptions = TrainingOptions(),
     ) -> TrainedModel:
         pool = self._current_pool()
         try:
-            future = pool.submit(_train_in_worker, self._trainer_path, dataset, content, model_type, dict(hyperparameters), columns)
+            future = pool.submit(
+                _train_in_worker, self._trainer_path, self._options, dataset, content, model_type, dict(hyperparameters), columns, options
+            )
             return future.result()
         except BrokenProcessPool:
             self._replace(pool)
             log.warning("a training worker process stopped during a training of %s", dataset.name)
             raise TrainingFailedError(INTERRUPTED) from None
+
+    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
+        return self._inline().holdout(dataset, content)
+
+    def evaluate(self, model: ChurnModel, holdout: HoldoutSet) -> dict[str, float]:
+        return self._inline().evaluate(model, holdout)
+
+    def _inline(self) -> Trainer:
+        with self._lock:
+            if self._local is None:
+                self._local = _build(self._trainer_path, self._options)
+            return self._local
 
     def worker_pids(self) -> list[int]:
         """The live worker processes (for operators and tests)."""

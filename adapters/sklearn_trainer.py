@@ -26,8 +26,21 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, precision_score, recall_score, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -38,12 +51,24 @@ from adapters import frames
 from adapters.fast_scoring import SklearnChurnModel
 from churn.columns import ColumnKind, nfc_key
 from adapters.fast_scoring.explain import TRAINING_MEANS
+from churn.decision import is_churn
 from churn.errors import TrainingFailedError
+from churn.evaluation import (
+    CV_METRICS,
+    MAX_CURVE_POINTS,
+    RELIABILITY_BINS,
+    CrossValidation,
+    CurvePoint,
+    Evaluation,
+    HoldoutSet,
+    ReliabilityBin,
+)
 from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec, FeatureValue
 from churn.profiles import ColumnProfile, reference_moment
 from churn.model_types import ModelType
-from churn.ports import Trainer, TrainedModel
+from churn.ports import ChurnModel, Trainer, TrainedModel
 from churn.tables import parse_value
+from churn.training_options import HOLDOUT_FRACTION, MIN_HOLDOUT_PER_CLASS, NEEDS_CALIBRATION, Calibration, TrainingOptions
 
 PROBE_ROWS = 200
 MAX_CATEGORIES_PER_COLUMN = 50
@@ -56,16 +81,24 @@ MAX_DISTINCT_CATEGORIES = 50_000
 """Distinct text values, all columns together, above which training is refused: grouping bounds the
 width, not the schema, which lists every category (each GET /models answer carries it)."""
 MIN_ROWS_FOR_ID_CHECK = 50
+CV_MAX_ROWS = 200_000
+"""Training rows above which cross-validation is skipped (CHURN_CV_MAX_ROWS): k more fits of a large
+set would hold the training queue for minutes; the hold-out alone is then the evidence."""
+CALIBRATION_FRACTION = 0.2
+"""Share of the training split the calibrator is fitted on (the model on the rest): never the hold-out."""
+PERMUTATION_ROWS = 200
+PERMUTATION_REPEATS = 2
 
 
 class SklearnTrainer(Trainer):
     """Fits one pipeline per call; deterministic for a given seed. Safe to share between threads."""
 
-    def __init__(self, seed: int = 42, test_size: float = 0.2) -> None:
+    def __init__(self, seed: int = 42, test_size: float = HOLDOUT_FRACTION, cv_max_rows: int = CV_MAX_ROWS) -> None:
         if not 0.0 < test_size < 1.0:
             raise ValueError("test_size must be between 0 and 1")
         self._seed = seed
         self._test_size = test_size
+        self._cv_max_rows = cv_max_rows
 
     def train(
         self,
@@ -74,8 +107,68 @@ class SklearnTrainer(Trainer):
         model_type: ModelType,
         hyperparameters: Mapping[str, Any],
         columns: Sequence[str] | None = None,
+        options: TrainingOptions = TrainingOptions(),
     ) -> TrainedModel:
         params = model_type.resolve(hyperparameters)
+        calibration = options.calibration_for(model_type.name)
+        frame, kinds, target, profiles = self._table(dataset, content, columns)
+        x_train, x_test, y_train, y_test = self._split(frame, target)
+        _refuse_small_holdout(y_test)
+        _refuse_unusable_columns(x_train, kinds, check_identifiers=not profiles)
+        recipe = _Recipe(kinds, model_type.name, params, calibration, self._seed)
+        started = time.perf_counter()
+        pipeline = recipe.fit(x_train, y_train, dataset.name)
+        seconds = time.perf_counter() - started
+        # the encoded training means: the baseline of exact linear contributions (adapters/fast_scoring/explain.py)
+        setattr(pipeline, TRAINING_MEANS, np.asarray(pipeline[:-1].transform(x_train), dtype=np.float64).mean(axis=0))
+        cv_started = time.perf_counter()
+        cross_validation, out_of_fold = self._cross_validate(recipe, x_train, y_train, options.cv_folds, dataset.name)
+        cv_seconds = time.perf_counter() - cv_started
+        p_test = pipeline.predict_proba(x_test)[:, 1]
+        rule = options.threshold
+        if not rule.needs_data:
+            threshold, source = rule.value, "fixed"
+        elif out_of_fold is not None:
+            threshold, source = rule.choose(y_train.tolist(), out_of_fold.tolist()), "cross-validation predictions on the training split"
+        else:
+            threshold, source = rule.choose(y_test.tolist(), p_test.tolist()), "hold-out (cross-validation was skipped)"
+        threshold = round(float(threshold), 6)
+        metrics = holdout_metrics(y_test, p_test, threshold)
+        importances, kind = feature_importances(pipeline, x_test, y_test, kinds, self._seed)
+        evaluation = Evaluation(
+            threshold_rule=rule.to_json(),
+            threshold_source=source,
+            calibration=calibration.value,
+            cross_validation=cross_validation,
+            reliability=reliability(y_test, p_test),
+            roc=roc_points(y_test, p_test),
+            pr=pr_points(y_test, p_test),
+            confusion=confusion_at(y_test, p_test, threshold),
+            importances=importances,
+            importance_kind=kind,
+            holdout_rows=int(len(y_test)),
+            cv_seconds=round(cv_seconds, 6),
+        )
+        schema = _schema(pipeline, kinds, profiles)
+        probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)
+        model = SklearnChurnModel.from_pipeline(pipeline, schema, probes, threshold)
+        return TrainedModel(model=model, metrics=metrics, training_seconds=round(seconds, 6), evaluation=evaluation)
+
+    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
+        """Every feature column of the data set, encoded as the models take them."""
+        frame, kinds, target, _ = self._table(dataset, content, None)
+        _, x_test, _, y_test = self._split(frame, target)
+        return HoldoutSet(tuple(kinds), probe_rows(x_test, kinds), [int(v) for v in y_test], {c: k.value for c, k in kinds.items()})
+
+    def evaluate(self, model: ChurnModel, holdout: HoldoutSet) -> dict[str, float]:
+        p = np.clip(np.asarray(model.score_many(holdout.rows), dtype=np.float64), 0.0, 1.0)
+        return holdout_metrics(np.asarray(holdout.labels, dtype=np.int64), p, model.threshold)
+
+    def _table(
+        self, dataset: Dataset, content: bytes, columns: Sequence[str] | None
+    ) -> tuple[pd.DataFrame, dict[str, FeatureKind], np.ndarray, dict[str, ColumnProfile]]:
+        """The chosen columns (default: every feature) typed by their profile, or as plain CSV for data
+        sets stored before profiles; the target as 0/1."""
         profiles: dict[str, ColumnProfile] = {}
         if dataset.profile is None or dataset.reading is None:
             raw = read_csv(content)
@@ -86,22 +179,32 @@ class SklearnTrainer(Trainer):
             profiles = {c: dataset.profile.column(c) for c in (columns or dataset.profile.features)}
             frame, kinds = profiled_features(raw, profiles)
             target = (frames.text_values(raw[dataset.target]) == dataset.positive_label).to_numpy(dtype=np.int64)
-        x_train, x_test, y_train, y_test = self._split(frame, target)
-        _refuse_unusable_columns(x_train, kinds, check_identifiers=not profiles)
-        pipeline = Pipeline([("preprocess", _preprocessor(kinds)), ("model", estimator(model_type.name, params, self._seed))])
-        started = time.perf_counter()
-        try:
-            pipeline.fit(x_train, y_train)
-        except (ValueError, ArithmeticError, MemoryError) as exc:
-            raise TrainingFailedError(f"{model_type.name} could not be fitted on {dataset.name!r}: {exc}") from None
-        seconds = time.perf_counter() - started
-        # the encoded training means: the baseline of exact linear contributions (adapters/fast_scoring/explain.py)
-        setattr(pipeline, TRAINING_MEANS, np.asarray(pipeline[:-1].transform(x_train), dtype=np.float64).mean(axis=0))
-        metrics = holdout_metrics(y_test, pipeline.predict_proba(x_test)[:, 1])
-        schema = _schema(pipeline, kinds, profiles)
-        probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)
-        model = SklearnChurnModel.from_pipeline(pipeline, schema, probes)
-        return TrainedModel(model=model, metrics=metrics, training_seconds=round(seconds, 6))
+        return frame, kinds, target, profiles
+
+    def _cross_validate(
+        self, recipe: "_Recipe", x: pd.DataFrame, y: np.ndarray, folds: int, name: str
+    ) -> tuple[CrossValidation, np.ndarray | None]:
+        """Mean and sample standard deviation over stratified folds of the training split, and the
+        out-of-fold probabilities (for choosing a threshold on rows no model saw)."""
+        if folds == 0:
+            return CrossValidation(0, skipped="cv_folds was 0"), None
+        if len(x) > self._cv_max_rows:
+            return CrossValidation(0, skipped=f"{len(x)} training rows is above CHURN_CV_MAX_ROWS ({self._cv_max_rows})"), None
+        k = min(folds, int(y.sum()), int(len(y) - y.sum()))
+        if k < 2:
+            return CrossValidation(0, skipped="too few customers of one class for two folds"), None
+        out_of_fold = np.empty(len(y), dtype=np.float64)
+        scores: dict[str, list[float]] = {metric: [] for metric in CV_METRICS}
+        for fit_rows, test_rows in StratifiedKFold(k, shuffle=True, random_state=self._seed).split(x, y):
+            fitted = recipe.fit(x.iloc[fit_rows], y[fit_rows], name)
+            p = fitted.predict_proba(x.iloc[test_rows])[:, 1]
+            out_of_fold[test_rows] = p
+            fold = probability_metrics(y[test_rows], p)
+            for metric in CV_METRICS:
+                scores[metric].append(fold[metric])
+        mean = {m: round(float(np.mean(v)), 6) for m, v in scores.items()}
+        std = {m: round(float(np.std(v, ddof=1)), 6) for m, v in scores.items()}
+        return CrossValidation(k, mean, std), out_of_fold
 
     def _split(self, frame: pd.DataFrame, target: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
         """Stratified; at least one row of each class on both sides, so hold-out metrics exist."""
@@ -113,6 +216,44 @@ class SklearnTrainer(Trainer):
             return train_test_split(frame, target, test_size=n_test, stratify=target, random_state=self._seed)
         except ValueError as exc:
             raise TrainingFailedError(f"cannot split the data set into training and hold-out sets: {exc}") from None
+
+
+class _Recipe:
+    """How one model is fitted: preprocessing + estimator, calibrated on a slice of the rows it is
+    given when asked (`FrozenEstimator`: the model is fitted first, then only the calibrator). An SVC
+    calibrates inside `CalibratedClassifierCV`'s own folds, as it always did."""
+
+    def __init__(self, kinds: Mapping[str, FeatureKind], name: str, params: Mapping[str, Any], calibration: Calibration, seed: int) -> None:
+        self.kinds, self.name, self.params, self.calibration, self.seed = kinds, name, params, calibration, seed
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray, dataset: str) -> Pipeline:
+        try:
+            return self._fit(x, y)
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            raise TrainingFailedError(f"{self.name} could not be fitted on {dataset!r}: {exc}") from None
+
+    def _fit(self, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
+        model = estimator(self.name, self.params, self.seed, self.calibration)
+        if self.calibration is Calibration.NONE or self.name in NEEDS_CALIBRATION:
+            return Pipeline([("preprocess", _preprocessor(self.kinds)), ("model", model)]).fit(x, y)
+        x_fit, x_calibrate, y_fit, y_calibrate = train_test_split(
+            x, y, test_size=CALIBRATION_FRACTION, stratify=y, random_state=self.seed
+        )
+        base = Pipeline([("preprocess", _preprocessor(self.kinds)), ("model", model)]).fit(x_fit, y_fit)
+        preprocess = base.named_steps["preprocess"]
+        calibrated = CalibratedClassifierCV(FrozenEstimator(base.named_steps["model"]), method=self.calibration.value)
+        calibrated.fit(preprocess.transform(x_calibrate), y_calibrate)
+        return Pipeline([("preprocess", preprocess), ("model", calibrated)])
+
+
+def _refuse_small_holdout(y_test: np.ndarray) -> None:
+    churners = int(y_test.sum())
+    others = int(len(y_test) - churners)
+    if min(churners, others) < MIN_HOLDOUT_PER_CLASS:
+        raise TrainingFailedError(
+            f"the hold-out holds {churners} churners and {others} other customers; at least {MIN_HOLDOUT_PER_CLASS} "
+            "of each are needed to measure the model: upload more rows"
+        )
 
 
 def read_csv(content: bytes) -> pd.DataFrame:
@@ -231,7 +372,7 @@ def _one_hot() -> OneHotEncoder:
     return OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES_PER_COLUMN, sparse_output=False)
 
 
-def estimator(name: str, params: Mapping[str, Any], seed: int) -> ClassifierMixin:
+def estimator(name: str, params: Mapping[str, Any], seed: int, calibration: Calibration = Calibration.SIGMOID) -> ClassifierMixin:
     """The scikit-learn estimator for a catalogue type, from hyperparameters already resolved."""
     class_weight = None if params.get("class_weight", "none") == "none" else params["class_weight"]
     if name == "logistic_regression":
@@ -256,7 +397,8 @@ def estimator(name: str, params: Mapping[str, Any], seed: int) -> ClassifierMixi
         )
     if name == "svc":
         svc = SVC(C=params["C"], kernel=params["kernel"], gamma=params["gamma"], random_state=seed)
-        return CalibratedClassifierCV(svc, method="sigmoid")
+        method = Calibration.SIGMOID if calibration is Calibration.NONE else calibration
+        return CalibratedClassifierCV(svc, method=method.value)
     if name == "decision_tree":
         return DecisionTreeClassifier(
             max_depth=params["max_depth"],
@@ -270,19 +412,160 @@ def estimator(name: str, params: Mapping[str, Any], seed: int) -> ClassifierMixi
     raise TrainingFailedError(f"model type {name!r} has no scikit-learn estimator")
 
 
-def holdout_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """The port's seven metrics, rounded to 6 dp; decisions at the domain's 0.5 threshold."""
-    predicted = (p >= 0.5).astype(np.int64)
+def probability_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """Metrics of the probabilities themselves, threshold-free."""
+    return {
+        "roc_auc": float(roc_auc_score(y_true, p)),
+        "pr_auc": float(average_precision_score(y_true, p)),
+        "log_loss": float(log_loss(y_true, p, labels=[0, 1])),
+        "brier": float(brier_score_loss(y_true, p)),
+        "ece": expected_calibration_error(y_true, p),
+    }
+
+
+def holdout_metrics(y_true: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    """The port's metrics, rounded to 6 dp; decisions at the version's threshold."""
+    predicted = is_churn(p, threshold).astype(np.int64)
     values = {
-        "roc_auc": roc_auc_score(y_true, p),
+        **probability_metrics(y_true, p),
         "accuracy": accuracy_score(y_true, predicted),
         "precision": precision_score(y_true, predicted, zero_division=0),
         "recall": recall_score(y_true, predicted, zero_division=0),
         "f1": f1_score(y_true, predicted, zero_division=0),
-        "log_loss": log_loss(y_true, p, labels=[0, 1]),
-        "brier": brier_score_loss(y_true, p),
     }
     return {name: round(float(value), 6) for name, value in values.items()}
+
+
+def _bins(p: np.ndarray) -> np.ndarray:
+    """Equal-width bins [0, 0.1), ..., [0.9, 1.0]."""
+    return np.minimum((p * RELIABILITY_BINS).astype(np.int64), RELIABILITY_BINS - 1)
+
+
+def expected_calibration_error(y_true: np.ndarray, p: np.ndarray) -> float:
+    """Sum over the 10 equal-width bins of |mean probability - churn rate|, weighted by the bin's share of rows."""
+    bins = _bins(p)
+    total = 0.0
+    for b in range(RELIABILITY_BINS):
+        inside = bins == b
+        if inside.any():
+            total += abs(float(p[inside].mean()) - float(y_true[inside].mean())) * int(inside.sum())
+    return total / len(p)
+
+
+def reliability(y_true: np.ndarray, p: np.ndarray) -> tuple[ReliabilityBin, ...]:
+    bins = _bins(p)
+    out = []
+    for b in range(RELIABILITY_BINS):
+        inside = bins == b
+        n = int(inside.sum())
+        out.append(
+            ReliabilityBin(
+                round(b / RELIABILITY_BINS, 6),
+                round((b + 1) / RELIABILITY_BINS, 6),
+                n,
+                round(float(p[inside].mean()), 6) if n else None,
+                round(float(y_true[inside].mean()), 6) if n else None,
+            )
+        )
+    return tuple(out)
+
+
+def _thin(n: int) -> np.ndarray:
+    """At most MAX_CURVE_POINTS indices out of n, evenly spread, first and last kept."""
+    return np.unique(np.linspace(0, n - 1, min(n, MAX_CURVE_POINTS)).round().astype(np.int64))
+
+
+def _threshold_value(t: float) -> float | None:
+    return None if not math.isfinite(t) else round(float(min(max(t, 0.0), 1.0)), 6)
+
+
+def roc_points(y_true: np.ndarray, p: np.ndarray) -> tuple[CurvePoint, ...]:
+    fpr, tpr, thresholds = roc_curve(y_true, p)
+    return tuple(CurvePoint(round(float(fpr[i]), 6), round(float(tpr[i]), 6), _threshold_value(thresholds[i])) for i in _thin(len(fpr)))
+
+
+def pr_points(y_true: np.ndarray, p: np.ndarray) -> tuple[CurvePoint, ...]:
+    precision, recall, thresholds = precision_recall_curve(y_true, p)
+    return tuple(
+        CurvePoint(round(float(recall[i]), 6), round(float(precision[i]), 6), _threshold_value(thresholds[i]) if i < len(thresholds) else None)
+        for i in _thin(len(recall))
+    )
+
+
+def confusion_at(y_true: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, int]:
+    tn, fp, fn, tp = confusion_matrix(y_true, is_churn(p, threshold).astype(np.int64), labels=[0, 1]).ravel()
+    return {"true_negative": int(tn), "false_positive": int(fp), "false_negative": int(fn), "true_positive": int(tp)}
+
+
+def feature_importances(
+    pipeline: Pipeline, x_test: pd.DataFrame, y_test: np.ndarray, kinds: Mapping[str, FeatureKind], seed: int
+) -> tuple[tuple[tuple[str, float], ...], str]:
+    """Per input feature, largest first: the model's own (|coefficients| or impurity importances,
+    summed over a feature's encoded columns) where it has them, else the mean drop in hold-out ROC AUC
+    when the feature is shuffled (permutation importance, on at most PERMUTATION_ROWS rows)."""
+    model = pipeline.named_steps["model"]
+    base = model
+    if isinstance(base, CalibratedClassifierCV) and len(base.calibrated_classifiers_) == 1:
+        base = base.calibrated_classifiers_[0].estimator
+    if isinstance(base, FrozenEstimator):
+        base = base.estimator
+    native = None
+    if hasattr(base, "feature_importances_"):
+        native, kind = np.asarray(base.feature_importances_, dtype=np.float64), "impurity importance (model-native)"
+    elif hasattr(base, "coef_"):
+        native, kind = np.abs(np.asarray(base.coef_, dtype=np.float64)[0]), "|coefficient| on scaled inputs (model-native)"
+    if native is not None:
+        owners = _encoded_owners(pipeline.named_steps["preprocess"])
+        if len(owners) == len(native):
+            totals: dict[str, float] = {name: 0.0 for name in kinds}
+            for owner, value in zip(owners, native):
+                totals[owner] += float(value)
+            return _ranked(totals), kind
+    return _permutation_importances(pipeline, x_test, y_test, kinds, seed)
+
+
+def _permutation_importances(
+    pipeline: Pipeline, x_test: pd.DataFrame, y_test: np.ndarray, kinds: Mapping[str, FeatureKind], seed: int
+) -> tuple[tuple[tuple[str, float], ...], str]:
+    """Shuffling a feature's encoded columns together equals shuffling the feature (the preprocessing
+    works row by row), so the rows are encoded once and only the estimator runs per repeat."""
+    rng = np.random.default_rng(seed)
+    rows = min(len(x_test), PERMUTATION_ROWS)
+    picked = rng.choice(len(x_test), size=rows, replace=False)
+    encoded = np.asarray(pipeline.named_steps["preprocess"].transform(x_test.iloc[picked]), dtype=np.float64)
+    y = y_test[picked]
+    model = pipeline.named_steps["model"]
+    baseline = roc_auc_score(y, model.predict_proba(encoded)[:, 1])
+    owners = np.array(_encoded_owners(pipeline.named_steps["preprocess"]), dtype=object)
+    totals: dict[str, float] = {}
+    for name in kinds:
+        columns = np.flatnonzero(owners == name)
+        drops = []
+        for _ in range(PERMUTATION_REPEATS):
+            shuffled = encoded.copy()
+            shuffled[:, columns] = encoded[rng.permutation(rows)][:, columns]
+            drops.append(baseline - roc_auc_score(y, model.predict_proba(shuffled)[:, 1]))
+        totals[name] = float(np.mean(drops))
+    return _ranked(totals), f"permutation importance (drop in hold-out ROC AUC, {rows} rows, {PERMUTATION_REPEATS} repeats)"
+
+
+def _ranked(totals: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(((name, round(value, 6)) for name, value in totals.items()), key=lambda item: -item[1]))
+
+
+def _encoded_owners(preprocess: ColumnTransformer) -> list[str]:
+    """The input feature behind each encoded column, in the preprocessor's output order."""
+    owners: list[str] = []
+    for name, transformer, columns in preprocess.transformers_:
+        if name == "numeric":
+            owners.extend(columns)
+        elif name == "categorical":
+            encode = transformer.named_steps["encode"]
+            infrequent = getattr(encode, "infrequent_categories_", [None] * len(columns))
+            for column, seen, rare in zip(columns, encode.categories_, infrequent):
+                width = len(seen) - (0 if rare is None else len(rare) - 1)
+                owners.extend([column] * width)
+    return owners
 
 
 def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind], profiles: Mapping[str, ColumnProfile]) -> FeatureSchema:

@@ -15,6 +15,10 @@ from enum import StrEnum
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
 from churn.reasons import NO_REASONS, Reasons
+from churn.decision import DEFAULT_THRESHOLD, is_churn
+from churn.evaluation import Evaluation
+from churn.promotion import Activation, PromotionDecision
+from churn.training_options import TrainingOptions
 from churn.errors import (
     FeatureProblem,
     InvalidBandError,
@@ -28,9 +32,6 @@ from churn.profiles import DatasetProfile
 
 FeatureValue = float | str | None
 Features = Mapping[str, Any]
-
-CHURN_THRESHOLD = 0.5
-"""A customer is predicted to churn when the probability reaches this value."""
 
 _ids = random.Random()  # seeded from the OS at import, re-seeded in a forked child
 os.register_at_fork(after_in_child=_ids.seed)
@@ -393,7 +394,7 @@ class TrainingJob:
     model_type: str
     hyperparameters: Mapping[str, Any]
     model_name: str
-    activate: bool
+    activate: Activation
     created_at: datetime
     status: JobStatus = JobStatus.QUEUED
     started_at: datetime | None = None
@@ -405,6 +406,15 @@ class TrainingJob:
     heartbeat_at: datetime | None = None
     columns: tuple[str, ...] = ()
     """The data set columns to train on (from /train's features / exclude); empty: every feature column."""
+    options: TrainingOptions = field(default_factory=TrainingOptions)
+    promotion: PromotionDecision | None = None
+
+    def __post_init__(self) -> None:
+        # `activate` is the options' policy; a bool (jobs stored before "if_better") is read as one.
+        if not isinstance(self.activate, Activation):
+            object.__setattr__(self, "activate", Activation.parse(self.activate))
+        if self.options.activate is not self.activate:
+            object.__setattr__(self, "options", replace(self.options, activate=self.activate))
 
     @classmethod
     def new(
@@ -413,15 +423,18 @@ class TrainingJob:
         model_type: str,
         hyperparameters: Mapping[str, Any],
         model_name: str,
-        activate: bool,
+        activate: Activation | bool,
         now: datetime,
         owner: str | None = None,
         columns: tuple[str, ...] = (),
+        options: TrainingOptions | None = None,
     ) -> "TrainingJob":
         """`owner` names the process that will run the job; it keeps the job's heartbeat fresh."""
+        policy = Activation.parse(activate)
+        options = replace(options or TrainingOptions(), activate=policy)
         return cls(
-            fresh_id(), dataset, model_type, dict(hyperparameters), model_name, activate, now, owner=owner, heartbeat_at=now,
-            columns=tuple(columns),
+            fresh_id(), dataset, model_type, dict(hyperparameters), model_name, policy, now,
+            owner=owner, heartbeat_at=now, columns=tuple(columns), options=options,
         )
 
     @property
@@ -433,8 +446,10 @@ class TrainingJob:
     def started(self, now: datetime) -> "TrainingJob":
         return replace(self, status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
 
-    def succeeded(self, model: ModelRef, metrics: Mapping[str, float], now: datetime) -> "TrainingJob":
-        return replace(self, status=JobStatus.SUCCEEDED, finished_at=now, model=model, metrics=dict(metrics))
+    def succeeded(
+        self, model: ModelRef, metrics: Mapping[str, float], now: datetime, promotion: PromotionDecision | None = None
+    ) -> "TrainingJob":
+        return replace(self, status=JobStatus.SUCCEEDED, finished_at=now, model=model, metrics=dict(metrics), promotion=promotion)
 
     def failed(self, reason: str, now: datetime) -> "TrainingJob":
         return replace(self, status=JobStatus.FAILED, finished_at=now, error=reason)
@@ -458,10 +473,14 @@ class TrainingSummary:
     parity: float | None = None
     explanation_method: str = "none"
     """How the reasons of this version's predictions are computed (churn.reasons.ExplanationMethod)."""
+    threshold: float = DEFAULT_THRESHOLD
+    evaluation: Evaluation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for every store and the registry; times as fixed-width ISO 8601 UTC (sortable as text)."""
         return {
+            "threshold": self.threshold,
+            "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
             "model_type": self.model_type,
             "hyperparameters": dict(self.hyperparameters),
             "metrics": dict(self.metrics),
@@ -493,6 +512,8 @@ class TrainingSummary:
             serving_path=data.get("serving_path", "sklearn"),
             parity=data.get("parity"),
             explanation_method=data.get("explanation_method", "none"),
+            threshold=float(data.get("threshold", DEFAULT_THRESHOLD)),  # versions trained before thresholds: 0.5
+            evaluation=None if data.get("evaluation") is None else Evaluation.from_dict(data["evaluation"]),
         )
 
 
@@ -606,6 +627,8 @@ class Prediction:
     reasons: Reasons = NO_REASONS
     run_id: str | None = None
     """The scoring run that made it, None for a request."""
+    threshold: float = DEFAULT_THRESHOLD
+    """The decision threshold of the version that scored it."""
 
     def __post_init__(self) -> None:
         p = self.churn_probability
@@ -623,9 +646,11 @@ class Prediction:
         reasons: Reasons = NO_REASONS,
         run_id: str | None = None,
         prediction_id: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
     ) -> "Prediction":
         return cls(
-            prediction_id or fresh_id(), customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now, reasons, run_id
+            prediction_id or fresh_id(), customer_id, dict(features), min(1.0, max(0.0, float(probability))), model, now, reasons, run_id,
+            threshold,
         )
 
     def is_newer_than(self, other: "Prediction") -> bool:
@@ -639,7 +664,7 @@ class Prediction:
 
     @property
     def churn(self) -> bool:
-        return self.churn_probability >= CHURN_THRESHOLD
+        return is_churn(self.churn_probability, self.threshold)
 
 
 # ---------------------------------------------------------------- paging

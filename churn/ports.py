@@ -30,8 +30,10 @@ from churn.model import (
     TrainingJob,
     TrainingSummary,
 )
+from churn.evaluation import Evaluation, HoldoutSet
 from churn.model_types import ModelType
 from churn.scoring_runs import ScoringRun
+from churn.training_options import TrainingOptions
 
 
 class ChurnModel(Protocol):
@@ -50,6 +52,11 @@ class ChurnModel(Protocol):
     @abstractmethod
     def parity(self) -> float | None:
         """Max |fast path - scikit-learn| on the hold-out set, when measured."""
+
+    @property
+    @abstractmethod
+    def threshold(self) -> float:
+        """This version's decision threshold: `churn` when the probability reaches it."""
 
     @abstractmethod
     def score(self, features: Mapping[str, Any]) -> float:
@@ -79,6 +86,7 @@ class TrainedModel:
     model: ChurnModel
     metrics: Mapping[str, float]
     training_seconds: float
+    evaluation: Evaluation | None = None
 
 
 class Trainer(Protocol):
@@ -90,10 +98,21 @@ class Trainer(Protocol):
         model_type: ModelType,
         hyperparameters: Mapping[str, Any],
         columns: Sequence[str] | None = None,
+        options: TrainingOptions = TrainingOptions(),
     ) -> TrainedModel:
-        """Fit the pipeline on a stratified hold-out split with a fixed seed and compute hold-out metrics
-        (roc_auc, accuracy, precision, recall, f1, log_loss, brier), on `columns` (default: the data
-        set's feature columns), each typed by its profile. TrainingFailedError with a reason."""
+        """Fit the pipeline on `columns` (default: the data set's feature columns, each typed by its
+        profile), on the training side of a stratified hold-out split with a fixed seed (calibrated and
+        cross-validated there, never on the hold-out), choose the threshold, and compute hold-out
+        metrics (roc_auc, pr_auc, ece, log_loss, brier; accuracy, precision, recall, f1 at the
+        threshold). `model.threshold` is the chosen one. TrainingFailedError with a reason."""
+
+    @abstractmethod
+    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
+        """The rows `train` keeps out for this data set (same split), every feature column, encoded."""
+
+    @abstractmethod
+    def evaluate(self, model: ChurnModel, holdout: HoldoutSet) -> dict[str, float]:
+        """The hold-out metrics of `model` on those rows (its schema's columns), at its threshold."""
 
 
 class ModelRegistry(Protocol):

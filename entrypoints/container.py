@@ -40,10 +40,13 @@ from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
 from churn.use_cases.active_model import ActiveModel
+from churn.promotion import PromotionRule
 from churn.use_cases.check_readiness import CheckReadiness
 from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.export_customers_by_risk import ExportCustomersByRisk
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
+from churn.use_cases.compare_models import CompareModels
+from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.get_training_job import GetTrainingJob
@@ -136,9 +139,14 @@ class Container(containers.DeclarativeContainer):
     # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL.
     trainer = providers.Selector(
         providers.Callable(lambda separate: "process" if separate else "inline", config.training_process),
-        process=providers.ThreadSafeSingleton(lazy("adapters.process_trainer:ProcessTrainer"), workers=config.training_workers),
-        inline=providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer")),
+        process=providers.ThreadSafeSingleton(
+            lazy("adapters.process_trainer:ProcessTrainer"),
+            workers=config.training_workers,
+            trainer_options=providers.Dict(cv_max_rows=config.cv_max_rows),
+        ),
+        inline=providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer"), cv_max_rows=config.cv_max_rows),
     )
+    promotion_rule = providers.ThreadSafeSingleton(PromotionRule, metric=config.promotion_metric, min_roc_auc=config.min_roc_auc)
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
     active_model = providers.ThreadSafeSingleton(
         ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds
@@ -170,7 +178,7 @@ class Container(containers.DeclarativeContainer):
     remove_dataset = providers.ThreadSafeSingleton(RemoveDataset, dataset_store)
     list_datasets = providers.ThreadSafeSingleton(ListDatasets, dataset_store)
     train_model = providers.ThreadSafeSingleton(
-        TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock
+        TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock, promotion=promotion_rule
     )
     start_training = providers.ThreadSafeSingleton(
         StartTraining, dataset_store, job_store, job_runner, train_model, clock, owner=process_identity
@@ -187,6 +195,8 @@ class Container(containers.DeclarativeContainer):
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
     get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model)
     model_versions = providers.ThreadSafeSingleton(ModelVersions, active_model, model_records, registry, model_cache)
+    get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)
+    compare_models = providers.ThreadSafeSingleton(CompareModels, dataset_store, model_versions, trainer)
     predict_churn = providers.ThreadSafeSingleton(PredictChurn, model_versions, predictions, clock)
     predict_batch = providers.ThreadSafeSingleton(PredictBatch, model_versions, predictions, clock)
     predict_stored_customer = providers.ThreadSafeSingleton(PredictStoredCustomer, customers, active_model, predict_churn)

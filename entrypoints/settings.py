@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from churn.promotion import HIGHER_IS_BETTER
+
 STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
 ACCESS_LOGS = ("all", "errors", "off")
@@ -73,6 +75,9 @@ class Settings:
     access_log: str = "errors"
     json_logs: bool = True
     opentelemetry: bool = False
+    min_roc_auc: float = 0.6
+    promotion_metric: str = "roc_auc"
+    cv_max_rows: int = 200_000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -100,6 +105,10 @@ class Settings:
         for name, minimum in MINIMUMS.items():
             if getattr(self, name) < minimum:
                 raise SettingsError(f"CHURN_{name.upper()}={getattr(self, name)!r}: the smallest value that works is {minimum}")
+        if not 0.0 <= self.min_roc_auc <= 1.0:
+            raise SettingsError(f"CHURN_MIN_ROC_AUC={self.min_roc_auc!r}: a ROC AUC is between 0 and 1")
+        if self.promotion_metric not in HIGHER_IS_BETTER:
+            raise SettingsError(f"CHURN_PROMOTION_METRIC={self.promotion_metric!r}: choose one of {', '.join(HIGHER_IS_BETTER)}")
         if self.port > 65535:
             raise SettingsError(f"CHURN_PORT={self.port!r}: a port is 0 to 65535")
         home = Path(self.home).expanduser().resolve()

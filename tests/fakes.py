@@ -8,16 +8,23 @@ from typing import Any, Mapping, Sequence
 
 from churn.errors import TrainingFailedError
 from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec
+from churn.evaluation import HoldoutSet
 from churn.model_types import ModelType
 from churn.ports import ChurnModel, TrainedModel, Trainer
 from churn.tables import parse_value
+from churn.training_options import TrainingOptions
 
 
 class StubChurnModel(ChurnModel):
     """Scores every row with `base` plus `per_unit` times the first numeric feature, clipped to [0, 1]."""
 
-    def __init__(self, schema: FeatureSchema, base: float = 0.5, per_unit: float = 0.0) -> None:
+    def __init__(
+        self, schema: FeatureSchema, base: float = 0.5, per_unit: float = 0.0, threshold: float = 0.5,
+        holdout_metrics: Mapping[str, float] | None = None,
+    ) -> None:
         self._schema = schema
+        self._threshold = threshold
+        self.holdout_metrics = dict(holdout_metrics or {"roc_auc": 0.8, "accuracy": 0.75})
         self.base = base
         self.per_unit = per_unit
         self.scored = 0
@@ -33,6 +40,10 @@ class StubChurnModel(ChurnModel):
     @property
     def parity(self) -> float | None:
         return 0.0
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
 
     def score(self, features: Mapping[str, Any]) -> float:
         self.scored += 1
@@ -75,19 +86,36 @@ def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:
 
 class FakeTrainer(Trainer):
     """Builds the schema from the CSV like the real trainer and returns a StubChurnModel.
-    `base` sets the probability it will score; `fail_with` makes the next training fail."""
+    `base` sets the probability it will score; `roc_auc` the quality it reports for the model (and
+    `evaluate` reports for that model on any hold-out, as if it had measured it); `threshold` the
+    threshold it chooses; `fail_with` makes the next training fail."""
 
     def __init__(self, base: float = 0.5, per_unit: float = 0.0) -> None:
         self.base = base
         self.per_unit = per_unit
+        self.roc_auc = 0.8
+        self.threshold = 0.5
         self.fail_with: str | None = None
         self.trained: list[tuple[str, str, dict]] = []
+        self.options: list[TrainingOptions] = []
 
     def train(
-        self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any], columns=None
+        self, dataset: Dataset, content: bytes, model_type: ModelType, hyperparameters: Mapping[str, Any], columns=None,
+        options: TrainingOptions = TrainingOptions(),
     ) -> TrainedModel:
         if self.fail_with:
             raise TrainingFailedError(self.fail_with)
         self.trained.append((dataset.name, model_type.name, dict(hyperparameters)))
-        model = StubChurnModel(schema_of(content, dataset), self.base, self.per_unit)
-        return TrainedModel(model, {"roc_auc": 0.8, "accuracy": 0.75}, 0.01)
+        self.options.append(options)
+        metrics = {"roc_auc": self.roc_auc, "accuracy": 0.75}
+        model = StubChurnModel(schema_of(content, dataset), self.base, self.per_unit, self.threshold, metrics)
+        return TrainedModel(model, metrics, 0.01)
+
+    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
+        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+        labels = [1 if r[dataset.target] == dataset.positive_label else 0 for r in rows]
+        features = [{c: parse_value(r[c]) for c in dataset.feature_columns} for r in rows]
+        return HoldoutSet(dataset.feature_columns, features, labels)
+
+    def evaluate(self, model: ChurnModel, holdout: HoldoutSet) -> dict[str, float]:
+        return dict(getattr(model, "holdout_metrics", {"roc_auc": 0.5}))

@@ -1,6 +1,6 @@
-"""Sigmoid-calibrated support vector classifiers compiled to NumPy.
+"""Sigmoid- or isotonic-calibrated support vector classifiers compiled to NumPy.
 
-CalibratedClassifierCV averages, over its folds, expit(-(a * f(x) + b)) with
+CalibratedClassifierCV averages, over its folds, expit(-(a * f(x) + b)) (or the fold's isotonic step function of f(x)) with
 f(x) = dual_coef · K(support_vectors, x) + intercept. Every fold's support vectors are stacked in
 one matrix so one row costs one matrix-vector product, whatever the number of folds.
 """
@@ -40,6 +40,10 @@ class SvcPredictor:
         self._intercept = np.array([f["intercept"] for f in folds])
         self._a = np.array([f["a"] for f in folds])
         self._b = np.array([f["b"] for f in folds])
+        methods = {f["method"] for f in folds}
+        if len(methods) != 1:
+            raise NotCompilable("calibrated folds with different methods")
+        self._isotonic = [(f["x"], f["y"]) for f in folds] if methods == {"isotonic"} else None
         self._coef0 = folds[0]["coef0"]
         self._degree = folds[0]["degree"]
         if len({(f["coef0"], f["degree"]) for f in folds}) != 1:
@@ -64,14 +68,18 @@ class SvcPredictor:
         else:
             k = np.tanh(self._gamma * dot + self._coef0)
         decision = np.add.reduceat(k * self._dual, self._starts, axis=1) + self._intercept
-        return expit(-(self._a * decision + self._b)).mean(axis=1)
+        if self._isotonic is None:
+            return expit(-(self._a * decision + self._b)).mean(axis=1)
+        calibrated = np.column_stack([np.interp(decision[:, i], x, y) for i, (x, y) in enumerate(self._isotonic)])
+        return calibrated.mean(axis=1)
 
 
 def _fold(calibrated: Any) -> dict[str, Any]:
     svc = calibrated.estimator
     calibrators = getattr(calibrated, "calibrators", ())
-    if not isinstance(svc, SVC) or getattr(calibrated, "method", None) != "sigmoid" or len(calibrators) != 1:
-        raise NotCompilable("not a sigmoid-calibrated binary SVC")
+    method = getattr(calibrated, "method", None)
+    if not isinstance(svc, SVC) or method not in ("sigmoid", "isotonic") or len(calibrators) != 1:
+        raise NotCompilable("not a sigmoid- or isotonic-calibrated binary SVC")
     if [int(c) for c in svc.classes_] != [0, 1] or not hasattr(svc, "_gamma") or callable(svc.kernel):
         raise NotCompilable("SVC with other classes or a custom kernel")
     if svc.kernel not in ("rbf", "linear", "poly", "sigmoid"):
@@ -84,6 +92,9 @@ def _fold(calibrated: Any) -> dict[str, Any]:
         "gamma": float(svc._gamma),
         "coef0": float(svc.coef0),
         "degree": int(svc.degree),
-        "a": float(calibrators[0].a_),
-        "b": float(calibrators[0].b_),
+        "method": method,
+        "a": float(getattr(calibrators[0], "a_", 0.0)),
+        "b": float(getattr(calibrators[0], "b_", 0.0)),
+        "x": np.asarray(getattr(calibrators[0], "X_thresholds_", ()), dtype=np.float64),
+        "y": np.asarray(getattr(calibrators[0], "y_thresholds_", ()), dtype=np.float64),
     }

@@ -14,6 +14,7 @@ from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, training_means, tree_explainer
 from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
+from churn.decision import DEFAULT_THRESHOLD
 from churn.model import FeatureKind, FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 
@@ -67,8 +68,10 @@ class SklearnChurnModel(ChurnModel):
         predictor: Predictor,
         parity: float | None,
         encoder: RowEncoder | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         self.pipeline = pipeline
+        self._threshold = float(threshold)
         self.probe_rows = [dict(row) for row in probe_rows]
         self._schema = schema
         self._predictor = predictor
@@ -79,7 +82,13 @@ class SklearnChurnModel(ChurnModel):
         self._explain_one = self._explainer.one
 
     @classmethod
-    def from_pipeline(cls, pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, FeatureValue]]) -> "SklearnChurnModel":
+    def from_pipeline(
+        cls,
+        pipeline: Pipeline,
+        schema: FeatureSchema,
+        probe_rows: Sequence[Mapping[str, FeatureValue]],
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> "SklearnChurnModel":
         """Compile the fast path and keep it only if it is within PARITY_TOLERANCE of scikit-learn,
         one row at a time and vectorised, on every probe row."""
         reference = PipelinePredictor(pipeline, schema)
@@ -88,12 +97,12 @@ class SklearnChurnModel(ChurnModel):
             compiled = compile_predictor(encoder, pipeline.steps[-1][1], probe_rows)
         except NotCompilable as exc:
             log.info("serving through scikit-learn: %s", exc)
-            return cls(pipeline, schema, probe_rows, reference, None)
+            return cls(pipeline, schema, probe_rows, reference, None, threshold=threshold)
         parity = measure_parity(compiled, reference, probe_rows)
         if parity is None or parity > PARITY_TOLERANCE:
             log.warning("compiled %s path rejected: parity %s > %s", compiled.serving_path, parity, PARITY_TOLERANCE)
-            return cls(pipeline, schema, probe_rows, reference, parity)
-        return cls(pipeline, schema, probe_rows, compiled, parity, encoder)
+            return cls(pipeline, schema, probe_rows, reference, parity, threshold=threshold)
+        return cls(pipeline, schema, probe_rows, compiled, parity, encoder, threshold=threshold)
 
     @property
     def schema(self) -> FeatureSchema:
@@ -106,6 +115,10 @@ class SklearnChurnModel(ChurnModel):
     @property
     def parity(self) -> float | None:
         return self._parity
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
 
     def score(self, features: Mapping[str, Any]) -> float:
         return self._one(features)

@@ -4,16 +4,23 @@ is thread-safe."""
 
 from __future__ import annotations
 
+import bisect
+import math
 from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.fast_scoring.kernels import SvcPredictor
 from adapters.fast_scoring.trees import TREE_MODELS, TreePredictor, sigmoid
+
+_BOOSTED = (GradientBoostingClassifier,)
 
 
 class Predictor(Protocol):
@@ -91,8 +98,76 @@ class EncodedPredictor:
         return self._estimator.predict_proba(self._encoder.matrix(rows))[:, self._column]
 
 
+class CalibratedPredictor:
+    """A compiled model behind a fitted calibrator (`CalibratedClassifierCV` around a `FrozenEstimator`):
+    the calibrator's input is the model's decision function where it has one (for logistic regression
+    and gradient boosting the log-odds, recovered as logit(p) of the compiled probability), else its
+    probability; then Platt's expit(-(a*f + b)) or the isotonic step function (np.interp, clipped)."""
+
+    def __init__(self, base: Predictor, calibrated: CalibratedClassifierCV) -> None:
+        positive_column(calibrated)
+        if len(calibrated.calibrated_classifiers_) != 1:
+            raise NotCompilable("calibration with several folds")
+        fold = calibrated.calibrated_classifiers_[0]
+        frozen = fold.estimator
+        if not isinstance(frozen, FrozenEstimator) or len(fold.calibrators) != 1:
+            raise NotCompilable("calibration not around one frozen estimator")
+        inner = frozen.estimator
+        self._uses_decision = hasattr(inner, "decision_function")
+        if self._uses_decision and not isinstance(inner, (LogisticRegression, *_BOOSTED)):
+            raise NotCompilable(f"{type(inner).__name__}'s decision function is not the log-odds of its probability")
+        calibrator = fold.calibrators[0]
+        if isinstance(calibrator, IsotonicRegression):
+            self._x = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
+            self._y = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
+            self._x_list, self._y_list = self._x.tolist(), self._y.tolist()
+            self._method = "isotonic"
+        elif hasattr(calibrator, "a_") and hasattr(calibrator, "b_"):
+            self._a, self._b = float(calibrator.a_), float(calibrator.b_)
+            self._method = "sigmoid"
+        else:
+            raise NotCompilable(f"calibrator {type(calibrator).__name__}")
+        self._base = base
+        self.serving_path = f"{base.serving_path}+{self._method}"
+
+    def _calibrate(self, p: np.ndarray) -> np.ndarray:
+        f = logit(p) if self._uses_decision else p
+        if self._method == "sigmoid":
+            out = expit(-(self._a * f + self._b))
+        else:
+            out = np.interp(f, self._x, self._y)
+        return np.clip(out, 0.0, 1.0)
+
+    def one(self, features: Mapping[str, Any]) -> float:
+        """Plain Python on one number: a NumPy call would cost more than the model."""
+        p = self._base.one(features)
+        if self._uses_decision:
+            f = math.inf if p >= 1.0 else -math.inf if p <= 0.0 else math.log(p / (1.0 - p))
+        else:
+            f = p
+        if self._method == "sigmoid":
+            out = sigmoid(-(self._a * f + self._b)) if math.isfinite(f) else (0.0 if (self._a * f) > 0 else 1.0)
+        else:
+            x, y = self._x_list, self._y_list
+            if f <= x[0]:
+                out = y[0]
+            elif f >= x[-1]:
+                out = y[-1]
+            else:
+                i = bisect.bisect_right(x, f)
+                x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
+                out = y0 + (f - x0) * (y1 - y0) / (x1 - x0) if x1 > x0 else y1
+        return min(1.0, max(0.0, out))
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self._calibrate(np.asarray(self._base.many(rows), dtype=np.float64))
+
+
 def compile_predictor(encoder: RowEncoder, estimator: Any, timing_rows: Sequence[Mapping[str, Any]]) -> Predictor:
     """The technique for the estimator's type; `timing_rows` let tree models pick their faster walker."""
+    if isinstance(estimator, CalibratedClassifierCV) and isinstance(estimator.estimator, FrozenEstimator):
+        inner = estimator.estimator.estimator
+        return CalibratedPredictor(compile_predictor(encoder, inner, timing_rows), estimator)
     if isinstance(estimator, LogisticRegression):
         return LinearPredictor(encoder, estimator)
     if isinstance(estimator, TREE_MODELS):

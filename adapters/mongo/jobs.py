@@ -9,6 +9,8 @@ from adapters.mongo.database import JOBS, MongoDatabase, from_text, to_text, tra
 from churn.errors import JobNotFoundError
 from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
 from churn.ports import JobStore
+from churn.promotion import PromotionDecision
+from churn.training_options import TrainingOptions
 
 _UNFINISHED = [status.value for status in JobStatus if not status.finished]
 
@@ -72,7 +74,7 @@ def _to_document(job: TrainingJob) -> dict[str, Any]:
         "model_type": job.model_type,
         "hyperparameters": dict(job.hyperparameters),
         "model_name": job.model_name,
-        "activate": job.activate,
+        "activate": job.activate.value,
         "created_at": to_text(job.created_at),
         "status": job.status.value,
         "started_at": _optional_time(job.started_at),
@@ -83,6 +85,8 @@ def _to_document(job: TrainingJob) -> dict[str, Any]:
         "owner": job.owner,
         "heartbeat_at": _optional_time(job.heartbeat_at),
         "columns": list(job.columns),
+        "options": job.options.to_dict(),
+        "promotion": None if job.promotion is None else job.promotion.to_dict(),
     }
 
 
@@ -105,4 +109,6 @@ def _from_document(document: dict[str, Any]) -> TrainingJob:
         owner=document.get("owner"),  # absent in jobs stored before leases existed
         heartbeat_at=None if document.get("heartbeat_at") is None else from_text(document["heartbeat_at"]),
         columns=tuple(document.get("columns") or ()),
+        options=TrainingOptions.from_dict(document.get("options"), document["activate"]),  # absent before options existed
+        promotion=None if document.get("promotion") is None else PromotionDecision.from_dict(document["promotion"]),
     )

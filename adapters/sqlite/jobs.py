@@ -10,6 +10,8 @@ from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
 from churn.errors import JobNotFoundError
 from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
 from churn.ports import JobStore
+from churn.promotion import PromotionDecision
+from churn.training_options import TrainingOptions
 
 _UNFINISHED = tuple(status.value for status in JobStatus if not status.finished)
 
@@ -77,7 +79,7 @@ def _to_row(job: TrainingJob) -> tuple[str, str, int, str]:
         "model_type": job.model_type,
         "hyperparameters": dict(job.hyperparameters),
         "model_name": job.model_name,
-        "activate": job.activate,
+        "activate": job.activate.value,
         "started_at": None if job.started_at is None else to_micros(job.started_at),
         "finished_at": None if job.finished_at is None else to_micros(job.finished_at),
         "model": None if job.model is None else [job.model.name, job.model.version],
@@ -86,6 +88,8 @@ def _to_row(job: TrainingJob) -> tuple[str, str, int, str]:
         "owner": job.owner,
         "heartbeat_at": None if job.heartbeat_at is None else to_micros(job.heartbeat_at),
         "columns": list(job.columns),
+        "options": job.options.to_dict(),
+        "promotion": None if job.promotion is None else job.promotion.to_dict(),
     }
     return job.job_id, job.status.value, to_micros(job.created_at), json.dumps(document)
 
@@ -111,4 +115,6 @@ def _from_row(row: tuple[str, str, int, str]) -> TrainingJob:
         owner=document.get("owner"),  # absent in jobs stored before leases existed
         heartbeat_at=None if document.get("heartbeat_at") is None else from_micros(document["heartbeat_at"]),
         columns=tuple(document.get("columns") or ()),
+        options=TrainingOptions.from_dict(document.get("options"), document["activate"]),  # absent before options existed
+        promotion=None if document.get("promotion") is None else PromotionDecision.from_dict(document["promotion"]),
     )

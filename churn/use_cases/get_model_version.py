@@ -11,7 +11,7 @@ class GetModelVersion:
         self._active = active
 
     def execute(self, name: str, version: int) -> ModelEntry:
-        """One version with its full feature schema; ModelNotFoundError when never trained."""
+        """One version with its full feature schema and its evaluation; ModelNotFoundError when never trained."""
         ref = ModelRef(name, version)
         record = self._records.get(ref)
         return ModelEntry(record, record.ref == self._active.current_ref())

@@ -80,7 +80,7 @@ class PredictChurn:
         if timings is not None:
             timings["validate"] = checked - started
             timings["score"] = self._clock.monotonic() - checked
-        return Prediction.new(customer_id, clean, probability, ref, self._clock.now(), reasons)
+        return Prediction.new(customer_id, clean, probability, ref, self._clock.now(), reasons, threshold=model.threshold)
 
 
 class PredictBatch:
@@ -115,7 +115,8 @@ class PredictBatch:
         scores = model.score_many(rows)
         contributions = model.explain_many(rows)
         predictions = [
-            Prediction.new(cid, f, p, ref, now, Reasons.rank(c, f)) for (cid, f), p, c in zip(cleaned, scores, contributions)
+            Prediction.new(cid, f, p, ref, now, Reasons.rank(c, f), threshold=model.threshold)
+            for (cid, f), p, c in zip(cleaned, scores, contributions)
         ]
         self._predictions.add_many(predictions)
         return predictions

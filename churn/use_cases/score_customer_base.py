@@ -94,7 +94,7 @@ class ScoreCustomerBase:
                 contributions = model.explain_many(encoded)
                 self._predictions.add_many(
                     [
-                        Prediction.new(customer_id, row, p, ref, now, Reasons.rank(c, row), run.run_id)
+                        Prediction.new(customer_id, row, p, ref, now, Reasons.rank(c, row), run.run_id, threshold=model.threshold)
                         for customer_id, row, p, c in zip(ids, rows, scores, contributions)
                     ]
                 )

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import logging
 
-from churn.errors import ChurnError
-from churn.model import JobStatus, TrainingJob, TrainingSummary
+from churn.errors import ChurnError, NoActiveModelError
+from churn.model import Dataset, JobStatus, TrainingJob, TrainingSummary
 from churn.model_types import model_type as find_model_type
-from churn.ports import Clock, DatasetStore, JobStore, ModelRecordRepository, ModelRegistry, Trainer
+from churn.ports import ChurnModel, Clock, DatasetStore, JobStore, ModelRecordRepository, ModelRegistry, Trainer, TrainedModel
+from churn.promotion import Activation, Incumbent, PromotionDecision, PromotionRule
 from churn.use_cases.active_model import ActiveModel
 
 log = logging.getLogger(__name__)
 
 
 class TrainModel:
-    """Run one queued training job: fit, register a new version, record it, activate it if asked.
+    """Run one queued training job: fit, register a new version, record it, and activate it as the
+    job's `activate` policy and the promotion rule decide (the job says whether, and why).
 
     Never raises for a training problem: the job ends `failed` with the reason."""
 
@@ -25,6 +27,7 @@ class TrainModel:
         records: ModelRecordRepository,
         active: ActiveModel,
         clock: Clock,
+        promotion: PromotionRule | None = None,
     ) -> None:
         self._datasets = datasets
         self._jobs = jobs
@@ -33,6 +36,7 @@ class TrainModel:
         self._records = records
         self._active = active
         self._clock = clock
+        self._promotion = promotion or PromotionRule()
 
     def execute(self, job_id: str) -> TrainingJob:
         job = self._jobs.get(job_id)
@@ -53,7 +57,9 @@ class TrainModel:
     def _run(self, job: TrainingJob) -> TrainingJob:
         dataset = self._datasets.get(job.dataset)
         content = self._datasets.content(job.dataset)
-        trained = self._trainer.train(dataset, content, find_model_type(job.model_type), job.hyperparameters, job.columns or None)
+        trained = self._trainer.train(
+            dataset, content, find_model_type(job.model_type), job.hyperparameters, job.columns or None, job.options
+        )
         finished = self._clock.now()
         summary = TrainingSummary(
             model_type=job.model_type,
@@ -69,9 +75,35 @@ class TrainModel:
             serving_path=trained.model.serving_path,
             parity=trained.model.parity,
             explanation_method=trained.model.explanation_method,
+            threshold=trained.model.threshold,
+            evaluation=trained.evaluation,
         )
         record = self._registry.register(job.model_name, trained.model, summary)
         self._records.save(record)
-        if job.activate:
+        decision = self._decide(job.activate, dataset, content, trained)
+        if decision.activated:
             self._active.switch(record.ref, trained.model)
-        return job.succeeded(record.ref, summary.metrics, self._clock.now())
+        return job.succeeded(record.ref, summary.metrics, self._clock.now(), decision)
+
+    def _decide(self, policy: Activation, dataset: Dataset, content: bytes, trained: TrainedModel) -> PromotionDecision:
+        """The active version is measured on the new version's hold-out rows, when it reads the same features."""
+        incumbent = None
+        if policy is Activation.IF_BETTER:
+            try:
+                ref, model = self._active.current()
+            except NoActiveModelError:
+                ref = None
+            if ref is not None:
+                if not _same_features(model, trained.model):
+                    incumbent = Incumbent(ref, None)
+                else:
+                    try:
+                        metrics = self._trainer.evaluate(model, self._trainer.holdout(dataset, content))
+                    except ChurnError as exc:
+                        return PromotionDecision(False, f"the active model {ref} could not be measured on this hold-out ({exc.message})")
+                    incumbent = Incumbent(ref, metrics)
+        return self._promotion.decide(policy, trained.metrics, incumbent)
+
+
+def _same_features(a: ChurnModel, b: ChurnModel) -> bool:
+    return {(f.name, f.kind) for f in a.schema.features} == {(f.name, f.kind) for f in b.schema.features}

@@ -20,8 +20,13 @@ from churn.model import (
     ProbabilityRange,
     TrainingJob,
 )
+from churn.decision import ThresholdRule
+from churn.evaluation import CrossValidation
 from churn.model_types import ModelType
 from churn.reasons import Reasons
+from churn.promotion import Activation
+from churn.training_options import Calibration, TrainingOptions
+from churn.use_cases.compare_models import ComparedVersion
 
 TELCO_EXAMPLE = {
     "gender": "Female",
@@ -174,12 +179,21 @@ class ModelTypeListOut(BaseModel):
     items: list[ModelTypeOut]
 
 
+class ThresholdCostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cost_false_negative: float = Field(ge=0, description="cost of a churner the model misses")
+    cost_false_positive: float = Field(ge=0, description="cost of a retention offer to a customer who would have stayed")
+
+
 class TrainIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"dataset": "sample", "model_type": "logistic_regression", "hyperparameters": {"C": 0.5}, "activate": True}
+                {"dataset": "sample", "model_type": "logistic_regression", "hyperparameters": {"C": 0.5}},
+                {"dataset": "sample", "model_type": "random_forest", "calibration": "isotonic", "threshold": "max_f1", "activate": "if_better"},
+                {"dataset": "sample", "model_type": "gradient_boosting", "threshold": {"cost_false_negative": 5, "cost_false_positive": 1}, "cv_folds": 10},
             ]
         },
     )
@@ -188,9 +202,31 @@ class TrainIn(BaseModel):
     model_type: str = Field(description="one of GET /model-types")
     hyperparameters: dict[str, Any] = Field(default_factory=dict, description="overrides of the type's defaults")
     name: str | None = Field(default=None, description="registered model name; default churn-<model_type>")
-    activate: bool = Field(default=True, description="make the new version the active model when training succeeds")
     features: list[str] | None = Field(default=None, description="train on these columns only (default: the data set's features)")
     exclude: list[str] = Field(default_factory=list, description="columns to leave out, e.g. a flagged leak")
+    activate: bool | Literal["if_better"] = Field(
+        default="if_better",
+        description='"if_better": activate only when nothing is active or it beats the active version on this version\'s '
+        "hold-out (and passes CHURN_MIN_ROC_AUC); true: always; false: never",
+    )
+    calibration: Literal["none", "sigmoid", "isotonic"] | None = Field(
+        default=None, description="probability calibration, fitted on part of the training split; default per model type (GET /model-types)"
+    )
+    threshold: float | Literal["max_f1"] | ThresholdCostIn | None = Field(
+        default=None,
+        description='decision threshold for `churn`: a number in (0, 1) (default 0.5), "max_f1", or the costs of a missed '
+        "churner and of a wasted offer; data-driven ones are chosen on cross-validated predictions of the training split",
+    )
+    cv_folds: int = Field(default=5, ge=0, le=20, description="stratified folds of cross-validation on the training split; 0 turns it off")
+
+    def options(self) -> TrainingOptions:
+        threshold = self.threshold.model_dump() if isinstance(self.threshold, ThresholdCostIn) else self.threshold
+        return TrainingOptions(
+            activate=Activation.parse(self.activate),
+            calibration=None if self.calibration is None else Calibration.parse(self.calibration),
+            threshold=ThresholdRule.parse(threshold),
+            cv_folds=self.cv_folds,
+        )
 
 
 class JobOut(BaseModel):
@@ -200,7 +236,12 @@ class JobOut(BaseModel):
     model_type: str
     hyperparameters: dict[str, Any]
     name: str
-    activate: bool
+    activate: bool | str = Field(description='"if_better", true or false, as asked')
+    calibration: str | None = Field(default=None, description="as asked; null = the model type's default")
+    threshold: Any = Field(default=None, description="the threshold rule asked for")
+    cv_folds: int = 5
+    activated: bool | None = Field(default=None, description="whether the new version became active (once succeeded)")
+    activation_reason: str | None = Field(default=None, description="why it was or was not activated")
     model: ModelRefOut | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
@@ -218,7 +259,12 @@ class JobOut(BaseModel):
             model_type=job.model_type,
             hyperparameters=dict(job.hyperparameters),
             name=job.model_name,
-            activate=job.activate,
+            activate=job.activate.to_json(),
+            calibration=None if job.options.calibration is None else job.options.calibration.value,
+            threshold=job.options.threshold.to_json(),
+            cv_folds=job.options.cv_folds,
+            activated=None if job.promotion is None else job.promotion.activated,
+            activation_reason=None if job.promotion is None else job.promotion.reason,
             model=ModelRefOut.from_domain(job.model) if job.model else None,
             metrics=dict(job.metrics),
             error=job.error,
@@ -230,6 +276,17 @@ class JobOut(BaseModel):
 
 
 # ---------------------------------------------------------------- models
+
+
+class CrossValidationOut(BaseModel):
+    folds: int = Field(description="0 when skipped")
+    mean: dict[str, float] = Field(description="roc_auc, pr_auc, log_loss, brier averaged over the folds")
+    std: dict[str, float] = Field(description="their sample standard deviation over the folds")
+    skipped: str | None = Field(default=None, description="why cross-validation did not run")
+
+    @classmethod
+    def from_domain(cls, cv: CrossValidation) -> "CrossValidationOut":
+        return cls(folds=cv.folds, mean=dict(cv.mean), std=dict(cv.std), skipped=cv.skipped)
 
 
 class ModelOut(BaseModel):
@@ -256,12 +313,19 @@ class ModelOut(BaseModel):
     explanation_method: str = Field(
         "none", description="how reasons are computed: linear-exact, tree-shap or baseline-substitution (see the README)"
     )
+    threshold: float = Field(description="`churn` is churn_probability >= this, for predictions by this version")
+    calibration: str | None = Field(default=None, description="none, sigmoid or isotonic; null for versions trained before calibration")
+    cross_validation: CrossValidationOut | None = Field(default=None, description="k-fold spread on the training split")
 
     @classmethod
     def from_domain(cls, entry: ModelEntry, full: bool = True) -> "ModelOut":
         """`full=False` (listings) keeps each feature's name and kind only, so a list stays small."""
         r, s = entry.record, entry.record.summary
+        e = s.evaluation
         return cls(
+            threshold=s.threshold,
+            calibration=None if e is None else e.calibration,
+            cross_validation=None if e is None else CrossValidationOut.from_domain(e.cross_validation),
             name=r.ref.name,
             version=r.ref.version,
             created_at=r.created_at,
@@ -562,3 +626,76 @@ class ScoringRunOut(BaseModel):
 
 class ScoringRunListOut(BaseModel):
     items: list[ScoringRunOut]
+
+
+# ---------------------------------------------------------------- model quality (issue 10)
+
+
+class ReliabilityBinOut(BaseModel):
+    lower: float
+    upper: float
+    count: int
+    mean_predicted: float | None
+    observed_rate: float | None
+
+
+class EvaluationOut(BaseModel):
+    threshold_rule: Any = Field(description="the rule the threshold was chosen by")
+    threshold_source: str = Field(description="the predictions it was chosen on")
+    calibration: str
+    holdout_rows: int
+    reliability: list[ReliabilityBinOut] = Field(description="10 equal-width bins of the hold-out: mean predicted vs observed churn rate")
+    roc: list[list[float | None]] = Field(description="[false positive rate, true positive rate, threshold], at most 200 points")
+    pr: list[list[float | None]] = Field(description="[recall, precision, threshold], at most 200 points")
+    confusion: dict[str, int] = Field(description="hold-out counts at the version's threshold")
+    importances: list[list[Any]] = Field(description="[feature, importance], largest first")
+    importance_kind: str
+    cv_seconds: float
+
+
+class ModelDetailOut(ModelOut):
+    evaluation: EvaluationOut | None = Field(default=None, description="null for versions trained before evaluations were kept")
+
+    @classmethod
+    def from_domain(cls, entry: ModelEntry) -> "ModelDetailOut":
+        base = ModelOut.from_domain(entry).model_dump()
+        e = entry.record.summary.evaluation
+        if e is None:
+            return cls(**base)
+        data = e.to_dict()
+        data.pop("cross_validation")
+        return cls(**base, evaluation=EvaluationOut(**data))
+
+
+class CompareIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"versions": ["churn-logistic_regression:1", "churn-random_forest:2"], "dataset": "telco"}]},
+    )
+
+    versions: list[str] = Field(min_length=1, max_length=10, description="'name:version', or 'name' for its newest")
+    dataset: str = Field(description="the data set whose hold-out rows every version is scored on")
+
+
+class ComparedVersionOut(BaseModel):
+    model: ModelRefOut
+    threshold: float
+    metrics: dict[str, float] | None = Field(description="hold-out metrics at the version's own threshold; null when it could not be scored")
+    problem: str | None = None
+    missing_features: list[str] = Field(default_factory=list, description="the version's features the data set lacks")
+
+    @classmethod
+    def from_domain(cls, c: ComparedVersion) -> "ComparedVersionOut":
+        return cls(
+            model=ModelRefOut.from_domain(c.ref),
+            threshold=c.threshold,
+            metrics=None if c.metrics is None else dict(c.metrics),
+            problem=c.problem,
+            missing_features=list(c.missing_features),
+        )
+
+
+class CompareOut(BaseModel):
+    dataset: str
+    holdout_rows: int
+    items: list[ComparedVersionOut]

@@ -141,7 +141,7 @@ def test_a_malformed_record_after_multi_line_quotes_is_named_by_record_and_line(
 def test_nfc_and_nfd_forms_are_one_category_at_upload_training_and_scoring(client):
     body = send(client, awkward.unicode_forms(), name="cities", target="left").json()
     assert columns_of(body)["city"]["distinct"] == 2
-    job = train(client, dataset="cities")
+    job = train(client, dataset="cities", activate=True)  # a toy signal: below the promotion floor
     schema = client.get(f"/models/{job['model']['name']}/1").json()["features"]
     city = next(f for f in schema if f["name"] == "city")
     assert sorted(city["categories"]) == ["Rio", "São Paulo"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import pickle
+import skops.io
 import shutil
 import time
 import urllib.parse
@@ -47,10 +47,11 @@ CUSTOMERS = [
 class PipelineModel(ChurnModel):
     """Stand-in for the real model: scores with scikit-learn directly."""
 
-    def __init__(self, pipeline: Pipeline, schema: FeatureSchema, probe_rows: list[dict]) -> None:
+    def __init__(self, pipeline: Pipeline, schema: FeatureSchema, probe_rows: list[dict], threshold: float = 0.5) -> None:
         self.pipeline = pipeline
         self.probe_rows = probe_rows
         self._schema = schema
+        self._threshold = threshold
 
     @property
     def schema(self) -> FeatureSchema:
@@ -63,6 +64,10 @@ class PipelineModel(ChurnModel):
     @property
     def parity(self) -> float | None:
         return None
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
 
     def score(self, features: Mapping[str, Any]) -> float:
         return self.score_many([features])[0]
@@ -192,8 +197,8 @@ def subject(request: pytest.FixtureRequest, strict: PipelineModel) -> Subject:
     store: MlflowStore = request.getfixturevalue("mlflow_store")
 
     def overwrite_pickle(ref: ModelRef) -> None:
-        # A valid pickle of another model: only the digest check can tell.
-        (store.model_dir(ref) / "model.pkl").write_bytes(pickle.dumps(strict.pipeline))
+        # A valid skops file of another model: only the digest check can tell.
+        (store.model_dir(ref) / "model.skops").write_bytes(skops.io.dumps(strict.pipeline))
 
     return Subject(store.registry(), restart=store.registry, tamper=overwrite_pickle)
 
@@ -331,7 +336,7 @@ def test_mlflow_version_is_a_servable_mlflow_model(
     assert run.info.status == "FINISHED"
     assert run.data.params == {
         "C": "1.0", "max_iter": "200", "class_weight": "None", "solver": "lbfgs",
-        "model_type": "logistic_regression", "dataset": "telco-2026",
+        "model_type": "logistic_regression", "dataset": "telco-2026", "threshold": "0.5",
     }  # fmt: skip
     assert run.data.metrics["roc_auc"] == 0.8125
     assert run.data.metrics["training_seconds"] == 0.042 and run.data.metrics["parity"] == 1e-9
@@ -394,7 +399,7 @@ def test_mlflow_version_registered_outside_churn_is_never_loaded(mlflow_store: M
 def test_mlflow_missing_artifact_is_an_artifact_error(mlflow_store: MlflowStore, gentle: PipelineModel) -> None:
     registry = mlflow_store.registry()
     record = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
-    (mlflow_store.model_dir(record.ref) / "model.pkl").unlink()
+    (mlflow_store.model_dir(record.ref) / "model.skops").unlink()
 
     with pytest.raises(ModelArtifactError) as refused:
         registry.load(record.ref)

@@ -23,6 +23,9 @@ from churn.model import Dataset, FeatureKind
 from churn.model_types import CATALOG, model_type
 from churn.ports import ChurnModel, TrainedModel, Trainer
 from tests.support.profiling import profile_dataset  # noqa: E402
+from churn.training_options import Calibration, TrainingOptions
+
+UNCALIBRATED = TrainingOptions(calibration=Calibration.NONE, cv_folds=0)
 
 TELCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "telco_customer_churn.csv"
 CONTRACTS = ("Month-to-month", "One year", "Two year")
@@ -56,7 +59,7 @@ DATASET = dataset(CONTENT)
 
 @pytest.fixture(scope="module", params=[m.name for m in CATALOG])
 def trained(request: pytest.FixtureRequest) -> TrainedModel:
-    return SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(request.param), {})
+    return SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(request.param), {}, options=TrainingOptions(cv_folds=2))
 
 
 def rows_of(model: SklearnChurnModel) -> list[dict]:
@@ -80,7 +83,7 @@ def test_the_trainer_and_its_models_subclass_the_ports() -> None:
 
 def test_hold_out_metrics_are_present_and_in_range(trained: TrainedModel) -> None:
     metrics = trained.metrics
-    assert set(metrics) == {"roc_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"}
+    assert set(metrics) == {"roc_auc", "pr_auc", "ece", "accuracy", "precision", "recall", "f1", "log_loss", "brier"}
     for name, value in metrics.items():
         assert isinstance(value, float) and value == round(value, 6)
         assert value >= 0.0 and (name == "log_loss" or value <= 1.0)
@@ -187,7 +190,7 @@ def test_a_pipeline_of_another_shape_is_served_by_sklearn() -> None:
 
 def test_hyperparameters_reach_the_estimator() -> None:
     trained = SklearnTrainer().train(
-        DATASET, CONTENT, model_type("random_forest"), {"n_estimators": 7, "class_weight": "balanced", "max_depth": 4}
+        DATASET, CONTENT, model_type("random_forest"), {"n_estimators": 7, "class_weight": "balanced", "max_depth": 4}, options=UNCALIBRATED
     )
     forest = trained.model.pipeline.steps[-1][1]
     assert (len(forest.estimators_), forest.class_weight, forest.max_depth, forest.n_jobs) == (7, "balanced", 4, 1)
@@ -240,7 +243,8 @@ def test_telco_logistic_regression_reaches_the_reference_quality() -> None:
 @pytest.mark.parametrize("name", ["random_forest", "gradient_boosting", "decision_tree"])
 def test_both_tree_walkers_match_scikit_learn(monkeypatch: pytest.MonkeyPatch, name: str, walker: str) -> None:
     monkeypatch.setattr(trees, "_fastest", lambda walkers, rows: (walker, walkers[walker]))
-    model = SklearnTrainer().train(DATASET, CONTENT, model_type(name), {"n_estimators": 30} if name != "decision_tree" else {}).model
+    params = {"n_estimators": 30} if name != "decision_tree" else {}
+    model = SklearnTrainer().train(DATASET, CONTENT, model_type(name), params, options=UNCALIBRATED).model
     assert model.serving_path == walker and model.parity <= PARITY_TOLERANCE
     rows = rows_of(model)
     assert np.abs(np.array([model.score(r) for r in rows]) - sklearn_p(model, rows)).max() <= PARITY_TOLERANCE

@@ -24,7 +24,7 @@ def test_full_loop_on_a_schema_the_code_has_never_seen_survives_a_restart(tmp_pa
 
             jobs = []
             for model_type in ("logistic_regression", "gradient_boosting"):
-                response = http.post("/train", json={"dataset": "subs", "model_type": model_type})
+                response = http.post("/train", json={"dataset": "subs", "model_type": model_type, "activate": True})
                 assert response.status_code == 202
                 jobs.append(wait_for_job(http, response.headers["Location"]))
             assert [j["status"] for j in jobs] == ["succeeded", "succeeded"], jobs

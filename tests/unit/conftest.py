@@ -38,14 +38,17 @@ from tests.fakes import FakeTrainer
 OWNER = "this-process"
 LEASE = timedelta(seconds=60)
 
-CSV = (
-    "customer,tenure,plan,Churn\n"
-    "c1,1,basic,Yes\n"
-    "c2,30,premium,No\n"
-    "c3,2,basic,Yes\n"
-    "c4,50,premium,No\n"
-    "c5,,basic,No\n"
-).encode()
+def toy_csv(rows: int = 120) -> bytes:
+    """Customers with a tenure and a plan, every other one churned: enough for a hold-out with 10 of each class."""
+    lines = ["customer,tenure,plan,Churn"]
+    for i in range(rows):
+        churned = i % 2 == 0
+        tenure = "" if i == 4 else str(1 + i % 7 if churned else 30 + i % 40)
+        lines.append(f"c{i + 1},{tenure},{'basic' if churned else 'premium'},{'Yes' if churned else 'No'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+CSV = toy_csv()
 
 
 @dataclass

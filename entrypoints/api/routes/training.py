@@ -35,7 +35,9 @@ def train(
     use_case: Annotated[StartTraining, Depends(Provide[Container.start_training])],
     get_job: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])],
 ) -> JobOut:
-    job = use_case.execute(body.dataset, body.model_type, body.hyperparameters, body.name, body.activate, body.features, body.exclude)
+    job = use_case.execute(
+        body.dataset, body.model_type, body.hyperparameters, body.name, body.activate, body.features, body.exclude, body.options()
+    )
     job, position = get_job.execute(job.job_id)  # as it is now: a worker may have started it already
     response.headers["Location"] = f"/jobs/{job.job_id}"
     return JobOut.from_domain(job, position)

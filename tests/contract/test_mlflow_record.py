@@ -1,0 +1,93 @@
+"""What a training leaves in MLflow, read back through MlflowClient: the data set as the run's input,
+the version linked to its logged model, metrics on both, evaluation charts, a run named after the
+version with user and source tags, and a skops artifact that loads with the trusted types only."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from datetime import datetime, timezone
+
+import pytest
+from mlflow import MlflowClient
+
+from adapters.fast_scoring import SklearnChurnModel
+from adapters.mlflow_registry import MlflowModelRegistry
+from adapters.sklearn_trainer import SklearnTrainer
+from churn.decision import ThresholdRule
+from churn.model import TrainingSummary
+from churn.model_types import model_type
+from churn.training_options import TrainingOptions
+from tests.contract.test_model_registry import migrated_sqlite  # noqa: F401 - the shared migrated store
+from tests.contract.test_trainer import CONTENT, DATASET
+
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory, migrated_sqlite):  # noqa: F811
+    tmp_path = tmp_path_factory.mktemp("mlflow-record")
+    shutil.copy(migrated_sqlite, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    trained = SklearnTrainer().train(
+        DATASET, CONTENT, model_type("random_forest"), {"n_estimators": 10},
+        options=TrainingOptions(cv_folds=2, threshold=ThresholdRule.parse("max_f1")),
+    )
+    summary = TrainingSummary(
+        model_type="random_forest", hyperparameters={"n_estimators": 10}, metrics=trained.metrics, dataset=DATASET.name,
+        dataset_hash=DATASET.content_hash, rows=DATASET.rows, schema=trained.model.schema, training_seconds=trained.training_seconds,
+        started_at=NOW, finished_at=NOW, serving_path=trained.model.serving_path, parity=trained.model.parity,
+        threshold=trained.model.threshold, evaluation=trained.evaluation,
+    )
+    registry = MlflowModelRegistry(uri, restore=SklearnChurnModel.from_pipeline, artifact_location=str(tmp_path / "artifacts"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        registered = registry.register("churn-rf", trained.model, summary)
+    return registry, MlflowClient(tracking_uri=uri, registry_uri=uri), registered, trained, caught
+
+
+def test_the_run_shows_its_dataset_with_the_content_digest_and_no_customers(record):
+    _, client, registered, _, _ = record
+    run = client.get_run(registered.run_id)
+    (dataset_input,) = run.inputs.dataset_inputs
+    dataset = dataset_input.dataset
+    assert dataset.name == DATASET.name and DATASET.content_hash.startswith(dataset.digest)
+    assert "tenure" in dataset.schema and '"num_rows": %d' % DATASET.rows in dataset.profile
+    assert "C0001" not in dataset.profile + dataset.schema + dataset.source  # no customer is sent
+    assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == "training"
+
+
+def test_the_version_is_linked_to_its_logged_model_which_carries_the_metrics(record):
+    _, client, registered, trained, _ = record
+    version = client.get_model_version("churn-rf", "1")
+    logged = client.get_logged_model(version.tags["churn.model_id"])
+    assert version.model_id in (None, logged.model_id)  # MLflow 3.17's SQL registry does not keep it
+    assert logged.source_run_id == registered.run_id and version.source == logged.artifact_location
+    assert json.loads(logged.tags["mlflow.modelVersions"]) == [{"name": "churn-rf", "version": "1"}]
+    on_model = {m.key: m.value for m in logged.metrics}
+    assert on_model["roc_auc"] == trained.metrics["roc_auc"] and "cv_roc_auc_mean" in on_model and "ece" in on_model
+
+
+def test_the_run_is_named_after_the_version_with_user_source_metrics_and_charts(record):
+    _, client, registered, trained, _ = record
+    run = client.get_run(registered.run_id)
+    assert run.info.run_name == "churn-rf v1"
+    assert run.data.tags["mlflow.user"] and run.data.tags["mlflow.source.name"] == "churn training service"
+    assert run.data.metrics["cv_roc_auc_std"] >= 0 and run.data.metrics["threshold"] == trained.model.threshold
+    assert run.data.params["calibration"] == "isotonic" and run.data.params["threshold_rule"] == "max_f1"
+    plots = {f.path for f in client.list_artifacts(registered.run_id, "plots")}
+    assert plots == {
+        f"plots/{name}"
+        for name in ("roc_curve.png", "pr_curve.png", "reliability_diagram.png", "confusion_matrix.png",
+                     "feature_importances.png", "feature_importances.csv")
+    }
+
+
+def test_the_artifact_is_skops_without_the_pickle_warning_and_loads_back_with_its_threshold(record):
+    registry, _, registered, trained, caught = record
+    assert not [w for w in caught if "pickle" in str(w.message).lower()]
+    loaded = registry.load(registered.ref)
+    assert loaded.threshold == trained.model.threshold
+    row = trained.model.probe_rows[0]
+    assert loaded.score(row) == pytest.approx(trained.model.score(row), abs=1e-12)
