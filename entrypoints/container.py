@@ -21,6 +21,7 @@ from adapters.memory import (
     InMemoryDatasetStore,
     InMemoryJobStore,
     InMemoryModelRecordRepository,
+    InMemoryOutcomeRepository,
     InMemoryPredictionRepository,
     InMemoryScoringRunStore,
 )
@@ -34,6 +35,7 @@ from adapters.mongo.datasets import MongoDatasetStore
 from adapters.mongo.jobs import MongoJobStore
 from adapters.mongo.model_records import MongoModelRecordRepository
 from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.mongo.outcomes import MongoOutcomeRepository
 from adapters.mongo.scoring_runs import MongoScoringRunStore
 from adapters.pandas_reader import PandasTableReader
 from adapters.sklearn_trainer import SklearnTrainer
@@ -43,6 +45,7 @@ from adapters.sqlite.datasets import SqliteDatasetStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.outcomes import SqliteOutcomeRepository
 from adapters.sqlite.scoring_runs import SqliteScoringRunStore
 from churn.tables import DatasetLimits
 from entrypoints.background import Periodic
@@ -55,6 +58,8 @@ from churn.use_cases.export_customers_by_risk import ExportCustomersByRisk
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_scoring_run import GetScoringRun
+from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
+from churn.use_cases.record_outcomes import RecordOutcomes
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.resume_scoring_run import ResumeScoringRun
 from churn.use_cases.score_customer_base import ScoreCustomerBase
@@ -123,6 +128,12 @@ class Container(containers.DeclarativeContainer):
         sqlite=providers.ThreadSafeSingleton(SqlitePredictionRepository, sqlite_database),
         mongo=providers.ThreadSafeSingleton(MongoPredictionRepository, mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryPredictionRepository),
+    )
+    outcomes = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteOutcomeRepository, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(MongoOutcomeRepository, mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryOutcomeRepository),
     )
     scoring_runs = providers.Selector(
         config.store,
@@ -205,6 +216,8 @@ class Container(containers.DeclarativeContainer):
     list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
     preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
     count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
+    record_outcomes = providers.ThreadSafeSingleton(RecordOutcomes, outcomes)
+    measure_realised_performance = providers.ThreadSafeSingleton(MeasureRealisedPerformance, model_records, predictions, outcomes)
     score_customer_base = providers.ThreadSafeSingleton(ScoreCustomerBase, model_versions, customers, predictions, scoring_runs, clock)
     start_scoring_run = providers.ThreadSafeSingleton(
         StartScoringRun, model_versions, customers, scoring_runs, scoring_runner, score_customer_base, clock, owner=process_identity

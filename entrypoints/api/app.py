@@ -13,7 +13,7 @@ from entrypoints.api.errors import install_error_handlers
 from entrypoints.api.limits import BodyLimitMiddleware
 from entrypoints.api.query_params import refuse_unknown_query
 from entrypoints.api.observability import Metrics, ObservabilityMiddleware, cache_and_job_families, configure_json_logging
-from entrypoints.api.routes import customers, datasets, health, models, predictions, scoring_runs, training
+from entrypoints.api.routes import customers, datasets, health, models, outcomes, predictions, scoring_runs, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
 from entrypoints.console import install_console
@@ -76,7 +76,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True) -
     metrics.watch(cache_and_job_families(container.model_cache(), lambda: container.job_store().counts()))
     install_error_handlers(app)
     app.include_router(predictions.hot_router)  # first: matched before every other route
-    for module in (health, datasets, training, models, predictions, customers, scoring_runs):
+    for module in (health, datasets, training, models, predictions, customers, scoring_runs, outcomes):
         app.include_router(module.router)
     install_console(app)  # the web console at /ui (and the redirect from /)
 
