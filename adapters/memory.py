@@ -45,9 +45,11 @@ from churn.ports import (
     JobRunner,
     JobStore,
     ModelRecordRepository,
+    OutcomeRepository,
     PredictionRepository,
     ScoringRunStore,
 )
+from churn.outcomes import Outcome, OutcomeReport, Score
 from churn.scoring_runs import ScoringRun
 
 
@@ -253,6 +255,10 @@ class InMemoryPredictionRepository(PredictionRepository):
         with self._lock:
             return sum(1 for p in self._by_id.values() if p.run_id == run_id)
 
+    def scores_of(self, model: ModelRef) -> list[Score]:
+        with self._lock:
+            return [Score(p.customer_id, p.churn_probability, p.created_at) for p in self._by_id.values() if p.model == model and p.customer_id is not None]
+
     def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
         counts = {band: 0 for band in Band}
         with self._lock:
@@ -285,6 +291,35 @@ def _ranged(ordered: list, probabilities: ProbabilityRange, model: ModelFilter |
     items = matching[start : start + page.limit]
     more = start + page.limit < total
     return Page(items, total, page.limit, page.offset, PredictionCursor.after(items[-1]).encode() if items and more else None)
+
+
+class InMemoryOutcomeRepository(OutcomeRepository):
+    def __init__(self) -> None:
+        self._outcomes: dict[tuple[str, str], Outcome] = {}
+        self._lock = threading.Lock()
+
+    def add_many(self, outcomes: Sequence[Outcome]) -> OutcomeReport:
+        inserted = updated = unchanged = 0
+        with self._lock:
+            for outcome in outcomes:
+                key = (outcome.customer_id, outcome.day)
+                old = self._outcomes.get(key)
+                if old is None:
+                    inserted += 1
+                elif old == outcome:
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                self._outcomes[key] = outcome
+        return OutcomeReport(inserted, updated, unchanged)
+
+    def list_all(self) -> list[Outcome]:
+        with self._lock:
+            return list(self._outcomes.values())
+
+    def count(self) -> int:
+        return len(self._outcomes)
 
 
 class InMemoryScoringRunStore(ScoringRunStore):

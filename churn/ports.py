@@ -32,6 +32,7 @@ from churn.model import (
 )
 from churn.evaluation import Evaluation, HoldoutSet
 from churn.model_types import ModelType
+from churn.outcomes import Outcome, OutcomeReport, Score
 from churn.scoring_runs import ScoringRun
 from churn.training_options import TrainingOptions
 
@@ -310,6 +311,27 @@ class PredictionRepository(Protocol):
     @abstractmethod
     def count_of_run(self, run_id: str) -> int:
         """How many predictions carry `run_id`."""
+
+    @abstractmethod
+    def scores_of(self, model: ModelRef) -> list[Score]:
+        """Every prediction of that version naming a customer, reduced to (customer, probability, time);
+        any order. For realised performance against outcomes."""
+
+
+class OutcomeRepository(Protocol):
+    """Observed outcomes, one per customer and UTC day of observation."""
+
+    @abstractmethod
+    def add_many(self, outcomes: Sequence[Outcome]) -> OutcomeReport:
+        """Insert new (customer, day) keys, replace changed ones, count identical ones unchanged; idempotent.
+        A repeated key in the batch: the last one wins."""
+
+    @abstractmethod
+    def list_all(self) -> list[Outcome]:
+        """Every outcome, any order."""
+
+    @abstractmethod
+    def count(self) -> int: ...
 
 
 class ScoringRunStore(Protocol):

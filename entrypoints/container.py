@@ -22,6 +22,7 @@ from adapters.memory import (
     InMemoryDatasetStore,
     InMemoryJobStore,
     InMemoryModelRecordRepository,
+    InMemoryOutcomeRepository,
     InMemoryPredictionRepository,
     InMemoryScoringRunStore,
 )
@@ -34,6 +35,7 @@ from adapters.sqlite.datasets import SqliteDatasetStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.outcomes import SqliteOutcomeRepository
 from adapters.sqlite.scoring_runs import SqliteScoringRunStore
 from churn.tables import DatasetLimits
 from entrypoints.background import Periodic
@@ -49,6 +51,8 @@ from churn.use_cases.compare_models import CompareModels
 from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_scoring_run import GetScoringRun
+from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
+from churn.use_cases.record_outcomes import RecordOutcomes
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.resume_scoring_run import ResumeScoringRun
 from churn.use_cases.score_customer_base import ScoreCustomerBase
@@ -117,6 +121,12 @@ class Container(containers.DeclarativeContainer):
         sqlite=providers.ThreadSafeSingleton(SqlitePredictionRepository, sqlite_database),
         mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.predictions:MongoPredictionRepository"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryPredictionRepository),
+    )
+    outcomes = providers.Selector(
+        config.store,
+        sqlite=providers.ThreadSafeSingleton(SqliteOutcomeRepository, sqlite_database),
+        mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.outcomes:MongoOutcomeRepository"), mongo_database),
+        memory=providers.ThreadSafeSingleton(InMemoryOutcomeRepository),
     )
     scoring_runs = providers.Selector(
         config.store,
@@ -211,6 +221,8 @@ class Container(containers.DeclarativeContainer):
     list_running_jobs = providers.ThreadSafeSingleton(ListRunningJobs, job_store)
     preview_dataset = providers.ThreadSafeSingleton(PreviewDataset, table_reader, clock, dataset_limits)
     count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
+    record_outcomes = providers.ThreadSafeSingleton(RecordOutcomes, outcomes)
+    measure_realised_performance = providers.ThreadSafeSingleton(MeasureRealisedPerformance, model_records, predictions, outcomes)
     score_customer_base = providers.ThreadSafeSingleton(ScoreCustomerBase, model_versions, customers, predictions, scoring_runs, clock)
     start_scoring_run = providers.ThreadSafeSingleton(
         StartScoringRun, model_versions, customers, scoring_runs, scoring_runner, score_customer_base, clock, owner=process_identity

@@ -46,6 +46,7 @@ DATASETS = "DATASETS"
 DATASET_CHUNKS = "DATASET_CHUNKS"
 JOBS = "JOBS"
 SCORING_RUNS = "SCORING_RUNS"
+OUTCOMES = "RESULTADOS"
 LATEST = "RISCO"
 """Each customer's latest prediction, _id the customer id (kept by the prediction repository)."""
 

@@ -15,6 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
 from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import Reasons
 
@@ -153,6 +154,12 @@ class MongoPredictionRepository(PredictionRepository):
     def count_of_run(self, run_id: str) -> int:
         with translated_errors():
             return self._predictions.count_documents({"run_id": run_id})
+
+    def scores_of(self, model: ModelRef) -> list[Score]:
+        query = {"model_name": model.name, "model_version": model.version, "customer_id": {"$ne": None}}
+        with translated_errors():
+            cursor = self._predictions.find(query, {"customer_id": 1, "churn_probability": 1, "created_at": 1})
+            return [Score(d["customer_id"], d["churn_probability"], from_text(d["created_at"])) for d in cursor]
 
     def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
         bands = Band.covering(probabilities)

@@ -89,6 +89,14 @@ BEGIN
 END;
 CREATE INDEX IF NOT EXISTS predictions_by_run ON predictions (run_id, customer_id) WHERE run_id IS NOT NULL;
 
+CREATE TABLE IF NOT EXISTS outcomes (
+    customer_id TEXT NOT NULL,
+    observed_day TEXT NOT NULL,
+    churned INTEGER NOT NULL,
+    observed_at INTEGER NOT NULL,
+    PRIMARY KEY (customer_id, observed_day)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS scoring_runs (
     run_id TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL,

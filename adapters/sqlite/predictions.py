@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import NO_REASONS, Reasons
 
@@ -187,6 +188,16 @@ class SqlitePredictionRepository(PredictionRepository):
             return self._db.connection().execute(
                 "SELECT count(*) FROM predictions INDEXED BY predictions_by_run WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
+
+    def scores_of(self, model: ModelRef) -> list[Score]:
+        """One range of the (model_name, model_version, ...) index, reading three columns per row."""
+        with self._db.snapshot() as db:
+            rows = db.execute(
+                f"SELECT customer_id, churn_probability, created_at FROM predictions INDEXED BY {_BY_VERSION} "
+                "WHERE model_name = ? AND model_version = ? AND customer_id IS NOT NULL",
+                (model.name, model.version),
+            ).fetchall()
+        return [Score(customer_id, probability, from_micros(created_at)) for customer_id, probability, created_at in rows]
 
     @staticmethod
     def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:

@@ -22,7 +22,7 @@ from entrypoints.api.observability import (
     job_families,
 )
 from entrypoints.api import docs
-from entrypoints.api.routes import customers, datasets, health, models, predictions, scoring_runs, training
+from entrypoints.api.routes import customers, datasets, health, models, outcomes, predictions, scoring_runs, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
 from entrypoints.console import install_console
@@ -115,7 +115,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     metrics.watch_shared(job_families(lambda: container.job_store().counts()))
     install_error_handlers(app)
     app.include_router(predictions.hot_router)  # first: matched before every other route
-    for module in (health, datasets, training, models, predictions, customers, scoring_runs):
+    for module in (health, datasets, training, models, predictions, customers, scoring_runs, outcomes):
         # The API refuses query parameters it does not document (the console's pages are not the API).
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
     install_console(app)  # the web console at /ui (and the redirect from /)

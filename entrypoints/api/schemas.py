@@ -628,6 +628,46 @@ class ScoringRunListOut(BaseModel):
     items: list[ScoringRunOut]
 
 
+# ---------------------------------------------------------------- outcomes and realised performance
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"customer_id": "7590-VHVEG", "churned": True, "observed_at": "2026-03-31"}]}
+    )
+
+    customer_id: str
+    churned: bool | str | int = Field(description="true / false (also 1 / 0, yes / no)")
+    observed_at: str = Field(description="ISO 8601 date or date-time (UTC when no offset)")
+
+
+class OutcomesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[OutcomeIn] = Field(max_length=10_000)
+
+
+class OutcomeReportOut(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRowOut] = Field(default_factory=list)
+
+    @classmethod
+    def from_domain(cls, r: Any) -> "OutcomeReportOut":
+        return cls(
+            inserted=r.inserted, updated=r.updated, unchanged=r.unchanged,
+            rejected=[RejectedRowOut(line=x.line, reason=x.reason) for x in r.rejected],
+        )
+
+
+class BandOutcomeOut(BaseModel):
+    band: str
+    predictions: int
+    churned: int
+    churn_rate: float | None
+
+
 # ---------------------------------------------------------------- model quality (issue 10)
 
 
@@ -699,3 +739,38 @@ class CompareOut(BaseModel):
     dataset: str
     holdout_rows: int
     items: list[ComparedVersionOut]
+
+
+class PerformanceOut(BaseModel):
+    model: ModelRefOut
+    horizon_days: int
+    threshold: float
+    matched: int = Field(description="outcomes matched with this version's latest prediction of the customer before them, within the horizon")
+    predictions_with_outcome: int
+    predictions_without_outcome: int
+    roc_auc: float | None = Field(description="null without both churned and retained customers among the matched")
+    precision: float | None
+    recall: float | None
+    churn_rate: float | None
+    bands: list[BandOutcomeOut]
+    reliability: list[ReliabilityBinOut] = Field(description="10 bins of predicted probability: mean predicted vs observed churn rate")
+
+    @classmethod
+    def from_domain(cls, ref: ModelRef, p: Any) -> "PerformanceOut":
+        return cls(
+            model=ModelRefOut(name=ref.name, version=ref.version),
+            horizon_days=p.horizon_days,
+            threshold=p.threshold,
+            matched=p.matched,
+            predictions_with_outcome=p.predictions_with_outcome,
+            predictions_without_outcome=p.predictions_without_outcome,
+            roc_auc=p.roc_auc,
+            precision=p.precision,
+            recall=p.recall,
+            churn_rate=p.churn_rate,
+            bands=[BandOutcomeOut(band=b.band.value, predictions=b.predictions, churned=b.churned, churn_rate=b.churn_rate) for b in p.bands],
+            reliability=[
+                ReliabilityBinOut(lower=r.low, upper=r.high, count=r.count, mean_predicted=r.mean_predicted, observed_rate=r.observed_rate)
+                for r in p.reliability
+            ],
+        )

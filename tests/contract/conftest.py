@@ -16,6 +16,7 @@ from adapters.memory import (
     InMemoryDatasetStore,
     InMemoryJobStore,
     InMemoryModelRecordRepository,
+    InMemoryOutcomeRepository,
     InMemoryPredictionRepository,
     InMemoryScoringRunStore,
 )
@@ -25,6 +26,7 @@ from adapters.mongo.datasets import MongoDatasetStore
 from adapters.mongo.jobs import MongoJobStore
 from adapters.mongo.model_records import MongoModelRecordRepository
 from adapters.mongo.predictions import MongoPredictionRepository
+from adapters.mongo.outcomes import MongoOutcomeRepository
 from adapters.mongo.scoring_runs import MongoScoringRunStore
 from adapters.sqlite.customers import SqliteCustomerRepository
 from adapters.sqlite.database import SqliteDatabase
@@ -32,6 +34,7 @@ from adapters.sqlite.datasets import SqliteDatasetStore
 from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
+from adapters.sqlite.outcomes import SqliteOutcomeRepository
 from adapters.sqlite.scoring_runs import SqliteScoringRunStore
 
 MONGODB_URI = os.environ.get("CHURN_MONGODB_URI", "")
@@ -43,6 +46,7 @@ _MEMORY = {
     "customers": InMemoryCustomerRepository,
     "predictions": InMemoryPredictionRepository,
     "scoring_runs": InMemoryScoringRunStore,
+    "outcomes": InMemoryOutcomeRepository,
 }
 _SQLITE = {
     "datasets": SqliteDatasetStore,
@@ -51,6 +55,7 @@ _SQLITE = {
     "customers": SqliteCustomerRepository,
     "predictions": SqlitePredictionRepository,
     "scoring_runs": SqliteScoringRunStore,
+    "outcomes": SqliteOutcomeRepository,
 }
 _MONGO = {
     "datasets": MongoDatasetStore,
@@ -59,6 +64,7 @@ _MONGO = {
     "customers": MongoCustomerRepository,
     "predictions": MongoPredictionRepository,
     "scoring_runs": MongoScoringRunStore,
+    "outcomes": MongoOutcomeRepository,
 }
 
 
@@ -87,6 +93,9 @@ class Backend:
 
     def scoring_runs(self):
         return self._build("scoring_runs")
+
+    def outcomes(self):
+        return self._build("outcomes")
 
     def restarted(self) -> "Backend":
         """The same stored data seen through new connections (a process restart)."""
