@@ -248,6 +248,14 @@ PT_BR: dict[str, str] = {
     "Page": "Página",
     "Next page": "Próxima página",
     "Nobody in this band yet.": "Ninguém nesta faixa ainda.",
+    "Each customer's latest churn risk, highest first, with the reasons behind it. Open a customer for their record and history.":
+        "O risco de churn mais recente de cada cliente, do maior para o menor, com os motivos. Abra um cliente para ver cadastro e histórico.",
+    "customers": "clientes",
+    "Raising the risk": "Aumentam o risco",
+    "Lowering it": "Diminuem o risco",
+    "Customers per risk band": "Clientes por faixa de risco",
+    "Customers per risk band, by their latest prediction": "Clientes por faixa de risco, pela previsão mais recente",
+    "Predictions per band, all of them:": "Previsões por faixa, todas:",
     # customer
     "Latest churn probability": "Probabilidade de churn mais recente",
     "Scored now:": "Pontuado agora:",

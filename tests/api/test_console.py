@@ -85,12 +85,15 @@ def test_fragments_show_hostile_names_as_text_and_pass_a_strict_csp(trained):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in trained.get("/ui/part/score").text
 
 
-def test_the_csv_export_defuses_formulas(trained):
-    response = trained.get("/ui/part/risk.csv?band=")
-    assert response.headers["content-type"].startswith("text/csv")
-    rows = response.text.splitlines()
-    assert rows[0].startswith("customer_id,churn_probability,band")
-    assert rows[1].startswith("\"'=HYPERLINK(")
+def test_the_risk_list_shows_each_customer_once_with_reasons_and_exports_through_the_api(trained):
+    features = {"plan": HOSTILE, "calls": 6}
+    trained.post("/predict", json={"customer_id": "twice", "features": features})
+    trained.post("/predict", json={"customer_id": "twice", "features": features})
+    html = trained.get("/ui/part/risk?band=").text
+    assert html.count(">twice</a>") == 1  # the latest risk per customer
+    assert 'class="reason up"' in html or 'class="reason down"' in html
+    assert 'data-download="/clients.csv?' in trained.get("/ui/part/risk?band=75-100").text
+    assert 'data-download="/clients.csv?band=75-100"' in trained.get("/ui/part/risk?band=75-100").text
 
 
 def test_scoring_by_hand_names_the_field_to_fix(trained):
