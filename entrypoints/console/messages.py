@@ -256,6 +256,13 @@ PT_BR: dict[str, str] = {
     "Customers per risk band": "Clientes por faixa de risco",
     "Customers per risk band, by their latest prediction": "Clientes por faixa de risco, pela previsão mais recente",
     "Predictions per band, all of them:": "Previsões por faixa, todas:",
+    "Scoring runs": "Pontuações da base",
+    "Scoring every stored customer with": "Pontuando todos os clientes guardados com",
+    "Progress": "Progresso",
+    "Skipped": "Pulados",
+    "interrupted": "interrompida",
+    "No scoring run yet: score the whole customer base with the active model.": "Nenhuma pontuação da base ainda: pontue toda a base de clientes com o modelo ativo.",
+    "Score every stored customer now": "Pontuar todos os clientes guardados agora",
     # customer
     "Latest churn probability": "Probabilidade de churn mais recente",
     "Scored now:": "Pontuado agora:",

@@ -21,7 +21,9 @@ from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.customers import GetCustomer, ListCustomers
 from churn.use_cases.get_dataset import GetDataset
+from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.start_scoring_run import StartScoringRun
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
@@ -138,6 +140,27 @@ def overview(
         per_day=per_day.execute(14),
         key_metrics=KEY_METRICS,
     )
+
+
+@router.get("/ui/part/scoring-runs")
+@inject
+def scoring_runs(request: Request, use_case: Annotated[GetScoringRun, Depends(Provide[Container.get_scoring_run])]) -> Response:
+    """The newest scoring runs with their progress (admin); follows itself while one is unfinished."""
+    require_admin(request)
+    return render(request, "parts/scoring_runs.html", runs=use_case.recent(5), started=None)
+
+
+@router.post("/ui/part/scoring-runs")
+@inject
+def start_scoring_run(
+    request: Request,
+    start: Annotated[StartScoringRun, Depends(Provide[Container.start_scoring_run])],
+    listing: Annotated[GetScoringRun, Depends(Provide[Container.get_scoring_run])],
+) -> Response:
+    """Score every stored customer with the active model, in the background."""
+    require_admin(request)
+    run = start.execute(None, None)
+    return render(request, "parts/scoring_runs.html", runs=listing.recent(5), started=run)
 
 
 # ------------------------------------------------------------------ models

@@ -172,3 +172,13 @@ def test_every_message_has_a_portuguese_translation():
         used |= set(re.findall(r"""_\(["']([^"']+)["']\)""", template.read_text()))
     used |= {title for _, title in PAGES.values()}
     assert sorted(used - PT_BR.keys()) == []
+
+
+def test_scoring_the_whole_base_from_the_overview_shows_its_progress(client):
+    assert upload(client).status_code == 201
+    train(client)
+    assert 'hx-get="/ui/part/scoring-runs"' in client.get("/ui/part/overview").text
+    assert "No scoring run yet" in client.get("/ui/part/scoring-runs").text
+    started = client.post("/ui/part/scoring-runs")
+    assert started.status_code == 200 and "Scoring every stored customer with" in started.text
+    assert "churn-logistic_regression v1" in client.get("/ui/part/scoring-runs").text
