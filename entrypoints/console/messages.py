@@ -125,6 +125,9 @@ PT_BR: dict[str, str] = {
         "Escolha ao menos duas versões na página Modelos para compará-las.",
     "Metric": "Métrica",
     "best": "melhor",
+    "Realised performance and drift": "Desempenho real e deriva",
+    "No outcomes recorded for this version's predictions yet: once the customers who really churned are known, how the version did and how its inputs drifted show here.":
+        "Nenhum desfecho registrado ainda para as previsões desta versão: quando se souber quem realmente saiu, o desempenho real da versão e a deriva das entradas aparecem aqui.",
     "Decision threshold": "Limiar de decisão",
     "calibration": "calibração",
     "Hold-out rows at this threshold": "Linhas de validação com este limiar",
