@@ -4,10 +4,8 @@ Each page URL (`/ui/...`) answers a data-free shell; the shell loads its content
 fragment (`/ui/part/...`) with htmx, which sends the browser session's API key as X-API-Key. So a
 key is never in a URL or a cookie, and every fragment checks it as the API does."""
 
-import csv
-import io
 from typing import Annotated, Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from dependency_injector.wiring import inject
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -19,13 +17,17 @@ from churn.model import Band, FeatureKind, ModelFilter, PageRequest, PredictionC
 from churn.model_types import CATALOG, ParamKind
 from churn.model_types import model_type as find_model_type
 from churn.use_cases.check_readiness import CheckReadiness
+from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.customers import GetCustomer, ListCustomers
 from churn.use_cases.get_dataset import GetDataset
+from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.get_training_job import GetTrainingJob
+from churn.use_cases.start_scoring_run import StartScoringRun
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels
-from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
+from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
+from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions
 from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.predict_churn import PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
@@ -44,7 +46,6 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 RISK_PAGE = 25
 HISTORY_LIMIT = 200
-EXPORT_LIMIT = 50_000
 KEY_METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1")
 
 # page URL → (navigation entry, title); each page's content is the fragment at /ui/part/<same path>.
@@ -116,6 +117,7 @@ def overview(
     request: Request,
     active: Annotated[GetActiveModel, Depends(Provide[Container.get_active_model])],
     bands: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],
+    customer_bands: Annotated[CountCustomersByBand, Depends(Provide[Container.count_customers_by_band])],
     customers: Annotated[ListCustomers, Depends(Provide[Container.list_customers])],
     readiness: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])],
     running: Annotated[ListRunningJobs, Depends(Provide[Container.list_running_jobs])],
@@ -123,12 +125,14 @@ def overview(
 ) -> Response:
     role = role_of(request)
     counts = bands.execute(None)
+    latest = customer_bands.execute(None)
     return render(
         request,
         "parts/overview.html",
         role=role,
         active=_or_none(active.execute),
         bands=[(band.value, counts.get(band, 0)) for band in Band],
+        customer_bands=[(band.value, latest.get(band, 0)) for band in Band],
         predictions=sum(counts.values()),
         customers=customers.execute(PageRequest(1, 0)).total,
         readiness=readiness.execute(),
@@ -136,6 +140,27 @@ def overview(
         per_day=per_day.execute(14),
         key_metrics=KEY_METRICS,
     )
+
+
+@router.get("/ui/part/scoring-runs")
+@inject
+def scoring_runs(request: Request, use_case: Annotated[GetScoringRun, Depends(Provide[Container.get_scoring_run])]) -> Response:
+    """The newest scoring runs with their progress (admin); follows itself while one is unfinished."""
+    require_admin(request)
+    return render(request, "parts/scoring_runs.html", runs=use_case.recent(5), started=None)
+
+
+@router.post("/ui/part/scoring-runs")
+@inject
+def start_scoring_run(
+    request: Request,
+    start: Annotated[StartScoringRun, Depends(Provide[Container.start_scoring_run])],
+    listing: Annotated[GetScoringRun, Depends(Provide[Container.get_scoring_run])],
+) -> Response:
+    """Score every stored customer with the active model, in the background."""
+    require_admin(request)
+    run = start.execute(None, None)
+    return render(request, "parts/scoring_runs.html", runs=listing.recent(5), started=run)
 
 
 # ------------------------------------------------------------------ models
@@ -357,8 +382,8 @@ def _risk_query(band: str, model: str, min_probability: str) -> tuple[Probabilit
 @inject
 def risk(
     request: Request,
-    use_case: Annotated[ListPredictionsByBand, Depends(Provide[Container.list_predictions_by_band])],
-    counts: Annotated[CountPredictionsByBand, Depends(Provide[Container.count_predictions_by_band])],
+    use_case: Annotated[ListCustomersByRisk, Depends(Provide[Container.list_customers_by_risk])],
+    counts: Annotated[CountCustomersByBand, Depends(Provide[Container.count_customers_by_band])],
     listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
     band: str = "75-100",
     model: str = "",
@@ -372,46 +397,10 @@ def risk(
     by_band = counts.execute(wanted)
     names = sorted({e.record.ref.name for e in listing.execute()})
     query = {"band": band, "model": model, "min_probability": min_probability}
+    export = "/clients.csv?" + urlencode({k: v for k, v in query.items() if v})  # the API's own export (issue 13)
     return render(
         request, "parts/risk.html", role=role, page=found, number=page, query=query, names=names,
-        bands=[(b.value, by_band.get(b, 0)) for b in Band], quote=quote,
-    )
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-@router.get("/ui/part/risk.csv")
-@inject
-def risk_csv(
-    request: Request,
-    use_case: Annotated[ListPredictionsByBand, Depends(Provide[Container.list_predictions_by_band])],
-    band: str = "75-100",
-    model: str = "",
-    min_probability: str = "",
-) -> Response:
-    role_of(request)
-    probabilities, wanted = _risk_query(band, model, min_probability)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["customer_id", "churn_probability", "band", "model", "version", "created_at", "prediction_id"])
-    cursor, written = None, 0
-    while written < EXPORT_LIMIT:
-        found = use_case.execute(probabilities, wanted, PageRequest(1000, 0, cursor))
-        for p in found.items:
-            writer.writerow([_csv_cell(p.customer_id), f"{p.churn_probability:.6f}", p.band.value, _csv_cell(p.model.name),
-                             p.model.version, p.created_at.isoformat(), p.prediction_id])
-        written += len(found.items)
-        if not found.next:
-            break
-        cursor = PredictionCursor.decode(found.next)
-    label = band or "range"
-    return Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="churn-risk-{label}.csv"'},
+        bands=[(b.value, by_band.get(b, 0)) for b in Band], quote=quote, export_url=export,
     )
 
 

@@ -85,12 +85,15 @@ def test_fragments_show_hostile_names_as_text_and_pass_a_strict_csp(trained):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in trained.get("/ui/part/score").text
 
 
-def test_the_csv_export_defuses_formulas(trained):
-    response = trained.get("/ui/part/risk.csv?band=")
-    assert response.headers["content-type"].startswith("text/csv")
-    rows = response.text.splitlines()
-    assert rows[0].startswith("customer_id,churn_probability,band")
-    assert rows[1].startswith("\"'=HYPERLINK(")
+def test_the_risk_list_shows_each_customer_once_with_reasons_and_exports_through_the_api(trained):
+    features = {"plan": HOSTILE, "calls": 6}
+    trained.post("/predict", json={"customer_id": "twice", "features": features})
+    trained.post("/predict", json={"customer_id": "twice", "features": features})
+    html = trained.get("/ui/part/risk?band=").text
+    assert html.count(">twice</a>") == 1  # the latest risk per customer
+    assert 'class="reason up"' in html or 'class="reason down"' in html
+    assert 'data-download="/clients.csv?' in trained.get("/ui/part/risk?band=75-100").text
+    assert 'data-download="/clients.csv?band=75-100"' in trained.get("/ui/part/risk?band=75-100").text
 
 
 def test_scoring_by_hand_names_the_field_to_fix(trained):
@@ -169,3 +172,13 @@ def test_every_message_has_a_portuguese_translation():
         used |= set(re.findall(r"""_\(["']([^"']+)["']\)""", template.read_text()))
     used |= {title for _, title in PAGES.values()}
     assert sorted(used - PT_BR.keys()) == []
+
+
+def test_scoring_the_whole_base_from_the_overview_shows_its_progress(client):
+    assert upload(client).status_code == 201
+    train(client)
+    assert 'hx-get="/ui/part/scoring-runs"' in client.get("/ui/part/overview").text
+    assert "No scoring run yet" in client.get("/ui/part/scoring-runs").text
+    started = client.post("/ui/part/scoring-runs")
+    assert started.status_code == 200 and "Scoring every stored customer with" in started.text
+    assert "churn-logistic_regression v1" in client.get("/ui/part/scoring-runs").text
