@@ -30,6 +30,8 @@ def run(args: argparse.Namespace, params: dict) -> int:
         if file is not None and not Path(file).is_file():
             print(f"error: cannot read {file}: no such file", file=sys.stderr)
             return 1
+        if args.command == "worker":
+            return worker(args.burst)
         settings = Settings.from_env(job_runner="inline")
         Path(settings.home).mkdir(parents=True, exist_ok=True)
         from entrypoints.bootstrap import bootstrap
@@ -67,6 +69,18 @@ def for_the_cli(message: str) -> str:
     for route, command in ROUTES_TO_COMMANDS:
         message = message.replace(route, command)
     return " ".join(message.split())
+
+
+def worker(burst: bool) -> int:
+    from entrypoints.api.observability import configure_json_logging
+    from entrypoints.container import build_container
+    from entrypoints.worker import run_worker
+
+    settings = Settings.from_env()
+    if settings.json_logs:
+        configure_json_logging(settings.log_level)
+    Path(settings.home).mkdir(parents=True, exist_ok=True)
+    return run_worker(build_container(settings), burst=burst)
 
 
 def serve(host: str | None, port: int | None, workers: int | None = None) -> int:

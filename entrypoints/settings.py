@@ -10,6 +10,7 @@ from typing import Any, Mapping
 STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
 ACCESS_LOGS = ("all", "errors", "off")
+JOB_RUNNERS = ("thread", "inline", "rq")
 
 MINIMUMS = {
     "model_cache_size": 1,
@@ -57,6 +58,7 @@ class Settings:
     training_workers: int = 1
     job_lease_seconds: float = 60.0
     job_runner: str = "thread"
+    broker_url: str = "redis://localhost:6379/0"
     active_refresh_seconds: float = 2.0
     max_upload_mb: float = 50.0
     max_dataset_rows: int = 1_000_000
@@ -94,6 +96,8 @@ class Settings:
             raise SettingsError(f"CHURN_ACCESS_LOG={self.access_log!r}: choose one of {', '.join(ACCESS_LOGS)}")
         if self.store not in STORES:
             raise SettingsError(f"CHURN_STORE={self.store!r}: choose one of {', '.join(STORES)}")
+        if self.job_runner not in JOB_RUNNERS:
+            raise SettingsError(f"CHURN_JOB_RUNNER={self.job_runner!r}: choose one of {', '.join(JOB_RUNNERS)}")
         if self.registry not in REGISTRIES:
             raise SettingsError(f"CHURN_REGISTRY={self.registry!r}: choose one of {', '.join(REGISTRIES)}")
         for name, minimum in MINIMUMS.items():

@@ -4,6 +4,7 @@ from typing import Any, Mapping, Sequence
 
 from churn.errors import InvalidDatasetError
 
+from churn.errors import ChurnError
 from churn.model import ModelRef, TrainingJob
 from churn.model_types import model_type as find_model_type
 from churn.ports import Clock, DatasetStore, JobRunner, JobStore
@@ -49,5 +50,9 @@ class StartTraining:
         ModelRef(model_name, 1)  # validates the name before anything is queued
         job = TrainingJob.new(dataset, kind.name, resolved, model_name, activate, self._clock.now(), self._owner, columns)
         self._jobs.save(job)
-        self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
+        try:
+            self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
+        except ChurnError as exc:  # e.g. the broker is down: the job must not wait for a queue it is not in
+            self._jobs.save(job.failed(exc.message, self._clock.now()))
+            raise
         return job
