@@ -145,6 +145,7 @@ class Container(containers.DeclarativeContainer):
             tracking_uri=config.mlflow_tracking_uri,
             restore=providers.Object(SklearnChurnModel.from_pipeline),
             artifact_location=config.mlflow_artifacts,
+            download_cache=config.model_download_cache,
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
     )

@@ -54,6 +54,7 @@ class Settings:
     registry: str = "mlflow"
     mlflow_tracking_uri: str = ""
     mlflow_artifacts: str = ""
+    model_download_cache: str = ""
     model_cache_size: int = 4
     training_workers: int = 1
     job_lease_seconds: float = 60.0
@@ -111,8 +112,11 @@ class Settings:
             changes["sqlite_path"] = str(home / "churn.db")
         if not self.mlflow_tracking_uri:
             changes["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
-        if not self.mlflow_artifacts:
+        served = (self.mlflow_tracking_uri or "").startswith(("http://", "https://"))
+        if not self.mlflow_artifacts and not served:  # a tracking server keeps (and serves) the artifacts itself
             changes["mlflow_artifacts"] = str(home / "mlartifacts")
+        if not self.model_download_cache and served:
+            changes["model_download_cache"] = str(home / "model-cache")
         data = asdict(self)
         data.update(changes)
         return Settings(**data)
