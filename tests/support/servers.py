@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -151,10 +152,10 @@ class MlflowServer:
     """`mlflow server` on a SQL backend store that serves the artifacts itself
     (`--serve-artifacts --artifacts-destination`): clients need only its URL, no shared disk."""
 
-    def __init__(self, backend_store_uri: str, folder: Path) -> None:
+    def __init__(self, backend_store_uri: str, folder: Path, port: int | None = None) -> None:
         self.backend_store_uri = backend_store_uri
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "mlflow-server.log"
         self.process: subprocess.Popen | None = None
@@ -197,3 +198,55 @@ class MlflowServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class MlflowOnPostgres:
+    """A PostgreSQL cluster and an `mlflow server` on it with served artifacts. `mlflow server` spends
+    most of its start-up migrating a fresh database (tens of seconds on a busy machine), so the test
+    session can start it in the background while other tests run (`start_in_background`); its URL is
+    known at once, so clients that tolerate a registry still starting can be started meanwhile."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.postgres: PostgresCluster | None = None
+        self.mlflow: MlflowServer | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> "MlflowOnPostgres":
+        self.postgres = PostgresCluster().start()
+        self.mlflow = MlflowServer(self.postgres.create_database("mlflow"), self.folder, port=self.port).start()
+        return self
+
+    def start_in_background(self) -> None:
+        """Idempotent: a second call leaves the first start going."""
+        if self._thread is not None:
+            return
+
+        def run() -> None:
+            try:
+                self.start()
+            except BaseException as exc:  # reported by `ready`
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="mlflow-on-postgres", daemon=True)
+        self._thread.start()
+
+    def ready(self) -> MlflowServer:
+        if self._thread is None:
+            self.start_in_background()
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError(f"mlflow server on PostgreSQL did not start: {self._error}") from self._error
+        assert self.mlflow is not None
+        return self.mlflow
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self.mlflow is not None:
+            self.mlflow.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
