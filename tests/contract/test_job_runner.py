@@ -118,3 +118,14 @@ def test_rq_an_unreachable_broker_queues_nothing_and_says_so():
         runner.submit("lost", lambda: None)
     assert "127.0.0.1:1" in raised.value.message and "secret" not in raised.value.message
     assert runner.position("lost") is None
+
+
+def test_rq_every_replica_reads_the_same_queue_positions(redis_server):
+    harness = RqHarness(redis_server.url)
+    other_replica = RqJobRunner(redis_server.url, queue=harness.queue, task="tests.support.rq_tasks.record")
+    for job_id in ("first", "second"):
+        harness.submit(job_id)
+    assert [other_replica.position(j) for j in ("first", "second")] == [1, 2]
+    harness.drain(2)
+    assert other_replica.position("second") is None
+    other_replica.shutdown()

@@ -21,7 +21,7 @@ from tests.e2e.conftest import ROOT, Server, wait_for_job
 from tests.support.datasets import SUBSCRIPTION_FEATURES, subscriptions_csv
 from tests.support.servers import MlflowServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("scale-out")]  # one set of servers, on one xdist worker (--dist loadgroup)
 
 LEASE_SECONDS = "2"
 
