@@ -42,6 +42,9 @@ class TrainModel:
         self._jobs.save(job)
         try:
             job = self._run(job)
+        except _Abandoned:
+            log.warning("training job %s was failed by another process before it registered; nothing registered", job.job_id)
+            return self._jobs.get(job.job_id)
         except ChurnError as exc:
             job = job.failed(exc.message, self._clock.now())
         except Exception as exc:  # a bug or a library failure: record it rather than lose the job
@@ -70,8 +73,16 @@ class TrainModel:
             parity=trained.model.parity,
             explanation_method=trained.model.explanation_method,
         )
+        if self._jobs.get(job.job_id).status is not JobStatus.RUNNING:
+            # failed meanwhile (its lease ran out while this process was starved): a job the store
+            # reports failed must not leave a version behind
+            raise _Abandoned()
         record = self._registry.register(job.model_name, trained.model, summary)
         self._records.save(record)
         if job.activate:
             self._active.switch(record.ref, trained.model)
         return job.succeeded(record.ref, summary.metrics, self._clock.now())
+
+
+class _Abandoned(Exception):
+    """The job is no longer running in the store: its result is dropped."""

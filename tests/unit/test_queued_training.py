@@ -72,3 +72,22 @@ def test_a_training_the_broker_cannot_take_ends_failed_with_the_reason():
     (job,) = service.jobs._jobs.values()  # the fake's contents: the job was stored, then failed
     assert job.status is JobStatus.FAILED and "job queue unreachable" in job.error
     assert service.jobs.unfinished() == []
+
+
+def test_a_training_failed_by_another_process_while_it_ran_registers_nothing():
+    """A worker starved past its lease: another process failed the job as interrupted; the worker's
+    late result is dropped rather than registered behind a job the store reports failed."""
+    service = make_service(runner=DeferredJobRunner())
+    job = queued_on_broker(service)
+    fit = service.trainer.train
+
+    def fit_while_the_lease_runs_out(*args, **kwargs):
+        trained = fit(*args, **kwargs)
+        service.clock.advance(61)
+        assert service.recover.execute() == [job.job_id]
+        return trained
+
+    service.trainer.train = fit_while_the_lease_runs_out
+    done = RunQueuedTraining(service.jobs, service.train_model, service.clock, owner="worker-1").execute(job.job_id)
+    assert (done.status, done.error) == (JobStatus.FAILED, INTERRUPTED)
+    assert service.records.list() == [] and service.registry.active() is None
