@@ -178,6 +178,7 @@ class Container(containers.DeclarativeContainer):
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
+        rq=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),  # not yet a task of the job engine: runs where it is started
     )
     dataset_limits = providers.ThreadSafeSingleton(
         DatasetLimits, max_rows=config.max_dataset_rows, max_columns=config.max_dataset_columns
