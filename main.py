@@ -1,6 +1,7 @@
 """churn command line: serve the API, train, list and switch models, load customers.
 
     python main.py serve [--host 127.0.0.1] [--port 8000] [--workers 1]
+    python main.py worker [--burst]          (with CHURN_JOB_RUNNER=rq and CHURN_BROKER_URL)
     python main.py datasets add FILE --name NAME --target COLUMN [--id-column COLUMN] [--positive-label VALUE]
                                [--column-type COLUMN=KIND ...] [--delimiter ;] [--encoding cp1252] [--decimal ,]
     python main.py datasets list | show NAME | remove NAME
@@ -36,6 +37,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default CHURN_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default CHURN_PORT or 8000)")
     serve.add_argument("--workers", type=int, default=None, help="server processes (default CHURN_WORKERS or 1)")
+
+    worker = sub.add_parser("worker", help="run queued trainings from the broker (CHURN_JOB_RUNNER=rq)")
+    worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
 
     datasets = sub.add_parser("datasets", help="register or list training data sets")
     dsub = datasets.add_subparsers(dest="action", required=True)

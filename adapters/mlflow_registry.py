@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -111,8 +112,10 @@ class MlflowModelRegistry(ModelRegistry):
         restore: Restore,
         experiment: str = "churn",
         artifact_location: str | None = None,
+        download_cache: str | None = None,
     ) -> None:
         self._tracking_uri = tracking_uri
+        self._download_cache = Path(download_cache) if download_cache else None
         self._restore = restore
         self._experiment = experiment
         self._artifact_location = artifact_location or None
@@ -148,9 +151,10 @@ class MlflowModelRegistry(ModelRegistry):
                 )
             model_file = MODEL_FILE if version.tags.get(FORMAT_TAG) == SKOPS else PICKLE_FILE
             threshold = self._record_of(version).summary.threshold
-            with tempfile.TemporaryDirectory(prefix="churn-model-") as tmp:
-                files = self._download(ref, Path(tmp), (model_file, SCHEMA_FILE, PROBE_ROWS_FILE))
+            with self._local_copy(ref) as folder:
+                files = self._download(ref, folder, (model_file, SCHEMA_FILE, PROBE_ROWS_FILE))
                 if _sha256(files[model_file]) != digest:
+                    self._forget_local_copy(ref)
                     raise ModelArtifactError(
                         f"the artifact of model {ref} does not match the digest churn recorded when registering it "
                         f"({model_file} was changed afterwards), so it is not loaded; train a new version or restore the original file"
@@ -362,13 +366,39 @@ class MlflowModelRegistry(ModelRegistry):
                 data = _read_json(ref, self._download(ref, Path(tmp), (SUMMARY_FILE,))[SUMMARY_FILE])
         return ModelRecord(ref, TrainingSummary.from_dict(data), version.run_id or "")
 
+    @contextmanager
+    def _local_copy(self, ref: ModelRef) -> Iterator[Path]:
+        """Where `load` reads a version's files: the per-version download cache when configured (files
+        already there are not downloaded again; the digest is still checked on every load), else a
+        temporary folder removed afterwards."""
+        if self._download_cache is None:
+            with tempfile.TemporaryDirectory(prefix="churn-model-") as tmp:
+                yield Path(tmp)
+            return
+        folder = self._download_cache / ref.name / str(ref.version)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+
+    def _forget_local_copy(self, ref: ModelRef) -> None:
+        """A cached copy that fails its digest is dropped, so the next load downloads it again."""
+        if self._download_cache is not None:
+            shutil.rmtree(self._download_cache / ref.name / str(ref.version), ignore_errors=True)
+
     def _download(self, ref: ModelRef, into: Path, names: Sequence[str]) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        if self._download_cache is not None and into.is_relative_to(self._download_cache):
+            files = {name: into / name for name in names if (into / name).is_file()}
+            names = [name for name in names if name not in files]
+            if not names:
+                return files
         uri = self._client.get_model_version_download_uri(ref.name, str(ref.version))
         repository = get_artifact_repository(uri, tracking_uri=self._tracking_uri, registry_uri=self._tracking_uri)
-        files: dict[str, Path] = {}
         for name in names:
             try:
-                files[name] = Path(repository.download_artifacts(name, str(into)))
+                with tempfile.TemporaryDirectory(prefix=".download-", dir=into) as partial:
+                    # into a sibling first, then renamed: a reader never sees half a file
+                    downloaded = Path(repository.download_artifacts(name, partial))
+                    files[name] = Path(shutil.move(str(downloaded), str(into / name)))
             except Exception as exc:
                 if _unreachable(exc):
                     raise

@@ -134,3 +134,7 @@ class ScoringRunNotFoundError(NotFoundError):
 
 class ScoringRunNotResumableError(ConflictError):
     """The run finished, or its process is still alive."""
+
+
+class JobQueueUnavailableError(UnavailableError):
+    """The job broker (Redis) cannot be reached: nothing was queued."""

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace, params: dict) -> int:
             print(f"error: cannot read {file}: no such file", file=sys.stderr)
             return 1
         check_arguments(args, params)
+        if args.command == "worker":
+            return worker(args.burst)
         settings = Settings.from_env(job_runner="inline", training_process=False)  # the command itself waits
         Path(settings.home).mkdir(parents=True, exist_ok=True)
         from entrypoints.container import build_container
@@ -84,6 +86,18 @@ def for_the_cli(message: str) -> str:
     for route, command in ROUTES_TO_COMMANDS:
         message = message.replace(route, command)
     return " ".join(message.split())
+
+
+def worker(burst: bool) -> int:
+    from entrypoints.api.observability import configure_json_logging
+    from entrypoints.container import build_container
+    from entrypoints.worker import run_worker
+
+    settings = Settings.from_env(training_process=False)  # the worker is already off the serving processes
+    if settings.json_logs:
+        configure_json_logging(settings.log_level)
+    Path(settings.home).mkdir(parents=True, exist_ok=True)
+    return run_worker(build_container(settings), burst=burst)
 
 
 def check_arguments(args: argparse.Namespace, params: dict) -> None:

@@ -16,6 +16,7 @@ from entrypoints.lazy import lazy
 
 from adapters.clock import SystemClock
 from adapters.job_runner import ThreadJobRunner
+from adapters.rq_runner import RqJobRunner
 from adapters.memory import (
     InlineJobRunner,
     InMemoryCustomerRepository,
@@ -72,10 +73,15 @@ from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.preview_dataset import PreviewDataset
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.remove_dataset import RemoveDataset
+from churn.use_cases.run_queued_training import RunQueuedTraining
 from churn.use_cases.start_training import StartTraining
 from churn.use_cases.sync_model_records import SyncModelRecords
 from churn.use_cases.train_model import TrainModel
 from churn.use_cases.use_model import GetActiveModel, UseModel
+
+
+TRAINING_QUEUE = "churn-training"
+TRAINING_TASK = "entrypoints.worker_tasks.train"  # what a worker runs for a queued training (by dotted path)
 
 
 class Container(containers.DeclarativeContainer):
@@ -143,6 +149,7 @@ class Container(containers.DeclarativeContainer):
             tracking_uri=config.mlflow_tracking_uri,
             restore=providers.Object(lazy("adapters.fast_scoring:SklearnChurnModel.from_pipeline")),
             artifact_location=config.mlflow_artifacts,
+            download_cache=config.model_download_cache,
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
     )
@@ -171,11 +178,21 @@ class Container(containers.DeclarativeContainer):
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=config.training_workers),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
+        rq=providers.ThreadSafeSingleton(RqJobRunner, broker_url=config.broker_url, queue=TRAINING_QUEUE, task=TRAINING_TASK),
+    )
+    # Who keeps a queued training alive: the process that runs it, or with a broker every process on
+    # it (the job waits in Redis, not in a process); a worker taking it makes it its own.
+    job_owner = providers.Selector(
+        config.job_runner,
+        thread=process_identity,
+        inline=process_identity,
+        rq=providers.Object(f"queue:{TRAINING_QUEUE}"),
     )
     scoring_runner = providers.Selector(  # its own worker: a scoring run never waits behind a training
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
+        rq=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),  # not yet a task of the job engine: runs where it is started
     )
     dataset_limits = providers.ThreadSafeSingleton(
         DatasetLimits, max_rows=config.max_dataset_rows, max_columns=config.max_dataset_columns
@@ -191,14 +208,21 @@ class Container(containers.DeclarativeContainer):
         TrainModel, dataset_store, job_store, trainer, registry, model_records, active_model, clock, promotion=promotion_rule
     )
     start_training = providers.ThreadSafeSingleton(
-        StartTraining, dataset_store, job_store, job_runner, train_model, clock, owner=process_identity
+        StartTraining, dataset_store, job_store, job_runner, train_model, clock, owner=job_owner
     )
     get_training_job = providers.ThreadSafeSingleton(GetTrainingJob, job_store, job_runner)
     recover_interrupted_jobs = providers.ThreadSafeSingleton(RecoverInterruptedJobs, job_store, clock, lease=job_lease)
     keep_jobs_alive = providers.ThreadSafeSingleton(KeepJobsAlive, job_store, clock, owner=process_identity)
-    job_lease_keeper = providers.ThreadSafeSingleton(
-        JobLeaseKeeper, keep_jobs_alive, recover_interrupted_jobs, lease_seconds=config.job_lease_seconds
+    keep_queued_jobs_alive = providers.Selector(
+        config.job_runner,
+        thread=providers.List(),
+        inline=providers.List(),
+        rq=providers.List(providers.ThreadSafeSingleton(KeepJobsAlive, job_store, clock, owner=job_owner)),
     )
+    job_lease_keeper = providers.ThreadSafeSingleton(
+        JobLeaseKeeper, keep_jobs_alive, recover_interrupted_jobs, lease_seconds=config.job_lease_seconds, also=keep_queued_jobs_alive
+    )
+    run_queued_training = providers.ThreadSafeSingleton(RunQueuedTraining, job_store, train_model, clock, owner=process_identity)
     sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
     list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
     get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)

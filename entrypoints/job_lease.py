@@ -4,6 +4,7 @@ processes that stopped (see churn/use_cases/recover_interrupted_jobs.py)."""
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 from churn.errors import ChurnError
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
@@ -15,8 +16,11 @@ BEATS_PER_LEASE = 4  # a process misses three heartbeats in a row before its job
 
 
 class JobLeaseKeeper:
-    def __init__(self, keep_alive: KeepJobsAlive, recover: RecoverInterruptedJobs, lease_seconds: float) -> None:
+    def __init__(
+        self, keep_alive: KeepJobsAlive, recover: RecoverInterruptedJobs, lease_seconds: float, also: Sequence[KeepJobsAlive] = ()
+    ) -> None:
         self._keep_alive = keep_alive
+        self._also = tuple(also)  # other owners this process beats for (jobs waiting on a broker's queue)
         self._recover = recover
         self._periodic = Periodic("churn-job-lease", float(lease_seconds) / BEATS_PER_LEASE, self.tick)
 
@@ -25,6 +29,8 @@ class JobLeaseKeeper:
         the next round tries again (a store outage must not stop the service)."""
         try:
             self._keep_alive.execute()
+            for keep in self._also:
+                keep.execute()
             interrupted = self._recover.execute()
         except ChurnError as exc:
             log.warning("could not renew training job leases: %s", exc.message)

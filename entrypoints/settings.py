@@ -12,6 +12,7 @@ from churn.promotion import HIGHER_IS_BETTER
 STORES = ("sqlite", "mongo", "memory")
 REGISTRIES = ("mlflow", "memory")
 ACCESS_LOGS = ("all", "errors", "off")
+JOB_RUNNERS = ("thread", "inline", "rq")
 
 MINIMUMS = {
     "model_cache_size": 1,
@@ -55,11 +56,13 @@ class Settings:
     registry: str = "mlflow"
     mlflow_tracking_uri: str = ""
     mlflow_artifacts: str = ""
+    model_download_cache: str = ""
     model_cache_size: int = 4
     training_workers: int = 1
     job_lease_seconds: float = 60.0
     job_runner: str = "thread"
     training_process: bool = True
+    broker_url: str = "redis://localhost:6379/0"
     active_refresh_seconds: float = 2.0
     max_upload_mb: float = 50.0
     max_dataset_rows: int = 1_000_000
@@ -100,6 +103,8 @@ class Settings:
             raise SettingsError(f"CHURN_ACCESS_LOG={self.access_log!r}: choose one of {', '.join(ACCESS_LOGS)}")
         if self.store not in STORES:
             raise SettingsError(f"CHURN_STORE={self.store!r}: choose one of {', '.join(STORES)}")
+        if self.job_runner not in JOB_RUNNERS:
+            raise SettingsError(f"CHURN_JOB_RUNNER={self.job_runner!r}: choose one of {', '.join(JOB_RUNNERS)}")
         if self.registry not in REGISTRIES:
             raise SettingsError(f"CHURN_REGISTRY={self.registry!r}: choose one of {', '.join(REGISTRIES)}")
         for name, minimum in MINIMUMS.items():
@@ -117,8 +122,11 @@ class Settings:
             changes["sqlite_path"] = str(home / "churn.db")
         if not self.mlflow_tracking_uri:
             changes["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
-        if not self.mlflow_artifacts:
+        served = (self.mlflow_tracking_uri or "").startswith(("http://", "https://"))
+        if not self.mlflow_artifacts and not served:  # a tracking server keeps (and serves) the artifacts itself
             changes["mlflow_artifacts"] = str(home / "mlartifacts")
+        if not self.model_download_cache and served:
+            changes["model_download_cache"] = str(home / "model-cache")
         data = asdict(self)
         data.update(changes)
         return Settings(**data)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from churn.errors import InvalidDatasetError
+from churn.errors import ChurnError, InvalidDatasetError
 from churn.model import ModelRef, TrainingJob
 from churn.model_types import model_type as find_model_type
 from churn.ports import Clock, DatasetStore, JobRunner, JobStore
@@ -58,5 +58,9 @@ class StartTraining:
             columns=columns, options=options,
         )
         self._jobs.save(job)
-        self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
+        try:
+            self._runner.submit(job.job_id, lambda: self._train.execute(job.job_id))
+        except ChurnError as exc:  # e.g. the broker is down: the job must not wait for a queue it is not in
+            self._jobs.save(job.failed(exc.message, self._clock.now()))
+            raise
         return job

@@ -46,6 +46,9 @@ class TrainModel:
         self._jobs.save(job)
         try:
             job = self._run(job)
+        except _Abandoned:
+            log.warning("training job %s was failed by another process before it registered; nothing registered", job.job_id)
+            return self._jobs.get(job.job_id)
         except ChurnError as exc:
             job = job.failed(exc.message, self._clock.now())
         except Exception as exc:  # a bug or a library failure: record it rather than lose the job
@@ -78,6 +81,10 @@ class TrainModel:
             threshold=trained.model.threshold,
             evaluation=trained.evaluation,
         )
+        if self._jobs.get(job.job_id).status is not JobStatus.RUNNING:
+            # failed meanwhile (its lease ran out while this process was starved): a job the store
+            # reports failed must not leave a version behind
+            raise _Abandoned()
         record = self._registry.register(job.model_name, trained.model, summary)
         self._records.save(record)
         decision = self._decide(job.activate, dataset, content, trained)
@@ -107,3 +114,7 @@ class TrainModel:
 
 def _same_features(a: ChurnModel, b: ChurnModel) -> bool:
     return {(f.name, f.kind) for f in a.schema.features} == {(f.name, f.kind) for f in b.schema.features}
+
+
+class _Abandoned(Exception):
+    """The job is no longer running in the store: its result is dropped."""

@@ -43,6 +43,7 @@ STATUS_FOR: dict[type[e.ChurnError], tuple[int, str]] = {
     e.NoActiveModelError: (503, "no_active_model"),
     e.StoreUnavailableError: (503, "store_unavailable"),
     e.RegistryUnavailableError: (503, "registry_unavailable"),
+    e.JobQueueUnavailableError: (503, "job_queue_unavailable"),
     e.UnavailableError: (503, "unavailable"),
     e.TrainingFailedError: (409, "training_failed"),  # recorded on the job; never 422
 }
