@@ -213,3 +213,23 @@ def test_customers_import_reads_the_same_exports(client):
     customer = client.get("/clients/C00003").json()
     assert isinstance(customer["attributes"]["Mensalidade"], float)
     assert customer["attributes"]["Região"] in {"São Paulo", "Paraná", "Ceará", "Goiás"}
+
+
+def test_models_with_booleans_and_dates_keep_the_compiled_scoring_path(client):
+    send(client, awkward.dates_booleans_numeric_id(), name="bank", target="Exited")
+    for model_type in ("logistic_regression", "decision_tree"):
+        job = train(client, model_type=model_type, dataset="bank")
+        version = client.get(f"/models/{job['model']['name']}/{job['model']['version']}").json()
+        assert version["serving_path"] != "sklearn", version["serving_path"]
+        assert version["parity"] is not None and version["parity"] <= 1e-6
+
+
+def test_the_model_list_stays_small_however_many_categories(client):
+    rows = ["id,town,fee,left"] + [f"T{i},town-{i % 400},{i % 13}.5,{'yes' if i % 3 else 'no'}" for i in range(1200)]
+    send(client, ("\n".join(rows) + "\n").encode(), name="towns", target="left")
+    job = train(client, dataset="towns")
+    listed = client.get("/models")
+    assert len(listed.content) < 3000
+    full = client.get(f"/models/{job['model']['name']}/1").json()
+    assert len(next(f for f in full["features"] if f["name"] == "town")["categories"]) > 300
+    assert client.get("/models/churn-logistic_regression/9").status_code == 404

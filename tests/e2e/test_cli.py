@@ -45,3 +45,22 @@ def test_bad_hyperparameter_and_open_bind_are_refused_with_a_reason(tmp_path):
         cwd=ROOT, env={**os.environ, "CHURN_HOME": str(home), "CHURN_STORE": "memory"}, capture_output=True, text=True, timeout=120,
     )
     assert split_memory.returncode == 2 and "shared store" in split_memory.stderr
+
+
+def test_datasets_add_prints_the_profile_and_errors_are_one_line(tmp_path):
+    from tests.support.awkward import brazilian_export
+
+    home = tmp_path / "home"
+    export = tmp_path / "clientes.csv"
+    export.write_bytes(brazilian_export(rows=60))
+    added = cli(home, "datasets", "add", str(export), "--name", "clientes", "--target", "Cancelou")
+    table = added.stdout.splitlines()
+    assert "churn = 'Sim'" in table[0] and "cp1252" in table[1]
+    assert any(line.startswith("Mensalidade") and "numeric" in line for line in table)
+    missing = cli(home, "datasets", "add", str(tmp_path / "nope.csv"), "--name", "x", "--target", "y", check=False)
+    assert missing.returncode == 1 and missing.stderr.strip().splitlines() == [f"error: cannot read {tmp_path / 'nope.csv'}: no such file"]
+    removed = cli(home, "datasets", "remove", "clientes")
+    assert "removed" in removed.stdout
+    again = cli(home, "datasets", "remove", "clientes", check=False)
+    error_lines = [line for line in again.stderr.splitlines() if line.startswith("error:")]
+    assert again.returncode == 1 and error_lines == ["error: data set 'clientes' not found; add it with main.py datasets add"]
