@@ -169,11 +169,12 @@ def header(content: bytes, reading: Reading) -> tuple[list[str], bool]:
     return names, trailing
 
 
-def read_frame(content: bytes, reading: Reading, skip_long: bool = False) -> pd.DataFrame:
+def read_frame(content: bytes, reading: Reading, skip_long: bool = False, as_text: bool = False) -> pd.DataFrame:
     """The whole file: numbers as pandas infers them (with the reading's decimal mark), text as
     stripped NFC strings, blank cells NaN, rows blank in every cell dropped. InvalidDatasetError naming
     the record and physical line of a malformed record (`skip_long`: records longer than the header
-    are skipped instead, for an import that reports them row by row)."""
+    are skipped instead, for an import that reports them row by row; `as_text`: every column as text,
+    so that an id such as 00123 keeps its zeros)."""
     names, trailing = header(content, reading)
     width = len(names) + (1 if trailing else 0)
     try:
@@ -187,6 +188,7 @@ def read_frame(content: bytes, reading: Reading, skip_long: bool = False) -> pd.
                 header=0,
                 index_col=False,  # never take the first column for an index when records are longer than the header
                 on_bad_lines="skip" if skip_long else "error",
+                dtype="str" if as_text else None,
                 keep_default_na=False,
                 na_values=[""],
             )

@@ -24,6 +24,7 @@ from churn.columns import (
     choose_number_format,
 )
 from churn.ports import RecordTable, TableReader
+from churn.profiles import is_identifier
 
 SAMPLE = 200
 """Cells a format must read before it is tried on the whole column."""
@@ -48,12 +49,14 @@ class PandasTableReader(TableReader):
     def records(self, content: bytes, options: ReadOptions) -> RecordTable:
         reading = frames.decide_reading(content, options)
         starts, bad, longer = frames.scan_records(content, reading)
-        frame = frames.read_frame(content, reading, skip_long=bool(longer))
+        frame = frames.read_frame(content, reading, skip_long=bool(longer), as_text=True)
         kept = [record for record in range(1, len(starts) + 1) if record not in longer]
         facts = table_facts(frame, reading, None)
         columns: dict[str, np.ndarray] = {}
         for column in facts.columns:
             number = choose_number_format(column, reading.decimal)
+            if number is not None and is_identifier(column, len(frame), reading.decimal):
+                number = None  # ids and codes are kept as written (00123)
             series = frame[column.name]
             if number is not None and column.present:
                 values = frames.number_column(series, number.format).to_numpy(dtype=object)

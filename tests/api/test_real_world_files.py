@@ -233,3 +233,20 @@ def test_the_model_list_stays_small_however_many_categories(client):
     full = client.get(f"/models/{job['model']['name']}/1").json()
     assert len(next(f for f in full["features"] if f["name"] == "town")["categories"]) > 300
     assert client.get("/models/churn-logistic_regression/9").status_code == 404
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("latin-1", None), ("utf-8", "utf-8")])
+def test_encodings_are_detected(client, encoding, expected):
+    body = send(client, awkward.brazilian_export(rows=80, encoding=encoding), name="enc").json()
+    assert expected is None or body["reading"]["encoding"] == expected
+    assert body["reading"]["encoding"] in {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "iso8859-15"}
+    assert "Débito Automático" in body["columns"] and columns_of(body)["Mensalidade"]["kind"] == "numeric"
+
+
+def test_an_explicit_decimal_settles_numbers_that_read_both_ways(client):
+    rows = ["id,amount,left"] + [f"A{i},{i % 5 + 1}.{(i % 10) * 37:03d},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    content = ("\n".join(rows) + "\n").encode()
+    default = columns_of(send(client, content, name="d1", target="left").json())["amount"]
+    assert default["number_format"] == "plain" and default["maximum"] < 10
+    given = columns_of(send(client, content, name="d2", target="left", decimal=",").json())["amount"]
+    assert given["number_format"] == "1.234,56" and given["maximum"] > 1000
