@@ -30,7 +30,7 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log = home / "server.log"
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 120.0) -> "Server":
         self.home.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
         self.process = subprocess.Popen(
