@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+import unicodedata
 import warnings
 from itertools import islice
 
@@ -29,6 +30,9 @@ WESTERN_ENCODINGS = ["cp1252", "iso8859_15", "latin_1"]
 
 _COMMA_DECIMAL_CELL = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _DOT_DECIMAL_CELL = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$")
+
+DATE_LIKE = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+"""What a cell must start with before the date formats are tried on its column."""
 
 NUMBER_PATTERNS = {
     NumberFormat.PLAIN: r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?",
@@ -165,11 +169,12 @@ def header(content: bytes, reading: Reading) -> tuple[list[str], bool]:
     return names, trailing
 
 
-def read_frame(content: bytes, reading: Reading, skip_long: bool = False) -> pd.DataFrame:
+def read_frame(content: bytes, reading: Reading, skip_long: bool = False, as_text: bool = False) -> pd.DataFrame:
     """The whole file: numbers as pandas infers them (with the reading's decimal mark), text as
     stripped NFC strings, blank cells NaN, rows blank in every cell dropped. InvalidDatasetError naming
     the record and physical line of a malformed record (`skip_long`: records longer than the header
-    are skipped instead, for an import that reports them row by row)."""
+    are skipped instead, for an import that reports them row by row; `as_text`: every column as text,
+    so that an id such as 00123 keeps its zeros)."""
     names, trailing = header(content, reading)
     width = len(names) + (1 if trailing else 0)
     try:
@@ -183,6 +188,7 @@ def read_frame(content: bytes, reading: Reading, skip_long: bool = False) -> pd.
                 header=0,
                 index_col=False,  # never take the first column for an index when records are longer than the header
                 on_bad_lines="skip" if skip_long else "error",
+                dtype="str" if as_text else None,
                 keep_default_na=False,
                 na_values=[""],
             )
@@ -211,13 +217,24 @@ def read_frame(content: bytes, reading: Reading, skip_long: bool = False) -> pd.
             frame[name] = column.map({True: "True", False: "False"}).astype("str")
         elif not pd.api.types.is_numeric_dtype(column.dtype):
             text = column.astype("str").str.strip()
-            if not bool(text.str.isascii().all()):
-                text = text.str.normalize("NFC")
-            frame[name] = text.where(text != "", np.nan)
+            blank = text == ""
+            frame[name] = _nfc(text.where(~blank, np.nan) if bool(blank.any()) else text)
     blank = frame.isna().all(axis=1)
     if blank.any():
         frame = frame.loc[~blank]  # the index stays the record number - 1
     return frame
+
+
+def _nfc(text: pd.Series) -> pd.Series:
+    """NFC on a text column: free on ASCII, else one check per distinct value and a replace of the
+    few values that change (NFD input is rare; most accented exports are NFC already)."""
+    if bool(text.str.isascii().fillna(True).all()):
+        return text
+    changed = {}
+    for value in text.dropna().unique():
+        if not unicodedata.is_normalized("NFC", value):
+            changed[value] = unicodedata.normalize("NFC", value)
+    return text.replace(changed) if changed else text
 
 
 def _malformed(content: bytes, reading: Reading, width: int, reason: str, strict: bool = True) -> InvalidDatasetError | None:
@@ -303,5 +320,25 @@ def matches(column: pd.Series, number_format: NumberFormat) -> pd.Series:
     return column.str.fullmatch(NUMBER_PATTERNS[number_format]).fillna(False).astype(bool)
 
 
+ISO_FORMATS = frozenset({"%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"})
+
+
+def iso_dates(column: pd.Series) -> pd.Series | None:
+    """Every cell of a text column as an ISO date or date-time (Arrow's strict C++ parser), NaT where
+    blank; None when some cell is not one."""
+    try:
+        moments = column.astype("timestamp[us][pyarrow]")
+    except (ValueError, TypeError, NotImplementedError, ArithmeticError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        del exc
+        return None
+    return moments.astype("datetime64[us]")
+
+
 def date_column(column: pd.Series, date_format: str) -> pd.Series:
+    """A column as datetimes under its format (ISO forms all read, as /predict reads them), NaT where not a date."""
+    if date_format in ISO_FORMATS:
+        moments = iso_dates(column)
+        if moments is not None:
+            return moments
+        return pd.to_datetime(column, format="ISO8601", errors="coerce")
     return pd.to_datetime(column, format=date_format, errors="coerce")

@@ -5,9 +5,11 @@ the target), so the domain decides kinds from a few figures per column instead o
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from adapters import frames
 from churn.columns import (
@@ -22,6 +24,7 @@ from churn.columns import (
     choose_number_format,
 )
 from churn.ports import RecordTable, TableReader
+from churn.profiles import is_identifier
 
 SAMPLE = 200
 """Cells a format must read before it is tried on the whole column."""
@@ -31,6 +34,13 @@ MIN_ROWS_FOR_SEPARATION = 10
 
 
 class PandasTableReader(TableReader):
+    """Arrow buffers (pandas' text columns) go to the system allocator: with Arrow's default
+    mimalloc pool the buffers freed by the column passes were kept and the peak memory of an upload
+    doubled (106 MB instead of 58 MB for a 22 MB file)."""
+
+    def __init__(self) -> None:
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+
     def read(self, content: bytes, options: ReadOptions, target: str | None = None) -> TableFacts:
         reading = frames.decide_reading(content, options)
         frame = frames.read_frame(content, reading)
@@ -39,12 +49,14 @@ class PandasTableReader(TableReader):
     def records(self, content: bytes, options: ReadOptions) -> RecordTable:
         reading = frames.decide_reading(content, options)
         starts, bad, longer = frames.scan_records(content, reading)
-        frame = frames.read_frame(content, reading, skip_long=bool(longer))
+        frame = frames.read_frame(content, reading, skip_long=bool(longer), as_text=True)
         kept = [record for record in range(1, len(starts) + 1) if record not in longer]
         facts = table_facts(frame, reading, None)
         columns: dict[str, np.ndarray] = {}
         for column in facts.columns:
             number = choose_number_format(column, reading.decimal)
+            if number is not None and is_identifier(column, len(frame), reading.decimal):
+                number = None  # ids and codes are kept as written (00123)
             series = frame[column.name]
             if number is not None and column.present:
                 values = frames.number_column(series, number.format).to_numpy(dtype=object)
@@ -94,14 +106,60 @@ def column_facts(name: str, column: pd.Series, rows: int, reading: Reading, y: n
     present_mask = column.notna().to_numpy()
     present = int(present_mask.sum())
     first_blank = int(np.flatnonzero(~present_mask)[0]) + 1 if present < rows else None
-    counts = column.value_counts(dropna=True)
-    top = tuple((_label(value), int(count)) for value, count in counts.head(TOP).items())
-    numbers = _numbers(column, present, rows, reading) if present else ()
-    dates = _dates(column, present) if present and not pd.api.types.is_numeric_dtype(column.dtype) else ()
+    numeric = pd.api.types.is_numeric_dtype(column.dtype)
+    counts = None
+    top: tuple[tuple[str, int], ...] = ()
+    dates: tuple[DateFacts, ...] = ()
+    if numeric:
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = (_number_facts(_native_format(column, reading), values, present, rows),) if present else ()
+        distinct = _distinct_numbers(values[present_mask], numbers[0] if numbers else None)
+        if distinct <= TOP:
+            counts = column.value_counts(dropna=True)
+            top = tuple((_label(value), int(count)) for value, count in counts.items())
+    else:
+        codes = uniques = None
+        if _looks_unique(column):
+            distinct = int(column.nunique(dropna=True))
+        else:
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            distinct = len(uniques)
+            tally = np.bincount(codes[codes >= 0], minlength=distinct)
+            order = np.argsort(-tally, kind="stable")[:TOP]
+            top = tuple((str(uniques[i]), int(tally[i])) for i in order)
+        numbers = _text_numbers(column, present, rows) if present and _has_digits(column) else ()
+        if present and not any(n.parsed == present for n in numbers) and _has_digits(column):
+            dates = _dates(column, present)
     separation = None
     if y is not None and rows >= MIN_ROWS_FOR_SEPARATION and present:
-        separation = _separation(column, numbers, len(counts), y)
-    return ColumnFacts(name, present, int(len(counts)), top, numbers, dates, separation, first_blank)
+        full = [n for n in numbers if n.parsed == present]
+        if numeric:
+            separation = _auc(values, y, numbers[0])
+        elif full:
+            separation = _auc(frames.number_column(column, full[0].format).to_numpy(dtype=np.float64, na_value=np.nan), y, full[0])
+        elif codes is not None and distinct <= MAX_GROUPS_FOR_SEPARATION:
+            separation = _balanced_accuracy(codes, distinct, y)
+    return ColumnFacts(name, present, int(distinct), top, numbers, dates, separation, first_blank)
+
+
+def _looks_unique(column: pd.Series) -> bool:
+    """A text column whose first cells are nearly all different (ids, free text): only its distinct
+    values are counted, not tallied."""
+    head = column.dropna().head(1000)
+    return len(head) >= 100 and head.nunique() >= 0.9 * len(head)
+
+
+def _has_digits(column: pd.Series) -> bool:
+    """Whether the first cells all hold a digit: else no number or date format can read the column."""
+    return all(any(ch.isdigit() for ch in str(v)) for v in column.dropna().head(20))
+
+
+def _distinct_numbers(values: np.ndarray, facts: NumberFacts | None) -> int:
+    if not len(values):
+        return 0
+    if facts is not None and facts.integral and facts.maximum - facts.minimum < 1_000_000:
+        return int(np.count_nonzero(np.bincount((values - facts.minimum).astype(np.int64))))
+    return len(pd.unique(values))
 
 
 def _label(value) -> str:
@@ -112,8 +170,15 @@ def _label(value) -> str:
     return str(value)
 
 
-def _number_facts(number_format: NumberFormat, values: pd.Series, present: int, rows: int) -> NumberFacts:
-    data = values.dropna().to_numpy(dtype=np.float64)
+def _native_format(column: pd.Series, reading: Reading) -> NumberFormat:
+    """A column pandas read as numbers was written with the reading's decimal mark."""
+    if reading.decimal == "," and pd.api.types.is_float_dtype(column.dtype):
+        return NumberFormat.COMMA_DECIMAL
+    return NumberFormat.PLAIN
+
+
+def _number_facts(number_format: NumberFormat, values: np.ndarray, present: int, rows: int) -> NumberFacts:
+    data = values[~np.isnan(values)]
     integral = bool(np.all(data == np.round(data))) if len(data) else False
     row_number = bool(integral and present == rows and rows > 1 and np.all(np.diff(data) == 1))
     return NumberFacts(
@@ -121,10 +186,7 @@ def _number_facts(number_format: NumberFormat, values: pd.Series, present: int, 
     )
 
 
-def _numbers(column: pd.Series, present: int, rows: int, reading: Reading) -> tuple[NumberFacts, ...]:
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        native = NumberFormat.COMMA_DECIMAL if reading.decimal == "," and pd.api.types.is_float_dtype(column.dtype) else NumberFormat.PLAIN
-        return (_number_facts(native, column, present, rows),)
+def _text_numbers(column: pd.Series, present: int, rows: int) -> tuple[NumberFacts, ...]:
     cells = column.dropna()
     sample = cells.head(SAMPLE)
     found = []
@@ -135,15 +197,26 @@ def _numbers(column: pd.Series, present: int, rows: int, reading: Reading) -> tu
         if parsed < present:
             found.append(NumberFacts(number_format, parsed, 0.0, 0.0, 0.0, False, False))
             continue
-        found.append(_number_facts(number_format, frames.number_column(column, number_format), present, rows))
+        values = frames.number_column(column, number_format).to_numpy(dtype=np.float64, na_value=np.nan)
+        found.append(_number_facts(number_format, values, present, rows))
     return tuple(found)
 
 
 def _dates(column: pd.Series, present: int) -> tuple[DateFacts, ...]:
     cells = column.dropna()
     sample = cells.head(SAMPLE)
+    if not bool(sample.str.match(frames.DATE_LIKE).all()):
+        return ()
+    if bool(sample.str.match(ISO_LIKE).all()):
+        moments = frames.iso_dates(cells)
+        if moments is not None:
+            first = str(sample.iloc[0])
+            date_format = next((f for f in DATE_FORMATS if f in frames.ISO_FORMATS and _reads(first, f)), "%Y-%m-%d")
+            return (DateFacts(date_format, present, moments.min().to_pydatetime(), moments.max().to_pydatetime()),)
     found = []
     for date_format in DATE_FORMATS:
+        if date_format in frames.ISO_FORMATS:
+            continue
         if not bool(frames.date_column(sample, date_format).notna().all()):
             continue
         parsed = frames.date_column(cells, date_format)
@@ -154,26 +227,47 @@ def _dates(column: pd.Series, present: int) -> tuple[DateFacts, ...]:
     return tuple(found)
 
 
-def _separation(column: pd.Series, numbers: tuple[NumberFacts, ...], distinct: int, y: np.ndarray) -> float | None:
-    """ROC AUC (either direction) of a numeric column, blanks lowest; else the balanced accuracy of
-    predicting the majority target value of each category (blank is a category)."""
-    full = [n for n in numbers if n.parsed == len(column.dropna())]
-    positives, negatives = int(y.sum()), int((~y).sum())
+ISO_LIKE = r"^\d{4}-\d{2}-\d{2}"
+
+
+def _reads(text: str, date_format: str) -> bool:
+    try:
+        datetime.strptime(text, date_format)
+    except ValueError:
+        return False
+    return True
+
+
+AUC_BINS = 4096
+
+
+def _auc(values: np.ndarray, y: np.ndarray, facts: NumberFacts) -> float | None:
+    """ROC AUC of a numeric column in either direction, blanks lowest, over AUC_BINS equal-width bins
+    between its minimum and maximum (ties within a bin count half): O(n), no sort, close enough to
+    flag a column that separates the target almost perfectly."""
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if not positives or not negatives:
         return None
-    if full:
-        values = frames.number_column(column, full[0].format).to_numpy(dtype=np.float64)
-        values = np.where(np.isnan(values), -np.inf, values)
-        ranks = pd.Series(values).rank(method="average").to_numpy()
-        auc = (ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives)
-        return round(float(max(auc, 1 - auc)), 6)
-    if distinct > MAX_GROUPS_FOR_SEPARATION:
+    low, high = facts.minimum, facts.maximum
+    scale = (AUC_BINS - 1) / (high - low) if high > low else 0.0
+    scaled = (values - low) * scale + 1.0  # blanks (NaN) go to bin 0, below every number
+    bins = np.nan_to_num(scaled, nan=0.0).astype(np.int64)
+    pos = np.bincount(bins, weights=y, minlength=AUC_BINS + 1)
+    neg = np.bincount(bins, minlength=AUC_BINS + 1) - pos
+    below = np.cumsum(neg) - neg
+    auc = float((pos * (below + 0.5 * neg)).sum() / (positives * negatives))
+    return round(max(auc, 1 - auc), 6)
+
+
+def _balanced_accuracy(codes: np.ndarray, distinct: int, y: np.ndarray) -> float | None:
+    """Predicting the (class-balanced) majority target value of each category, blank a category too."""
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    if not positives or not negatives:
         return None
-    groups = pd.DataFrame({"value": column.fillna("\x00blank").to_numpy(dtype=object), "y": y})
-    table = groups.groupby("value", sort=False)["y"].agg(["sum", "count"])
-    pos = table["sum"].to_numpy()
-    neg = table["count"].to_numpy() - pos
-    predicted_positive = pos * negatives > neg * positives  # majority after balancing the classes
+    shifted = codes + 1  # blank (-1) is category 0
+    pos = np.bincount(shifted, weights=y, minlength=distinct + 1)
+    neg = np.bincount(shifted, minlength=distinct + 1) - pos
+    predicted_positive = pos * negatives > neg * positives
     tpr = pos[predicted_positive].sum() / positives
     tnr = neg[~predicted_positive].sum() / negatives
     return round(float(0.5 * (tpr + tnr)), 6)

@@ -170,6 +170,9 @@ class FeatureKind(StrEnum):
         return self is not FeatureKind.CATEGORY
 
 
+_NUMBER, _CATEGORY = FeatureKind.NUMBER, FeatureKind.CATEGORY  # read per feature per request: no enum lookups
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
     """One input column of a model: its kind, the categories seen in training, an example value.
@@ -187,12 +190,15 @@ class FeatureSpec:
         """Why `value` is not acceptable for this feature, or None. Null means 'unknown' and is imputed."""
         if value is None:
             return None
-        if self.kind is FeatureKind.NUMBER:
+        kind = self.kind
+        if kind is _NUMBER:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return f"expected a number, got {_json_type(value)}"
             if not math.isfinite(value):
                 return "expected a finite number"
             return None
+        if kind is _CATEGORY:
+            return None if isinstance(value, str) else f"expected a string (one of the categories), got {_json_type(value)}"
         if self.kind is FeatureKind.BOOLEAN:
             return None if _columns.boolean_value(value, self.categories) is not None else (
                 f"expected true or false (or {' / '.join(repr(c) for c in reversed(self.categories))}), got {_json_type(value)}"
@@ -302,9 +308,9 @@ class FeatureSchema:
             problem = spec.problem_with(value)
             if problem:
                 problems.append(FeatureProblem(spec.name, problem))
-            elif spec.kind is FeatureKind.NUMBER and value is not None:
+            elif spec.kind is _NUMBER and value is not None:
                 clean[spec.name] = float(value)
-            elif spec.kind is FeatureKind.CATEGORY and value.__class__ is str and value.isascii():
+            elif spec.kind is _CATEGORY and value.__class__ is str and value.isascii():
                 clean[spec.name] = value  # ASCII is already NFC: the common case costs nothing more
             else:
                 clean[spec.name] = spec.clean(value)

@@ -169,7 +169,7 @@ def _infer_kind(facts: ColumnFacts, rows: int, decimal_hint: str | None) -> tupl
     number = choose_number_format(facts, decimal_hint)
     all_distinct = facts.distinct == facts.present == rows
     if number is not None:
-        if number.integral and all_distinct and (number.row_number or rows >= MIN_ROWS_FOR_NUMBER_ID):
+        if number.integral and all_distinct and rows >= (MIN_ROWS_FOR_TEXT_ID if number.row_number else MIN_ROWS_FOR_NUMBER_ID):
             why = "a row number" if number.row_number else "a different whole number in every row"
             return ColumnKind.IDENTIFIER, f"{why}, like an identifier: left out (set column_types to use it)"
         return ColumnKind.NUMERIC, None
@@ -178,6 +178,11 @@ def _infer_kind(facts: ColumnFacts, rows: int, decimal_hint: str | None) -> tupl
     if all_distinct and rows >= MIN_ROWS_FOR_TEXT_ID:
         return ColumnKind.IDENTIFIER, "a different value in every row, like an identifier: left out (set column_types to use it)"
     return ColumnKind.CATEGORICAL, None
+
+
+def is_identifier(facts: ColumnFacts, rows: int, decimal_hint: str | None) -> bool:
+    """Whether a column would be an identifier (kept as written, e.g. 00123, when customers are loaded)."""
+    return _infer_kind(facts, rows, decimal_hint)[0] is ColumnKind.IDENTIFIER
 
 
 def _forced(facts: ColumnFacts, kind: ColumnKind, decimal_hint: str | None) -> None:
@@ -227,7 +232,7 @@ def _describe(facts: ColumnFacts, kind: ColumnKind, role: str, rows: int, decima
         values = tuple(v for v, _ in facts.top)
         pair = boolean_pair(values) or (tuple(sorted(values)) + ("",) * (2 - len(values)))[:2]
         base.update(boolean_values=pair, top=facts.top[:TOP_VALUES])
-    elif kind in (ColumnKind.CATEGORICAL, ColumnKind.IGNORED, ColumnKind.IDENTIFIER) and facts.distinct <= 1000 and kind is not ColumnKind.IDENTIFIER:
+    elif kind in (ColumnKind.CATEGORICAL, ColumnKind.IGNORED) and facts.distinct <= 1000:
         base.update(top=facts.top[:TOP_VALUES])
     if role == Role.FEATURE and facts.separation is not None and facts.separation >= LEAK_SEPARATION:
         base["leak"] = True

@@ -213,3 +213,40 @@ def test_customers_import_reads_the_same_exports(client):
     customer = client.get("/clients/C00003").json()
     assert isinstance(customer["attributes"]["Mensalidade"], float)
     assert customer["attributes"]["Região"] in {"São Paulo", "Paraná", "Ceará", "Goiás"}
+
+
+def test_models_with_booleans_and_dates_keep_the_compiled_scoring_path(client):
+    send(client, awkward.dates_booleans_numeric_id(), name="bank", target="Exited")
+    for model_type in ("logistic_regression", "decision_tree"):
+        job = train(client, model_type=model_type, dataset="bank")
+        version = client.get(f"/models/{job['model']['name']}/{job['model']['version']}").json()
+        assert version["serving_path"] != "sklearn", version["serving_path"]
+        assert version["parity"] is not None and version["parity"] <= 1e-6
+
+
+def test_the_model_list_stays_small_however_many_categories(client):
+    rows = ["id,town,fee,left"] + [f"T{i},town-{i % 400},{i % 13}.5,{'yes' if i % 3 else 'no'}" for i in range(1200)]
+    send(client, ("\n".join(rows) + "\n").encode(), name="towns", target="left")
+    job = train(client, dataset="towns")
+    listed = client.get("/models")
+    assert len(listed.content) < 3000
+    full = client.get(f"/models/{job['model']['name']}/1").json()
+    assert len(next(f for f in full["features"] if f["name"] == "town")["categories"]) > 300
+    assert client.get("/models/churn-logistic_regression/9").status_code == 404
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("latin-1", None), ("utf-8", "utf-8")])
+def test_encodings_are_detected(client, encoding, expected):
+    body = send(client, awkward.brazilian_export(rows=80, encoding=encoding), name="enc").json()
+    assert expected is None or body["reading"]["encoding"] == expected
+    assert body["reading"]["encoding"] in {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "iso8859-15"}
+    assert "Débito Automático" in body["columns"] and columns_of(body)["Mensalidade"]["kind"] == "numeric"
+
+
+def test_an_explicit_decimal_settles_numbers_that_read_both_ways(client):
+    rows = ["id,amount,left"] + [f"A{i},{i % 5 + 1}.{(i % 10) * 37:03d},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    content = ("\n".join(rows) + "\n").encode()
+    default = columns_of(send(client, content, name="d1", target="left").json())["amount"]
+    assert default["number_format"] == "plain" and default["maximum"] < 10
+    given = columns_of(send(client, content, name="d2", target="left", decimal=",").json())["amount"]
+    assert given["number_format"] == "1.234,56" and given["maximum"] > 1000

@@ -82,3 +82,22 @@ def test_serve_on_a_busy_port_fails_at_once_with_a_hint_about_port(tmp_path):
     assert returncode == 1 and heavy == "-"
     errors = [line for line in lines if line.startswith("error: ")]
     assert len(errors) == 1 and "already in use" in errors[0] and "--port" in errors[0], lines
+
+
+def test_datasets_add_prints_the_profile_and_errors_are_one_line(tmp_path):
+    from tests.support.awkward import brazilian_export
+
+    home = tmp_path / "home"
+    export = tmp_path / "clientes.csv"
+    export.write_bytes(brazilian_export(rows=60))
+    added = cli(home, "datasets", "add", str(export), "--name", "clientes", "--target", "Cancelou")
+    table = added.stdout.splitlines()
+    assert "churn = 'Sim'" in table[0] and "cp1252" in table[1]
+    assert any(line.startswith("Mensalidade") and "numeric" in line for line in table)
+    missing = cli(home, "datasets", "add", str(tmp_path / "nope.csv"), "--name", "x", "--target", "y", check=False)
+    assert missing.returncode == 1 and missing.stderr.strip().splitlines() == [f"error: cannot read {tmp_path / 'nope.csv'}: no such file"]
+    removed = cli(home, "datasets", "remove", "clientes")
+    assert "removed" in removed.stdout
+    again = cli(home, "datasets", "remove", "clientes", check=False)
+    error_lines = [line for line in again.stderr.splitlines() if line.startswith("error:")]
+    assert again.returncode == 1 and error_lines == ["error: data set 'clientes' not found; add it with main.py datasets add"]

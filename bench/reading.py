@@ -1,0 +1,198 @@
+"""Upload-to-profile time and peak memory, beside plain `pandas.read_csv` of the same file.
+
+    .venv/bin/python bench/reading.py [--rows 200000] [--mb 50] [--rounds 3] [--keep DIR]
+
+Generates (in a temporary directory) a 200,000-row x 20-column churn export, the same file in a
+Brazilian locale (';', decimal comma, cp1252), and a ~50 MB file of the same columns. For each file,
+in fresh subprocesses, interleaved round by round:
+
+- `pandas.read_csv` of the bytes: the baseline (default options; for the Brazilian file the
+  sep=';', decimal=',', encoding='cp1252' it needs, which the upload detects by itself);
+- the upload: `RegisterDataset.execute` (detect encoding/separator/decimal, read, per-column facts,
+  the domain's kinds and profile, sha256, store) on the in-memory store and on SQLite.
+
+Time is the median of the rounds (the machine is shared: compare the ratio within one run). Peak
+memory is the growth of the process's peak RSS (VmHWM, reset just before the call) over its RSS
+with the file's bytes already loaded, so the bytes themselves are not counted for either side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HEADER = [
+    "customer_id", "age", "tenure", "monthly_charges", "total_charges", "balance", "products", "calls", "score",
+    "region", "plan", "contract", "payment", "channel", "paperless", "senior", "partner", "signup", "last_payment", "churn",
+]
+
+
+def write_file(path: Path, rows: int, locale: str = "plain", seed: int = 1) -> None:
+    rng = random.Random(seed)
+    regions = ["São Paulo", "Rio de Janeiro", "Paraná", "Bahia", "Ceará", "Goiás"]
+    sep = ";" if locale == "br" else ","
+    start = date(2018, 1, 1)
+    yes, no = ("Sim", "Não") if locale == "br" else ("Yes", "No")
+
+    def number(value: float) -> str:
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if locale == "br" else text
+
+    with open(path, "w", encoding="cp1252" if locale == "br" else "utf-8", newline="") as out:
+        out.write(sep.join(HEADER) + "\r\n")
+        lines = []
+        for i in range(rows):
+            tenure = rng.randint(0, 72)
+            monthly = rng.uniform(18, 120)
+            signup = start + timedelta(days=rng.randint(0, 2500))
+            last = signup + timedelta(days=rng.randint(0, 400))
+            lines.append(sep.join([
+                f"C{i:07d}", str(rng.randint(18, 90)), str(tenure), number(monthly), number(monthly * tenure),
+                number(rng.uniform(0, 250000)), str(rng.randint(1, 4)), str(rng.randint(0, 12)), str(rng.randint(300, 850)),
+                rng.choice(regions), rng.choice(["basic", "standard", "premium"]), rng.choice(["monthly", "yearly", "two-year"]),
+                rng.choice(["card", "debit", "boleto", "pix"]), rng.choice(["web", "store", "phone"]),
+                rng.choice([yes, no]), rng.choice(["0", "1"]), rng.choice([yes, no]),
+                signup.isoformat(), last.isoformat(), yes if rng.random() < 0.27 else no,
+            ]))
+            if len(lines) == 10000:
+                out.write("\r\n".join(lines) + "\r\n")
+                lines = []
+        if lines:
+            out.write("\r\n".join(lines) + "\r\n")
+
+
+def rows_for_mb(mb: float) -> int:
+    probe = Path(tempfile.mkstemp(suffix=".csv")[1])
+    write_file(probe, 2000)
+    per_row = probe.stat().st_size / 2000
+    probe.unlink()
+    return int(mb * 1024 * 1024 / per_row)
+
+
+# ---------------------------------------------------------------- the measured child
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def child(mode: str, path: str, home: str) -> None:
+    import io
+
+    import pandas as pd
+
+    from adapters.memory import InMemoryDatasetStore
+    from adapters.pandas_reader import PandasTableReader
+    from adapters.sqlite.database import SqliteDatabase
+    from adapters.sqlite.datasets import SqliteDatasetStore
+    from churn.tables import DatasetLimits
+    from churn.use_cases.register_dataset import RegisterDataset
+    from adapters.clock import SystemClock
+
+    content = Path(path).read_bytes()
+    warm = content[: content.index(b"\n", 200_000) + 1]  # a running service has imported and used everything once
+    if mode == "pandas":
+        # what a person has to type for the Brazilian file; plain read_csv for the others
+        options = {"sep": ";", "decimal": ",", "encoding": "cp1252"} if content[:40].count(b";") > 2 else {}
+        run = lambda: pd.read_csv(io.BytesIO(content), **options)  # noqa: E731
+    else:
+        store = InMemoryDatasetStore() if mode == "upload-memory" else SqliteDatasetStore(SqliteDatabase(os.path.join(home, "churn.db")))
+        use_case = RegisterDataset(store, PandasTableReader(), SystemClock(), DatasetLimits(max_rows=10_000_000))
+        run = lambda: use_case.execute("bench", content, "churn", "customer_id")  # noqa: E731
+    if mode == "pandas":
+        pd.read_csv(io.BytesIO(warm), **options)
+    else:
+        RegisterDataset(InMemoryDatasetStore(), PandasTableReader(), SystemClock()).execute("warm", warm, "churn", "customer_id")
+    try:  # reset the peak RSS so it measures the call alone
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    before = _rss_kb("VmRSS")
+    started = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - started
+    peak = _rss_kb("VmHWM")
+    summary = {}
+    if mode != "pandas":
+        summary = {c.name: c.kind.value for c in result.profile.columns}
+    print(json.dumps({"seconds": seconds, "peak_mb": (peak - before) / 1024, "kinds": summary}))
+
+
+def measure(mode: str, path: Path) -> dict:
+    with tempfile.TemporaryDirectory() as home:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(path), home], capture_output=True, text=True, timeout=900, cwd=ROOT
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} on {path.name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args.add_argument("--rows", type=int, default=200_000)
+    args.add_argument("--mb", type=float, default=50)
+    args.add_argument("--rounds", type=int, default=3)
+    args.add_argument("--keep", default=None, help="write the generated files here and keep them")
+    args.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    opts = args.parse_args()
+    if opts.child:
+        child(*opts.child)
+        return
+    directory = Path(opts.keep or tempfile.mkdtemp(prefix="churn-reading-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        f"{opts.rows:,} rows x 20 columns": (directory / "plain.csv", opts.rows, "plain"),
+        f"{opts.rows:,} rows, pt-BR (';', '29,85', cp1252)": (directory / "br.csv", opts.rows, "br"),
+        f"{opts.mb:g} MB": (directory / "big.csv", rows_for_mb(opts.mb), "plain"),
+    }
+    for path, rows, locale in files.values():
+        write_file(path, rows, locale)
+    modes = ["pandas", "upload-memory", "upload-sqlite"]
+    results: dict[tuple[str, str], list[dict]] = {}
+    kinds = {}
+    for _ in range(opts.rounds):
+        for label, (path, _, _) in files.items():
+            for mode in modes:
+                figure = measure(mode, path)
+                results.setdefault((label, mode), []).append(figure)
+                if figure["kinds"]:
+                    kinds[label] = figure["kinds"]
+    print(f"\nmedians of {opts.rounds} rounds, each call in a fresh process (machine shared: read the ratios)\n")
+    print(f"| file | size | pandas.read_csv | upload (memory store) | upload (SQLite store) | peak memory: read_csv / upload (memory) / upload (SQLite) |")
+    print("|---|---|---|---|---|---|")
+    for label, (path, rows, _) in files.items():
+        size = path.stat().st_size / 1024 / 1024
+        t = {m: statistics.median(r["seconds"] for r in results[(label, m)]) for m in modes}
+        mem = {m: statistics.median(r["peak_mb"] for r in results[(label, m)]) for m in modes}
+        print(
+            f"| {label} ({rows:,} rows) | {size:.1f} MB | {t['pandas']:.2f} s | {t['upload-memory']:.2f} s "
+            f"({t['upload-memory'] / t['pandas']:.2f}x) | {t['upload-sqlite']:.2f} s ({t['upload-sqlite'] / t['pandas']:.2f}x) | "
+            f"{mem['pandas']:.0f} / {mem['upload-memory']:.0f} / {mem['upload-sqlite']:.0f} MB "
+            f"({mem['upload-memory'] / size:.1f}x / {mem['upload-sqlite'] / size:.1f}x the file) |"
+        )
+    first = next(iter(kinds.values()), {})
+    print("\nkinds understood:", ", ".join(f"{k}={v}" for k, v in first.items()))
+    if not opts.keep:
+        for path, _, _ in files.values():
+            path.unlink()
+        directory.rmdir()
+
+
+if __name__ == "__main__":
+    main()
