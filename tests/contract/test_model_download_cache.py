@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mlflow_registry import MlflowModelRegistry
+from adapters.mlflow_registry import MODEL_FILE, MlflowModelRegistry
 from churn.errors import ModelArtifactError
 from tests.contract.test_model_registry import (  # noqa: F401 - fixtures
     CUSTOMERS,
@@ -32,7 +32,7 @@ def test_a_loaded_version_is_kept_on_local_disk_and_read_from_there_afterwards(m
     registry = cached_registry(mlflow_store, tmp_path / "cache")
     record = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
     registry.load(record.ref)
-    assert (tmp_path / "cache" / "churn-lr" / "1" / "model.pkl").is_file()
+    assert (tmp_path / "cache" / "churn-lr" / "1" / MODEL_FILE).is_file()
 
     shutil.rmtree(mlflow_store.model_dir(record.ref))  # the server's copy gone: only the local one remains
     assert registry.load(record.ref).score_many(CUSTOMERS) == pytest.approx(gentle.score_many(CUSTOMERS), abs=1e-12)
@@ -42,7 +42,7 @@ def test_an_altered_local_copy_is_refused_dropped_and_downloaded_again(mlflow_st
     registry = cached_registry(mlflow_store, tmp_path / "cache")
     record = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
     registry.load(record.ref)
-    (tmp_path / "cache" / "churn-lr" / "1" / "model.pkl").write_bytes(pickle.dumps(strict.pipeline))
+    (tmp_path / "cache" / "churn-lr" / "1" / MODEL_FILE).write_bytes(pickle.dumps(strict.pipeline))  # any other bytes: only the digest can tell
 
     with pytest.raises(ModelArtifactError):
         registry.load(record.ref)

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.mlflow_registry import MODEL_FILE
+
 from tests.e2e.conftest import ROOT, Server, wait_for_job
 from tests.support.datasets import SUBSCRIPTION_FEATURES, subscriptions_csv
 from tests.support.servers import MlflowServer
@@ -132,8 +134,8 @@ def test_trained_on_a_worker_activated_on_one_replica_served_by_both_through_the
 
     for replica in (cluster.a, cluster.b):  # each downloaded the version from the server into its own cache
         assert not (replica.home / "mlartifacts").exists()
-        assert (replica.home / "model-cache" / ref["name"] / str(ref["version"]) / "model.pkl").is_file()
-    assert list((cluster.mlflow.folder / "artifacts").rglob("model.pkl")), "the server holds the artifacts"
+        assert (replica.home / "model-cache" / ref["name"] / str(ref["version"]) / MODEL_FILE).is_file()
+    assert list((cluster.mlflow.folder / "artifacts").rglob(MODEL_FILE)), "the server holds the artifacts"
 
 
 def test_a_worker_killed_during_a_training_leaves_the_job_failed_with_the_reason_and_no_new_version(cluster):
