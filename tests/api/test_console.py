@@ -45,10 +45,10 @@ def refused_by_csp(html: str) -> list[str]:
 @pytest.fixture
 def trained(client):
     hostile_csv = ("account,plan,calls,left\n" + "".join(
-        f"A{i},{HOSTILE if i % 3 else 'basic'},{i % 7},{1 if i % 4 == 0 else 0}\n" for i in range(80)
+        f"A{i},{HOSTILE if i % 3 else 'basic'},{i % 7},{1 if i % 4 == 0 else 0}\n" for i in range(240)
     )).encode()
     assert upload(client, name="hostile", content=hostile_csv, target="left", id_column="account").status_code == 201
-    train(client, dataset="hostile")
+    train(client, dataset="hostile", activate=True)  # a toy signal: may be below the promotion floor
     client.post("/predict", json={"customer_id": "=HYPERLINK(\"http://x\")", "features": {"plan": HOSTILE, "calls": 3}})
     return client
 

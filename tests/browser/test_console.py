@@ -23,7 +23,7 @@ HOSTILE_CATEGORY = "<script>window.__pwned=2;alert(2)</script>"
 CUSTOMER = "ui-risky-0001"
 
 
-def hostile_csv(rows: int = 120) -> bytes:
+def hostile_csv(rows: int = 300) -> bytes:  # enough for 10 churners in the hold-out (issue 10)
     """A small churn data set whose column and category names are markup and script."""
     rng = random.Random(7)
     out = io.StringIO()
