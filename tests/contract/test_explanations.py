@@ -15,6 +15,7 @@ from adapters.fast_scoring.explain import TRAINING_MEANS
 from adapters.sklearn_trainer import SklearnTrainer
 from churn.model_types import CATALOG, model_type
 from churn.reasons import ExplanationMethod, Reasons
+from churn.training_options import Calibration, TrainingOptions
 from tests.contract.test_trainer import CONTENT, DATASET, rows_of, sklearn_p
 
 METHODS = {
@@ -29,7 +30,11 @@ METHODS = {
 
 @pytest.fixture(scope="module", params=[m.name for m in CATALOG])
 def model(request: pytest.FixtureRequest):
-    trained = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(request.param), {"n_estimators": 20} if request.param in ("random_forest", "gradient_boosting") else {})
+    # Uncalibrated where the type allows it: TreeSHAP explains the trees themselves (a calibrated
+    # forest, the random forest's default, is explained by baseline substitution).
+    options = TrainingOptions(calibration=Calibration.NONE if request.param not in ("svc",) else None, cv_folds=0)
+    hyper = {"n_estimators": 20} if request.param in ("random_forest", "gradient_boosting") else {}
+    trained = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(request.param), hyper, options=options)
     return request.param, trained.model
 
 
@@ -97,7 +102,8 @@ def test_baseline_substitution_gives_zero_to_a_feature_at_its_baseline(model) ->
 @pytest.mark.parametrize("name", ["random_forest", "gradient_boosting", "decision_tree"])
 def test_forests_too_deep_for_tree_shap_are_explained_by_paths_that_add_up(monkeypatch, name) -> None:
     monkeypatch.setattr(explain, "TREE_SHAP_BUDGET", 0)
-    m = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(name), {"n_estimators": 15} if name != "decision_tree" else {}).model
+    hyper = {"n_estimators": 15} if name != "decision_tree" else {}
+    m = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(name), hyper, options=TrainingOptions(calibration=Calibration.NONE, cv_folds=0)).model
     assert m.explanation_method == ExplanationMethod.TREE_PATH
     rows = rows_of(m)
     many = m.explain_many(rows)

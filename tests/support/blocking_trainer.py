@@ -7,13 +7,14 @@ import os
 import time
 from pathlib import Path
 
+from churn.training_options import TrainingOptions
 from tests.fakes import FakeTrainer
 
 
 class BlockingTrainer(FakeTrainer):
-    def train(self, dataset, content, model_type, hyperparameters, columns=None):
+    def train(self, dataset, content, model_type, hyperparameters, columns=None, options=TrainingOptions()):
         block = dict(hyperparameters).pop("block", None)
         if block:
             Path(block).write_text(str(os.getpid()))
             time.sleep(120)
-        return super().train(dataset, content, model_type, {k: v for k, v in hyperparameters.items() if k != "block"}, columns)
+        return super().train(dataset, content, model_type, {k: v for k, v in hyperparameters.items() if k != "block"}, columns, options)
