@@ -4,6 +4,7 @@ process's GIL: /predict keeps its latency while a model trains."""
 from __future__ import annotations
 
 import importlib
+import os
 import logging
 import multiprocessing
 import threading
@@ -102,6 +103,11 @@ class ProcessTrainer(Trainer):
     def _current_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                # The resource tracker (a helper process spawned with the pool) reports semaphores still
+                # registered at exit in plain text; it cleans them up itself. Its lines would break the
+                # JSON-only logs, so it is told to keep that one warning to itself (a known leak at
+                # shutdown, see the issue note).
+                os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
                 # spawn, not fork: the serving process has threads (writer, followers) a fork would copy mid-state
                 self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
             return self._pool
