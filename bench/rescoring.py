@@ -48,6 +48,12 @@ def container_for(home: str):
 
 
 def peak_mib() -> float:
+    """This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: a child started by subprocess
+    inherits the parent's high-water mark in it on Linux, so every step would show the parent's."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
