@@ -75,9 +75,11 @@ def main() -> None:
     print("-" * len(header))
     trainer = SklearnTrainer()
     reasons_lines = []
+    clean_rows = rows
     for model_type in CATALOG:
         model = trainer.train(dataset, content, model_type, {}).model
         pipeline = model.pipeline
+        rows = [dict(model.schema.encode(row)) for row in clean_rows]  # as the model takes them (booleans 0/1, dates as ages)
         one_row_frames = [to_frame([row], model.schema) for row in rows[:50]]
         fast_us = per_call_us(model.score, rows[:200])
         sklearn_us = per_call_us(lambda f: pipeline.predict_proba(f), one_row_frames, budget_s=0.6)
@@ -89,7 +91,7 @@ def main() -> None:
             f"{model_type.name:<20} {model.serving_path:<16} {parity:>9} {fast_us:>12.1f} {sklearn_us:>15.1f} "
             f"{sklearn_us / fast_us:>8.1f}x {len(rows) / fast_batch:>12,.0f} {len(rows) / sklearn_batch:>15,.0f}"
         )
-        reasons_us = per_call_us(lambda r: Reasons.rank(model.explain(r), r), rows[:200])
+        reasons_us = per_call_us(lambda r: Reasons.rank(model.explain(r), r), rows[:200])  # labels from encoded values here
         reasons_batch = best_seconds(lambda: [Reasons.rank(c, r) for c, r in zip(model.explain_many(rows), rows)], repeat=1)
         reasons_lines.append(
             f"{model_type.name:<20} {model.explanation_method:<22} {reasons_us:>14.1f} {fast_us + reasons_us:>16.1f} {len(rows) / reasons_batch:>16,.0f}"
