@@ -206,20 +206,31 @@ class SqlitePredictionRepository(PredictionRepository):
         model_sql, model_args = _model_condition(model)
         bands = Band.covering(probabilities)
         if bands is not None:
-            marks = ", ".join("?" for _ in bands)
-            conditions = " AND ".join([f"band IN ({marks})", *model_sql])
-            return db.execute(f"SELECT coalesce(sum(n), 0) FROM prediction_counts WHERE {conditions}", (*(b.value for b in bands), *model_args)).fetchone()[0]
-        conditions = ["churn_probability >= ?"]
-        args: list[Any] = [probabilities.minimum]
-        if not probabilities.contains(probabilities.maximum):
-            conditions.append("churn_probability < ?")
-            args.append(probabilities.maximum)
+            return _count_by_band(db, "prediction_counts", bands, model_sql, model_args)
+        conditions, args = _probability_conditions(probabilities)
         if model is not None and model.version is None:
             # each version's range of the (model_name, model_version, churn_probability, ...) index
             versions = [model_args[-1] for _, _, model_args in arms]
             model_sql = ["model_name = ?", f"model_version IN ({', '.join('?' for _ in versions)})"]
             model_args = [model.name, *versions]
         return db.execute(f"SELECT count(*) FROM predictions WHERE {' AND '.join([*model_sql, *conditions])}", (*model_args, *args)).fetchone()[0]
+
+
+def _count_by_band(db, counts_table: str, bands, model_sql: list[str], model_args: list[Any]) -> int:
+    """A whole-band range is counted from the counter table the triggers keep, not by scanning rows."""
+    marks = ", ".join("?" for _ in bands)
+    conditions = " AND ".join([f"band IN ({marks})", *model_sql])
+    return db.execute(f"SELECT coalesce(sum(n), 0) FROM {counts_table} WHERE {conditions}", (*(b.value for b in bands), *model_args)).fetchone()[0]
+
+
+def _probability_conditions(probabilities: ProbabilityRange) -> tuple[list[str], list[Any]]:
+    """The half-open range [minimum, maximum), closed at 1 when it reaches the top."""
+    conditions = ["churn_probability >= ?"]
+    args: list[Any] = [probabilities.minimum]
+    if not probabilities.contains(probabilities.maximum):
+        conditions.append("churn_probability < ?")
+        args.append(probabilities.maximum)
+    return conditions, args
 
 
 def _arms(db, model: ModelFilter | None) -> list[tuple[str, list[str], list[Any]]]:
@@ -249,14 +260,8 @@ def _latest_total(db, probabilities: ProbabilityRange, model: ModelFilter | None
     model_sql, model_args = _model_condition(model)
     bands = Band.covering(probabilities)
     if bands is not None:
-        marks = ", ".join("?" for _ in bands)
-        conditions = " AND ".join([f"band IN ({marks})", *model_sql])
-        return db.execute(f"SELECT coalesce(sum(n), 0) FROM latest_counts WHERE {conditions}", (*(b.value for b in bands), *model_args)).fetchone()[0]
-    conditions = ["churn_probability >= ?"]
-    args: list[Any] = [probabilities.minimum]
-    if not probabilities.contains(probabilities.maximum):
-        conditions.append("churn_probability < ?")
-        args.append(probabilities.maximum)
+        return _count_by_band(db, "latest_counts", bands, model_sql, model_args)
+    conditions, args = _probability_conditions(probabilities)
     if versions is not None:
         model_sql = ["model_name = ?", f"model_version IN ({', '.join('?' for _ in versions)})"]
         model_args = [model.name, *versions]
