@@ -13,7 +13,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from churn.model import TrainingSummary
+from churn.versions import TrainingSummary
 
 MAX_IMPORTANCE_BARS = 25
 

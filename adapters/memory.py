@@ -21,23 +21,13 @@ from churn.errors import (
     ModelNotFoundError,
     ScoringRunNotFoundError,
 )
-from churn.model import (
-    INTERRUPTED,
-    Band,
-    Customer,
-    Dataset,
-    ImportReport,
-    ModelFilter,
-    ModelRecord,
-    ModelRef,
-    Page,
-    PageRequest,
-    Prediction,
-    PredictionCursor,
-    ProbabilityRange,
-    TrainingJob,
-    UpsertPlan,
-)
+from churn.bands import Band, ProbabilityRange
+from churn.customers import Customer, ImportReport, UpsertPlan
+from churn.datasets import Dataset
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.training_jobs import INTERRUPTED, TrainingJob
+from churn.versions import ModelFilter, ModelRecord, ModelRef
 from churn.ports import (
     Clock,
     CustomerRepository,

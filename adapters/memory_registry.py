@@ -6,7 +6,7 @@ import threading
 import uuid
 
 from churn.errors import ModelArtifactError, ModelNotFoundError
-from churn.model import ModelRecord, ModelRef, TrainingSummary
+from churn.versions import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ChurnModel, ModelRegistry
 
 

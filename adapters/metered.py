@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import datetime
 
-from churn.model import JobStatus, TrainingJob
+from churn.training_jobs import JobStatus, TrainingJob
 from churn.ports import JobStore
 
 

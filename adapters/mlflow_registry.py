@@ -41,7 +41,8 @@ from mlflow.store.artifact.artifact_repository_registry import get_artifact_repo
 
 from adapters.evaluation_plots import write_evaluation_artifacts
 from churn.errors import ChurnError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
-from churn.model import FeatureKind, FeatureSchema, ModelRecord, ModelRef, TrainingSummary
+from churn.features import FeatureKind, FeatureSchema
+from churn.versions import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ChurnModel, ModelRegistry
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from typing import Callable
 
 from churn.cache_stats import CacheStats
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from churn.ports import ChurnModel, ModelCache
 
 

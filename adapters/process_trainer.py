@@ -13,7 +13,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Mapping, Sequence
 
 from churn.errors import TrainingFailedError
-from churn.model import INTERRUPTED, Dataset
+from churn.datasets import Dataset
+from churn.training_jobs import INTERRUPTED
 from churn.model_types import ModelType
 from churn.evaluation import HoldoutSet
 from churn.ports import ChurnModel, TrainedModel, Trainer

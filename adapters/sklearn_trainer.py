@@ -63,11 +63,12 @@ from churn.evaluation import (
     HoldoutSet,
     ReliabilityBin,
 )
-from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec, FeatureValue
+from churn.datasets import Dataset
+from churn.features import FeatureKind, FeatureSchema, FeatureSpec, FeatureValue
 from churn.profiles import ColumnProfile, reference_moment
 from churn.model_types import ModelType
 from churn.ports import ChurnModel, Trainer, TrainedModel
-from churn.tables import parse_value
+from churn.customers import parse_value
 from churn.training_options import HOLDOUT_FRACTION, MIN_HOLDOUT_PER_CLASS, NEEDS_CALIBRATION, Calibration, TrainingOptions
 
 PROBE_ROWS = 200

@@ -100,7 +100,7 @@ def child(mode: str, path: str, home: str) -> None:
     from adapters.pandas_reader import PandasTableReader
     from adapters.sqlite.database import SqliteDatabase
     from adapters.sqlite.datasets import SqliteDatasetStore
-    from churn.tables import DatasetLimits
+    from churn.datasets import DatasetLimits
     from churn.use_cases.register_dataset import RegisterDataset
     from adapters.clock import SystemClock
 

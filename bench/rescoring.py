@@ -61,7 +61,7 @@ def peak_mib() -> float:
 
 
 def step_run(home: str, model: str) -> dict:
-    from churn.model import ModelFilter
+    from churn.versions import ModelFilter
 
     container = container_for(home)
     container.model_versions().get(ModelFilter.parse(model))  # loaded before timing, as the baseline's load_model is
@@ -104,7 +104,9 @@ def step_baseline(home: str, model: str, tracking_uri: str) -> dict:
 
 
 def step_pages(home: str) -> dict:
-    from churn.model import Band, PageRequest, PredictionCursor
+    from churn.bands import Band
+    from churn.paging import PageRequest
+    from churn.predictions import PredictionCursor
 
     container = container_for(home)
     use_case = container.list_customers_by_risk()

@@ -22,7 +22,10 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from churn.model import Band, ModelFilter, ModelRef, PageRequest, Prediction, PredictionCursor, ProbabilityRange  # noqa: E402
+from churn.bands import Band, ProbabilityRange
+from churn.paging import PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter, ModelRef  # noqa: E402
 from churn.ports import PredictionRepository  # noqa: E402
 
 MODELS = [ModelRef("churn-lr", 1), ModelRef("churn-gb", 1), ModelRef("churn-gb", 2), ModelRef("churn-rf", 1)]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from churn.model import Prediction, utc_text
+from churn.predictions import Prediction
+from churn.timestamps import utc_text
 
 RISK_CSV_COLUMNS = ("customer_id", "churn_probability", "band", "model", "scored_at", "reasons_up", "reasons_down")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

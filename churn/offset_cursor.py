@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from churn.errors import InvalidPageError
-from churn.model import Page
+from churn.paging import Page
 
 T = TypeVar("T")
 

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from churn.errors import InvalidRequestError
 from churn.decision import DEFAULT_THRESHOLD
-from churn.model import Band, RejectedRow, check_customer_id
+from churn.bands import Band
+from churn.customers import RejectedRow, check_customer_id
 
 MAX_HORIZON_DAYS = 3650
 RELIABILITY_BINS = 10

@@ -14,22 +14,14 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from churn.cache_stats import CacheStats
 from churn.columns import ReadOptions, TableFacts
-from churn.model import (
-    Band,
-    Customer,
-    Dataset,
-    FeatureSchema,
-    ImportReport,
-    ModelFilter,
-    ModelRecord,
-    ModelRef,
-    Page,
-    PageRequest,
-    Prediction,
-    ProbabilityRange,
-    TrainingJob,
-    TrainingSummary,
-)
+from churn.bands import Band, ProbabilityRange
+from churn.customers import Customer, ImportReport
+from churn.datasets import Dataset
+from churn.features import FeatureSchema
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction
+from churn.training_jobs import TrainingJob
+from churn.versions import ModelFilter, ModelRecord, ModelRef, TrainingSummary
 from churn.evaluation import Evaluation, HoldoutSet
 from churn.model_types import ModelType
 from churn.outcomes import Outcome, OutcomeReport, Score

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from churn.errors import InvalidRequestError
 
 if TYPE_CHECKING:
-    from churn.model import ModelRef
+    from churn.versions import ModelRef
 
 DEFAULT_MIN_ROC_AUC = 0.6
 

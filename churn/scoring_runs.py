@@ -10,7 +10,10 @@ from enum import StrEnum
 from typing import Any, Mapping
 
 from churn.errors import InvalidRequestError
-from churn.model import Customer, ModelRef, fresh_id, utc_text
+from churn.customers import Customer
+from churn.ids import fresh_id
+from churn.timestamps import utc_text
+from churn.versions import ModelRef
 
 MAX_FILTER_IDS = 100_000
 MAX_SKIP_REASONS = 20

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from churn.errors import ChurnError
-from churn.model import JobStatus, ModelRef
+from churn.training_jobs import JobStatus
+from churn.versions import ModelRef
 from entrypoints.settings import Settings, SettingsError
 
 log = logging.getLogger("churn")
@@ -341,7 +342,7 @@ def load_clients(container, args, params) -> int:
 def score_all(container, args, params) -> int:
     """A scoring run in this process (the same use case a POST /scoring-runs hands to a worker), with
     a progress bar on stderr; --resume goes on with a failed or interrupted run."""
-    from churn.model import ModelFilter
+    from churn.versions import ModelFilter
 
     def progress(run) -> None:
         width = 30

@@ -38,7 +38,7 @@ from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from adapters.sqlite.outcomes import SqliteOutcomeRepository
 from adapters.sqlite.scoring_runs import SqliteScoringRunStore
-from churn.tables import DatasetLimits
+from churn.datasets import DatasetLimits
 from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
@@ -66,7 +66,7 @@ from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustome
 from churn.use_cases.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
-from churn.model import fresh_id
+from churn.ids import fresh_id
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from churn.use_cases.get_dataset import GetDataset
 from churn.use_cases.get_model_version import GetModelVersion

@@ -7,11 +7,12 @@ import io
 from typing import Any, Mapping, Sequence
 
 from churn.errors import TrainingFailedError
-from churn.model import Dataset, FeatureKind, FeatureSchema, FeatureSpec
+from churn.datasets import Dataset
+from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.evaluation import HoldoutSet
 from churn.model_types import ModelType
 from churn.ports import ChurnModel, TrainedModel, Trainer
-from churn.tables import parse_value
+from churn.customers import parse_value
 from churn.training_options import TrainingOptions
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from adapters.fast_scoring.encoding import RowEncoder
-from churn.model import FeatureSchema
+from churn.features import FeatureSchema
 from churn.reasons import ExplanationMethod
 
 log = logging.getLogger(__name__)

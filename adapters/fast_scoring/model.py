@@ -15,7 +15,7 @@ from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearE
 from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
-from churn.model import FeatureKind, FeatureSchema, FeatureValue
+from churn.features import FeatureKind, FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 
 log = logging.getLogger(__name__)

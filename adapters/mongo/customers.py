@@ -8,7 +8,9 @@ from pymongo.errors import BulkWriteError
 
 from adapters.mongo.database import CUSTOMERS, MongoDatabase, translated_errors
 from churn.errors import CustomerNotFoundError
-from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest, UpsertPlan
+from churn.customers import Customer, ImportReport, UpsertPlan
+from churn.features import FeatureValue
+from churn.paging import Page, PageRequest
 from churn.ports import CustomerRepository
 
 _LOOKUP_BATCH = 1000

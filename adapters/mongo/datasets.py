@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from adapters.mongo.database import DATASET_CHUNKS, DATASETS, MongoDatabase, from_text, to_text, translated_errors
 from churn.errors import DatasetExistsError, DatasetNotFoundError, StoreUnavailableError
 from churn.columns import Reading
-from churn.model import Dataset
+from churn.datasets import Dataset
 from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 

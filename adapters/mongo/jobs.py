@@ -7,7 +7,8 @@ from typing import Any
 
 from adapters.mongo.database import JOBS, MongoDatabase, from_text, to_text, translated_errors
 from churn.errors import JobNotFoundError
-from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
+from churn.training_jobs import INTERRUPTED, JobStatus, TrainingJob
+from churn.versions import ModelRef
 from churn.ports import JobStore
 from churn.promotion import PromotionDecision
 from churn.training_options import TrainingOptions

@@ -6,7 +6,7 @@ from typing import Any
 
 from adapters.mongo.database import MODELS, MongoDatabase, translated_errors
 from churn.errors import ModelNotFoundError
-from churn.model import ModelRecord, ModelRef, TrainingSummary
+from churn.versions import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ModelRecordRepository
 
 

@@ -14,7 +14,10 @@ from typing import Any, Sequence
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
-from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter, ModelRef
 from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import Reasons

@@ -7,7 +7,9 @@ from typing import Mapping, Sequence
 
 from adapters.sqlite.database import SqliteDatabase
 from churn.errors import CustomerNotFoundError
-from churn.model import Customer, FeatureValue, ImportReport, Page, PageRequest, UpsertPlan
+from churn.customers import Customer, ImportReport, UpsertPlan
+from churn.features import FeatureValue
+from churn.paging import Page, PageRequest
 from churn.ports import CustomerRepository
 
 _LOOKUP_BATCH = 500

@@ -9,7 +9,7 @@ from typing import Any
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
 from churn.errors import DatasetExistsError, DatasetNotFoundError
 from churn.columns import Reading
-from churn.model import Dataset
+from churn.datasets import Dataset
 from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 

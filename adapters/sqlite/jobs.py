@@ -8,7 +8,8 @@ from typing import Any
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
 from churn.errors import JobNotFoundError
-from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
+from churn.training_jobs import INTERRUPTED, JobStatus, TrainingJob
+from churn.versions import ModelRef
 from churn.ports import JobStore
 from churn.promotion import PromotionDecision
 from churn.training_options import TrainingOptions

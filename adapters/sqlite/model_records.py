@@ -6,7 +6,7 @@ import json
 
 from adapters.sqlite.database import SqliteDatabase, to_micros
 from churn.errors import ModelNotFoundError
-from churn.model import ModelRecord, ModelRef, TrainingSummary
+from churn.versions import ModelRecord, ModelRef, TrainingSummary
 from churn.ports import ModelRecordRepository
 
 _COLUMNS = "name, version, finished_at, document"

@@ -22,7 +22,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Sequence
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
-from churn.model import Band, ModelFilter, ModelRef, Page, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter, ModelRef
 from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import NO_REASONS, Reasons

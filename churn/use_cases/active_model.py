@@ -6,7 +6,7 @@ import logging
 import threading
 
 from churn.errors import ChurnError, NoActiveModelError
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from churn.ports import ChurnModel, Clock, ModelCache, ModelRegistry
 
 log = logging.getLogger(__name__)

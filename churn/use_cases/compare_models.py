@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from churn.errors import InvalidRequestError
-from churn.model import ModelFilter, ModelRef
+from churn.versions import ModelFilter, ModelRef
 from churn.ports import DatasetStore, Trainer
 from churn.use_cases.model_versions import ModelVersions
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from churn.model import Band, ModelFilter
+from churn.bands import Band
+from churn.versions import ModelFilter
 from churn.ports import PredictionRepository
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from churn.columns import ReadOptions
 from churn.errors import InvalidCustomerFileError, InvalidDatasetError
-from churn.model import Customer, ImportReport, Page, PageRequest
+from churn.customers import Customer, ImportReport
+from churn.paging import Page, PageRequest
 from churn.offset_cursor import OffsetCursor
 from churn.ports import CustomerRepository, TableReader
-from churn.tables import customers_from_records
+from churn.customers import customers_from_records
 
 IMPORT_BATCH = 1000
 

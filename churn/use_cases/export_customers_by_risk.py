@@ -3,7 +3,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from churn.exports import RISK_CSV_COLUMNS, risk_row
-from churn.model import MAX_PAGE_SIZE, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
+from churn.bands import ProbabilityRange
+from churn.paging import MAX_PAGE_SIZE, PageRequest
+from churn.predictions import PredictionCursor
+from churn.versions import ModelFilter
 from churn.ports import PredictionRepository
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import Dataset
+from churn.datasets import Dataset
 from churn.ports import DatasetStore
 
 

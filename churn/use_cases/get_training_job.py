@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import JobStatus, TrainingJob
+from churn.training_jobs import JobStatus, TrainingJob
 from churn.ports import JobRunner, JobStore
 
 

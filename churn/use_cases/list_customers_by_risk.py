@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from churn.model import ModelFilter, Page, PageRequest, Prediction, ProbabilityRange
+from churn.bands import ProbabilityRange
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction
+from churn.versions import ModelFilter
 from churn.ports import PredictionRepository
 
 

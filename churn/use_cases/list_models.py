@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import ModelEntry
+from churn.versions import ModelEntry
 from churn.ports import ModelRecordRepository
 from churn.use_cases.active_model import ActiveModel
 

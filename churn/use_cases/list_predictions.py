@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from churn.errors import CustomerNotFoundError
-from churn.model import Band, ModelFilter, Page, PageRequest, Prediction, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import Page, PageRequest
+from churn.predictions import Prediction
+from churn.versions import ModelFilter
 from churn.offset_cursor import OffsetCursor
 from churn.ports import CustomerRepository, PredictionRepository
 

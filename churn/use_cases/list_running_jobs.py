@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import TrainingJob
+from churn.training_jobs import TrainingJob
 from churn.ports import JobStore
 
 

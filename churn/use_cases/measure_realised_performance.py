@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from churn.outcomes import RealisedPerformance, check_horizon, realised_performance
 from churn.ports import ModelRecordRepository, OutcomeRepository, PredictionRepository
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from churn.errors import ModelNotFoundError
-from churn.model import ModelFilter, ModelRef
+from churn.versions import ModelFilter, ModelRef
 from churn.ports import ChurnModel, ModelCache, ModelRecordRepository, ModelRegistry
 from churn.use_cases.active_model import ActiveModel
 

@@ -4,7 +4,9 @@ import asyncio
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
-from churn.model import ModelFilter, Prediction, check_customer_id
+from churn.customers import check_customer_id
+from churn.predictions import Prediction
+from churn.versions import ModelFilter
 from churn.ports import Clock, PredictionRepository
 from churn.reasons import Reasons
 from churn.use_cases.model_versions import ModelVersions

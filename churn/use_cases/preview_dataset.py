@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from churn.columns import ColumnKind, ReadOptions, TableFacts
 from churn.errors import InvalidDatasetError
-from churn.model import Dataset
+from churn.datasets import Dataset
 from churn.ports import Clock, TableReader
-from churn.tables import DatasetLimits, describe_dataset
+from churn.datasets import DatasetLimits, describe_dataset
 
 TARGET_NAMES = ("churn", "churned", "exited", "left", "target", "label", "attrition", "cancelled", "canceled")
 

@@ -4,9 +4,9 @@ from typing import Mapping
 
 from churn.columns import ReadOptions
 from churn.errors import DatasetExistsError, DatasetNotFoundError
-from churn.model import Dataset, check_dataset_name
+from churn.datasets import Dataset, check_dataset_name
 from churn.ports import Clock, DatasetStore, TableReader
-from churn.tables import DatasetLimits, describe_dataset
+from churn.datasets import DatasetLimits, describe_dataset
 
 
 class RegisterDataset:

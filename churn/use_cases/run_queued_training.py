@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from churn.model import JobStatus, TrainingJob
+from churn.training_jobs import JobStatus, TrainingJob
 from churn.ports import Clock, JobStore
 from churn.use_cases.train_model import TrainModel
 

@@ -5,7 +5,8 @@ from collections import Counter
 from typing import Callable
 
 from churn.errors import ChurnError, InvalidFeaturesError
-from churn.model import ModelFilter, Prediction
+from churn.predictions import Prediction
+from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, PredictionRepository, ScoringRunStore
 from churn.reasons import Reasons
 from churn.scoring_runs import ScoringRun

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from churn.model import ModelFilter
+from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, JobRunner, ScoringRunStore
 from churn.scoring_runs import CustomerFilter, ScoringRun
 from churn.use_cases.model_versions import ModelVersions

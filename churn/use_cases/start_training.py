@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from churn.errors import ChurnError, InvalidDatasetError
-from churn.model import ModelRef, TrainingJob
+from churn.training_jobs import TrainingJob
+from churn.versions import ModelRef
 from churn.model_types import model_type as find_model_type
 from churn.ports import Clock, DatasetStore, JobRunner, JobStore
 from churn.promotion import Activation

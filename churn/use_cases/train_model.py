@@ -3,7 +3,9 @@ from __future__ import annotations
 import logging
 
 from churn.errors import ChurnError, NoActiveModelError
-from churn.model import Dataset, JobStatus, TrainingJob, TrainingSummary
+from churn.datasets import Dataset
+from churn.training_jobs import JobStatus, TrainingJob
+from churn.versions import TrainingSummary
 from churn.model_types import model_type as find_model_type
 from churn.ports import ChurnModel, Clock, DatasetStore, JobStore, ModelRecordRepository, ModelRegistry, Trainer, TrainedModel
 from churn.promotion import Activation, Incumbent, PromotionDecision, PromotionRule

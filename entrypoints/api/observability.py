@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from starlette.routing import compile_path
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from churn.model import fresh_id
+from churn.ids import fresh_id
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -7,19 +7,13 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from churn.model import (
-    Band,
-    Customer,
-    Dataset,
-    ImportReport,
-    JobStatus,
-    ModelEntry,
-    ModelRef,
-    Page,
-    Prediction,
-    ProbabilityRange,
-    TrainingJob,
-)
+from churn.bands import Band, ProbabilityRange
+from churn.customers import Customer, ImportReport
+from churn.datasets import Dataset
+from churn.paging import Page
+from churn.predictions import Prediction
+from churn.training_jobs import JobStatus, TrainingJob
+from churn.versions import ModelEntry, ModelRef
 from churn.decision import ThresholdRule
 from churn.evaluation import CrossValidation
 from churn.model_types import ModelType

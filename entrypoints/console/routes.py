@@ -13,7 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from churn.errors import ChurnError, InvalidFeaturesError, ModelNotFoundError
-from churn.model import Band, FeatureKind, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.features import FeatureKind
+from churn.paging import PageRequest
+from churn.predictions import PredictionCursor
+from churn.versions import ModelFilter
 from churn.model_types import CATALOG, ParamKind
 from churn.model_types import model_type as find_model_type
 from churn.use_cases.check_readiness import CheckReadiness

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from churn.model import Customer
+from churn.customers import Customer
 from tests.api.conftest import train, upload
 
 def test_a_json_body_without_a_content_type_trains_like_it_predicts(client):

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from churn.model import Band, JobStatus
+from churn.bands import Band
+from churn.training_jobs import JobStatus
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from churn.errors import RegistryUnavailableError, StoreUnavailableError
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from entrypoints.api.app import create_app
 from tests.api.conftest import make_container, train, upload
 from tests.support.datasets import SUBSCRIPTION_FEATURES

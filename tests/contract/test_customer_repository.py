@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from churn.errors import CustomerNotFoundError
-from churn.model import Customer, ImportReport, PageRequest
+from churn.customers import Customer, ImportReport
+from churn.paging import PageRequest
 
 
 def customer(customer_id: str, **attributes) -> Customer:

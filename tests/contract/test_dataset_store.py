@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from churn.errors import DatasetExistsError, DatasetNotFoundError
-from churn.model import Dataset
+from churn.datasets import Dataset
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 CSV = b"customer_id,tenure,plan,churn\nc1,3,basic,yes\nc2,40,premium,no\n"

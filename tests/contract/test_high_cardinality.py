@@ -16,7 +16,7 @@ from adapters.fast_scoring import SklearnChurnModel, to_frame
 from adapters.fast_scoring.encoding import RowEncoder
 from adapters.sklearn_trainer import MAX_CATEGORIES_PER_COLUMN, SklearnTrainer
 from churn.errors import TrainingFailedError
-from churn.model import Dataset
+from churn.datasets import Dataset
 from churn.model_types import CATALOG, model_type
 from tests.support.profiling import profile_dataset  # noqa: E402
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from churn.errors import JobNotFoundError
-from churn.model import INTERRUPTED, JobStatus, ModelRef, TrainingJob
+from churn.training_jobs import INTERRUPTED, JobStatus, TrainingJob
+from churn.versions import ModelRef
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 250001, tzinfo=timezone.utc)
 

@@ -8,7 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from churn.model import Band, ModelFilter, PageRequest, Prediction, PredictionCursor, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter
 from churn.reasons import Reason, Reasons
 from tests.contract.test_prediction_repository import GB1, GB2, LR1, T0, band_order, prediction
 

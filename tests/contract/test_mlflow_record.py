@@ -16,7 +16,7 @@ from adapters.fast_scoring import SklearnChurnModel
 from adapters.mlflow_registry import MlflowModelRegistry
 from adapters.sklearn_trainer import SklearnTrainer
 from churn.decision import ThresholdRule
-from churn.model import TrainingSummary
+from churn.versions import TrainingSummary
 from churn.model_types import model_type
 from churn.training_options import TrainingOptions
 from tests.contract.test_model_registry import migrated_sqlite  # noqa: F401 - the shared migrated store

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from churn.errors import ModelNotFoundError
-from churn.model import FeatureKind, FeatureSchema, FeatureSpec, ModelRecord, ModelRef, TrainingSummary
+from churn.features import FeatureKind, FeatureSchema, FeatureSpec
+from churn.versions import ModelRecord, ModelRef, TrainingSummary
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 987654, tzinfo=timezone.utc)
 SCHEMA = FeatureSchema(

@@ -26,7 +26,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from adapters.memory_registry import InMemoryModelRegistry
 from adapters.mlflow_registry import MlflowModelRegistry
 from churn.errors import InvalidRequestError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
-from churn.model import FeatureKind, FeatureSchema, FeatureSpec, ModelRef, TrainingSummary
+from churn.features import FeatureKind, FeatureSchema, FeatureSpec
+from churn.versions import ModelRef, TrainingSummary
 from churn.ports import ChurnModel, ModelRegistry
 
 SCHEMA = FeatureSchema(

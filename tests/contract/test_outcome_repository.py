@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from churn.model import ModelRef, Prediction
+from churn.predictions import Prediction
+from churn.versions import ModelRef
 from churn.outcomes import Outcome, Score
 
 T0 = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)

@@ -8,15 +8,10 @@ from typing import Sequence
 
 import pytest
 
-from churn.model import (
-    Band,
-    ModelFilter,
-    ModelRef,
-    PageRequest,
-    Prediction,
-    PredictionCursor,
-    ProbabilityRange,
-)
+from churn.bands import Band, ProbabilityRange
+from churn.paging import PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter, ModelRef
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 GB1, GB2, LR1 = ModelRef("churn-gb", 1), ModelRef("churn-gb", 2), ModelRef("churn-lr", 1)

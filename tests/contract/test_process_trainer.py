@@ -13,7 +13,8 @@ import pytest
 
 from adapters.process_trainer import ProcessTrainer
 from churn.errors import TrainingFailedError
-from churn.model import INTERRUPTED, Dataset
+from churn.datasets import Dataset
+from churn.training_jobs import INTERRUPTED
 from churn.model_types import model_type
 
 CSV = b"customer,tenure,plan,Churn\nc1,1,basic,Yes\nc2,30,premium,No\nc3,2,basic,Yes\nc4,50,premium,No\n"

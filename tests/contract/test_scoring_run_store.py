@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from churn.errors import ScoringRunNotFoundError
-from churn.model import Customer, ModelRef
+from churn.customers import Customer
+from churn.versions import ModelRef
 from churn.scoring_runs import CustomerFilter, RunStatus, ScoringRun
 
 T0 = datetime(2026, 6, 1, 8, 0, 0, 654321, tzinfo=timezone.utc)

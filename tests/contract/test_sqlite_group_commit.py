@@ -15,7 +15,10 @@ import pytest
 from adapters.sqlite.database import SqliteDatabase
 from adapters.sqlite.predictions import _INSERT, SqlitePredictionRepository
 from churn.errors import StoreUnavailableError
-from churn.model import ModelRef, PageRequest, Prediction, ProbabilityRange
+from churn.bands import ProbabilityRange
+from churn.paging import PageRequest
+from churn.predictions import Prediction
+from churn.versions import ModelRef
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 EVERYTHING = ProbabilityRange(0.0, 1.0)

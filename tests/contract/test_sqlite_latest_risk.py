@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from adapters.sqlite.database import SqliteDatabase, to_micros
 from adapters.sqlite.predictions import SqlitePredictionRepository
-from churn.model import Band, PageRequest, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import PageRequest
 from tests.contract.test_prediction_repository import GB1, T0, prediction
 
 

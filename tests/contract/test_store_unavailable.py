@@ -23,7 +23,13 @@ from adapters.sqlite.jobs import SqliteJobStore
 from adapters.sqlite.model_records import SqliteModelRecordRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 from churn.errors import StoreUnavailableError
-from churn.model import Band, Customer, Dataset, ModelFilter, ModelRef, PageRequest, Prediction, ProbabilityRange, TrainingJob
+from churn.bands import Band, ProbabilityRange
+from churn.customers import Customer
+from churn.datasets import Dataset
+from churn.paging import PageRequest
+from churn.predictions import Prediction
+from churn.training_jobs import TrainingJob
+from churn.versions import ModelFilter, ModelRef
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 DATASET = Dataset("telco", 2, ("a", "churn"), "churn", "yes", 0.5, "h", T0)

@@ -19,7 +19,8 @@ import adapters.fast_scoring.trees as trees
 from adapters.fast_scoring import PARITY_TOLERANCE, SklearnChurnModel, to_frame
 from adapters.sklearn_trainer import SklearnTrainer
 from churn.errors import TrainingFailedError
-from churn.model import Dataset, FeatureKind
+from churn.datasets import Dataset
+from churn.features import FeatureKind
 from churn.model_types import CATALOG, model_type
 from churn.ports import ChurnModel, TrainedModel, Trainer
 from tests.support.profiling import profile_dataset  # noqa: E402

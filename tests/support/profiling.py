@@ -6,8 +6,8 @@ from datetime import datetime
 
 from adapters.pandas_reader import PandasTableReader
 from churn.columns import ReadOptions
-from churn.model import Dataset
-from churn.tables import DatasetLimits, describe_dataset
+from churn.datasets import Dataset
+from churn.datasets import DatasetLimits, describe_dataset
 
 
 def profile_dataset(

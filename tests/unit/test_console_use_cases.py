@@ -4,7 +4,9 @@ its templates draw. The upload preview is tested through the console in tests/ap
 from datetime import date, datetime, timedelta, timezone
 
 from adapters.memory import InMemoryJobStore, InMemoryPredictionRepository
-from churn.model import ModelRef, Prediction, TrainingJob
+from churn.predictions import Prediction
+from churn.training_jobs import TrainingJob
+from churn.versions import ModelRef
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.list_running_jobs import ListRunningJobs
 from entrypoints.console.charts import bars, nice_max, probability_line

@@ -1,4 +1,4 @@
-from churn.model import PageRequest
+from churn.paging import PageRequest
 
 FILE = b"customerID,tenure,Contract\nA,1,Month-to-month\nB,20,One year\nC,oops\n"
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from adapters.memory import FakeClock, InMemoryJobStore
 from churn.errors import StoreUnavailableError
-from churn.model import TrainingJob
+from churn.training_jobs import TrainingJob
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper

@@ -5,19 +5,12 @@ from datetime import datetime, timezone
 import pytest
 
 from churn.errors import InvalidBandError, InvalidFeaturesError, InvalidPageError, InvalidRequestError
-from churn.model import (
-    Band,
-    FeatureKind,
-    FeatureSchema,
-    FeatureSpec,
-    ModelFilter,
-    ModelRef,
-    PageRequest,
-    Prediction,
-    PredictionCursor,
-    ProbabilityRange,
-    fresh_id,
-)
+from churn.bands import Band, ProbabilityRange
+from churn.features import FeatureKind, FeatureSchema, FeatureSpec
+from churn.ids import fresh_id
+from churn.paging import PageRequest
+from churn.predictions import Prediction, PredictionCursor
+from churn.versions import ModelFilter, ModelRef
 
 SCHEMA = FeatureSchema(
     (
@@ -143,7 +136,7 @@ def test_band_covering_gives_the_bands_exactly_making_up_a_range(minimum, maximu
 
 
 def test_upsert_plan_counts_new_changed_and_unchanged_and_repeats_against_the_last_write():
-    from churn.model import Customer, UpsertPlan
+    from churn.customers import Customer, UpsertPlan
 
     stored = {"A": {"tenure": 1.0}, "B": {"tenure": 2.0}}
     batch = [Customer("A", {"tenure": 1.0}), Customer("B", {"tenure": 3.0}), Customer("C", {"tenure": 4.0}), Customer("C", {"tenure": 4.0})]

@@ -1,7 +1,7 @@
 import threading
 
 from adapters.model_cache import LruModelCache
-from churn.model import ModelRef
+from churn.versions import ModelRef
 
 A, B, C = ModelRef("m", 1), ModelRef("m", 2), ModelRef("m", 3)
 

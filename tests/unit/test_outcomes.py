@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from churn.errors import InvalidRequestError
-from churn.model import Band
+from churn.bands import Band
 from churn.outcomes import Outcome, Score, read_outcomes, realised_performance, roc_auc
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -15,7 +15,11 @@ from churn.errors import (
     RegistryUnavailableError,
     StoreUnavailableError,
 )
-from churn.model import Band, Customer, ModelFilter, ModelRef, PageRequest, Prediction
+from churn.bands import Band
+from churn.customers import Customer
+from churn.paging import PageRequest
+from churn.predictions import Prediction
+from churn.versions import ModelFilter, ModelRef
 from churn.use_cases.active_model import ActiveModel
 from tests.unit.conftest import make_service
 

@@ -6,7 +6,7 @@ import pytest
 
 from churn.decision import ThresholdRule, is_churn
 from churn.errors import InvalidRequestError
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from churn.promotion import Activation, Incumbent, PromotionRule
 from churn.training_options import Calibration, TrainingOptions, check_holdout
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from churn.errors import JobQueueUnavailableError
-from churn.model import INTERRUPTED, JobStatus
+from churn.training_jobs import INTERRUPTED, JobStatus
 from churn.ports import JobRunner
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive
 from churn.use_cases.run_queued_training import RunQueuedTraining

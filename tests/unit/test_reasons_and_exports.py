@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from churn.exports import neutralised, risk_row
-from churn.model import ModelRef, Prediction
+from churn.predictions import Prediction
+from churn.versions import ModelRef
 from churn.reasons import NO_REASONS, Reason, Reasons, value_label
 
 T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)

@@ -8,7 +8,10 @@ import pytest
 
 from adapters.memory import DeferredJobRunner, InMemoryScoringRunStore
 from churn.errors import NoActiveModelError, ScoringRunNotResumableError
-from churn.model import Customer, ModelFilter, PageRequest, ProbabilityRange
+from churn.bands import ProbabilityRange
+from churn.customers import Customer
+from churn.paging import PageRequest
+from churn.versions import ModelFilter
 from churn.scoring_runs import CustomerFilter, RunStatus
 from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.resume_scoring_run import ResumeScoringRun

@@ -2,7 +2,8 @@ import pytest
 
 from adapters.memory import DeferredJobRunner
 from churn.errors import DatasetExistsError, DatasetNotFoundError, InvalidHyperparametersError, UnknownModelTypeError
-from churn.model import INTERRUPTED, JobStatus, ModelRef
+from churn.training_jobs import INTERRUPTED, JobStatus
+from churn.versions import ModelRef
 from tests.unit.conftest import CSV, OWNER, make_service
 
 

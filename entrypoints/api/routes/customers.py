@@ -11,7 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from churn.columns import ReadOptions
 from churn.errors import InvalidPageError
-from churn.model import ModelFilter, PageRequest
+from churn.paging import PageRequest
+from churn.versions import ModelFilter
 from churn.offset_cursor import OffsetCursor
 from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers

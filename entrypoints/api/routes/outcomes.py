@@ -3,7 +3,7 @@ from typing import Annotated
 from dependency_injector.wiring import inject
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
-from churn.model import ModelRef
+from churn.versions import ModelRef
 from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
 from churn.use_cases.record_outcomes import RecordOutcomes
 from entrypoints.api.di import Provide

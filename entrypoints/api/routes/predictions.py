@@ -11,7 +11,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from churn.errors import InvalidBandError, InvalidRequestError
-from churn.model import Band, ModelFilter, PageRequest, PredictionCursor, ProbabilityRange
+from churn.bands import Band, ProbabilityRange
+from churn.paging import PageRequest
+from churn.predictions import PredictionCursor
+from churn.versions import ModelFilter
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListPredictionsByBand
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from entrypoints.api.schemas import (

@@ -3,7 +3,7 @@ from typing import Annotated
 from dependency_injector.wiring import inject
 from fastapi import APIRouter, Depends, Response
 
-from churn.model import ModelFilter
+from churn.versions import ModelFilter
 from churn.scoring_runs import CustomerFilter
 from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.resume_scoring_run import ResumeScoringRun

@@ -5,7 +5,8 @@ import pytest
 from adapters.pandas_reader import PandasTableReader
 from churn.columns import ReadOptions
 from churn.errors import InvalidCustomerFileError, InvalidDatasetError, InvalidRequestError
-from churn.tables import DatasetLimits, customers_from_records, parse_value
+from churn.customers import customers_from_records, parse_value
+from churn.datasets import DatasetLimits
 from tests.support.profiling import profile_dataset
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -1,0 +1,71 @@
+"""Churn-risk bands and probability ranges: the edges are defined here and nowhere else."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from churn.errors import InvalidBandError
+
+
+@dataclass(frozen=True, slots=True)
+class ProbabilityRange:
+    """[minimum, maximum) on churn probability; closed at the top when maximum is 1."""
+
+    minimum: float
+    maximum: float
+
+    def __post_init__(self) -> None:
+        for value in (self.minimum, self.maximum):
+            if not isinstance(value, (int, float)) or math.isnan(value) or not 0.0 <= value <= 1.0:
+                raise InvalidBandError("min_probability and max_probability must be numbers between 0 and 1")
+        if self.minimum >= self.maximum:
+            raise InvalidBandError("min_probability must be lower than max_probability")
+
+    def contains(self, probability: float) -> bool:
+        if self.maximum >= 1.0:
+            return self.minimum <= probability <= 1.0
+        return self.minimum <= probability < self.maximum
+
+
+class Band(StrEnum):
+    """The four churn-risk bands, in percent. Half-open intervals; the last one includes 100 %."""
+
+    LOW = "0-25"
+    MEDIUM = "25-50"
+    HIGH = "50-75"
+    VERY_HIGH = "75-100"
+
+    @property
+    def range(self) -> ProbabilityRange:
+        return _BAND_RANGES[self]
+
+    @classmethod
+    def of(cls, probability: float) -> "Band":
+        """On the scoring hot path: plain comparisons against the band edges."""
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"probability {probability} is outside [0, 1]")
+        if probability < 0.5:
+            return cls.LOW if probability < 0.25 else cls.MEDIUM
+        return cls.HIGH if probability < 0.75 else cls.VERY_HIGH
+
+    @classmethod
+    def covering(cls, probabilities: ProbabilityRange) -> tuple["Band", ...] | None:
+        """The bands whose union is exactly `probabilities` (lowest first), or None when the range does
+        not start and end on band edges. Lets a store total such a range from per-band counts."""
+        inside = tuple(b for b in cls if probabilities.minimum <= b.range.minimum and b.range.maximum <= probabilities.maximum)
+        if not inside or inside[0].range.minimum != probabilities.minimum or inside[-1].range.maximum != probabilities.maximum:
+            return None
+        return inside
+
+    @classmethod
+    def parse(cls, label: str) -> "Band":
+        try:
+            return cls(label.strip())
+        except ValueError:
+            allowed = ", ".join(b.value for b in cls)
+            raise InvalidBandError(f"unknown band {label!r}; allowed values: {allowed}", allowed=[b.value for b in cls]) from None
+
+
+_BAND_RANGES = {band: ProbabilityRange(int(band.value.split("-")[0]) / 100, int(band.value.split("-")[1]) / 100) for band in Band}
