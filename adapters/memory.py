@@ -230,7 +230,7 @@ class InMemoryPredictionRepository(PredictionRepository):
             return _ranged(self._latest_sorted, probabilities, model, page)
 
     def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
-        counts = {band: 0 for band in Band}
+        counts = dict.fromkeys(Band, 0)
         with self._lock:
             for p in self._latest.values():
                 if model is None or model.matches(p.model):
@@ -250,7 +250,7 @@ class InMemoryPredictionRepository(PredictionRepository):
             return [Score(p.customer_id, p.churn_probability, p.created_at) for p in self._by_id.values() if p.model == model and p.customer_id is not None]
 
     def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
-        counts = {band: 0 for band in Band}
+        counts = dict.fromkeys(Band, 0)
         with self._lock:
             for p in self._by_id.values():
                 if model is None or model.matches(p.model):

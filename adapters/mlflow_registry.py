@@ -444,7 +444,7 @@ class MlflowModelRegistry(ModelRegistry):
 
 def _parts_of(model: ChurnModel) -> tuple[Any, list[dict]]:
     try:
-        return getattr(model, "pipeline"), [dict(row) for row in getattr(model, "probe_rows")]
+        return model.pipeline, [dict(row) for row in model.probe_rows]
     except AttributeError:
         raise TypeError(
             f"{type(model).__name__} cannot be registered in MLflow: it needs a fitted `pipeline` and `probe_rows`"

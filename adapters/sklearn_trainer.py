@@ -147,7 +147,7 @@ class SklearnTrainer(Trainer):
             confusion=confusion_at(y_test, p_test, threshold),
             importances=importances,
             importance_kind=kind,
-            holdout_rows=int(len(y_test)),
+            holdout_rows=len(y_test),
             cv_seconds=round(cv_seconds, 6),
         )
         schema = _schema(pipeline, kinds, profiles)
@@ -518,7 +518,7 @@ def feature_importances(
     if native is not None:
         owners = _encoded_owners(pipeline.named_steps["preprocess"])
         if len(owners) == len(native):
-            totals: dict[str, float] = {name: 0.0 for name in kinds}
+            totals: dict[str, float] = dict.fromkeys(kinds, 0.0)
             for owner, value in zip(owners, native):
                 totals[owner] += float(value)
             return _ranked(totals), kind

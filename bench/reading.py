@@ -174,7 +174,7 @@ def main() -> None:
                 if figure["kinds"]:
                     kinds[label] = figure["kinds"]
     print(f"\nmedians of {opts.rounds} rounds, each call in a fresh process (machine shared: read the ratios)\n")
-    print(f"| file | size | pandas.read_csv | upload (memory store) | upload (SQLite store) | peak memory: read_csv / upload (memory) / upload (SQLite) |")
+    print("| file | size | pandas.read_csv | upload (memory store) | upload (SQLite store) | peak memory: read_csv / upload (memory) / upload (SQLite) |")
     print("|---|---|---|---|---|---|")
     for label, (path, rows, _) in files.items():
         size = path.stat().st_size / 1024 / 1024

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -223,7 +222,7 @@ def main() -> None:
                 print(f"  {size:,} {model_type}: run {ours['scored'] / ours['seconds']:,.0f}/s, baseline {theirs['scored'] / theirs['seconds']:,.0f}/s", file=sys.stderr)
         pages = in_subprocess("pages", home)
 
-    print(f"\nscoring the stored base on SQLite (this machine: 2 shared cores; one run, figures comparable within it)\n")
+    print("\nscoring the stored base on SQLite (this machine: 2 shared cores; one run, figures comparable within it)\n")
     header = f"{'customers':>10} {'model type':<20} {'run /s (reasons)':>17} {'run peak MiB':>13} {'baseline /s':>12} {'baseline peak MiB':>18} {'run / baseline':>15}"
     print(header)
     print("-" * len(header))

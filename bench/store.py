@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from churn.bands import Band, ProbabilityRange
 from churn.paging import PageRequest
 from churn.predictions import Prediction, PredictionCursor
-from churn.versions import ModelFilter, ModelRef  # noqa: E402
-from churn.ports import PredictionRepository  # noqa: E402
+from churn.versions import ModelFilter, ModelRef
+from churn.ports import PredictionRepository
 
 MODELS = [ModelRef("churn-lr", 1), ModelRef("churn-gb", 1), ModelRef("churn-gb", 2), ModelRef("churn-rf", 1)]
 MODEL_WEIGHTS = [0.15, 0.25, 0.45, 0.15]

@@ -17,9 +17,7 @@ import argparse
 import http.client
 import json
 import os
-import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading

@@ -258,7 +258,7 @@ class PredictionRepository(Protocol):
         future: Future[None] = Future()
         try:
             self.add(prediction)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except BaseException as exc:
             future.set_exception(exc)
         else:
             future.set_result(None)

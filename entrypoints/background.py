@@ -36,5 +36,5 @@ class Periodic:
         while not self._stopping.wait(self._interval):
             try:
                 self._action()
-            except Exception:  # noqa: BLE001 - logged; the next round tries again
+            except Exception:
                 log.exception("%s: a background round failed", self._name)

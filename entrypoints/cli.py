@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, params: dict) -> int:
     except OSError as exc:
         print(f"error: cannot read {exc.filename or 'the file'}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - one line for people; the traceback with CHURN_LOG_LEVEL=debug
+    except Exception as exc:
         log.debug("unexpected error", exc_info=exc)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: unexpected {type(exc).__name__}{': ' + first if first else ''} (CHURN_LOG_LEVEL=debug shows the traceback)", file=sys.stderr)

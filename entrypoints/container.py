@@ -69,7 +69,6 @@ from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.ids import fresh_id
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
 from churn.use_cases.get_dataset import GetDataset
-from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.preview_dataset import PreviewDataset
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.remove_dataset import RemoveDataset

@@ -7,12 +7,12 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
 
 
-import pytest  # noqa: E402
+import pytest
 
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+from pathlib import Path
 
-from tests.support.servers import MlflowOnPostgres, PostgresCluster, RedisServer  # noqa: E402
+from tests.support.servers import MlflowOnPostgres, PostgresCluster, RedisServer
 
 _MLFLOW_ON_POSTGRES: MlflowOnPostgres | None = None
 

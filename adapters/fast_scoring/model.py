@@ -15,7 +15,7 @@ from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearE
 from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
-from churn.features import FeatureKind, FeatureSchema, FeatureValue
+from churn.features import FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[M
             return LinearExplainer(encoder, predictor.coefficients, training_means(pipeline, encoder, probe_rows), names)
         if encoder is not None and isinstance(predictor, TreePredictor):
             return tree_explainer(encoder, pipeline.steps[-1][1], names)
-    except Exception as exc:  # noqa: BLE001 - an explainer that cannot be built leaves the model servable
+    except Exception as exc:
         log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
     return BaselineSubstitutionExplainer(schema, predictor.many)
 

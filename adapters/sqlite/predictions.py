@@ -116,7 +116,7 @@ class SqlitePredictionRepository(PredictionRepository):
         """Every band present, zero when empty; read from the counters kept by the insert trigger."""
         model_sql, model_args = _model_condition(model)
         where = f"WHERE {' AND '.join(model_sql)}" if model_sql else ""
-        counts = {band: 0 for band in Band}
+        counts = dict.fromkeys(Band, 0)
         with self._db.snapshot() as db:
             for band, n in db.execute(f"SELECT band, sum(n) FROM prediction_counts {where} GROUP BY band", model_args):
                 counts[Band(band)] = n
@@ -173,7 +173,7 @@ class SqlitePredictionRepository(PredictionRepository):
     def count_latest_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
         model_sql, model_args = _model_condition(model)
         where = f"WHERE {' AND '.join(model_sql)}" if model_sql else ""
-        counts = {band: 0 for band in Band}
+        counts = dict.fromkeys(Band, 0)
         with self._db.snapshot() as db:
             for band, n in db.execute(f"SELECT band, sum(n) FROM latest_counts {where} GROUP BY band", model_args):
                 counts[Band(band)] = n

@@ -90,7 +90,7 @@ class GroupWriter:
         try:
             with self._translated_errors():
                 self._connection().execute(*_combined(run))
-        except Exception as exc:  # noqa: BLE001 - handed to the callers
+        except Exception as exc:
             if len(run) > 1:
                 for write in run:  # find the failing write: the others still go in
                     self._write([write])

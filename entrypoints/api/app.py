@@ -54,7 +54,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     def start_up() -> None:
         try:
             bootstrap(container)
-        except Exception:  # noqa: BLE001 - logged; the process serves, /ready says what is missing
+        except Exception:
             log.exception("start-up did not complete")
         try:
             # Follows the registry's active pointer in the background: no request waits for the

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from churn.customers import Customer
-from tests.api.conftest import train, upload
+from tests.api.conftest import upload
 
 def test_a_json_body_without_a_content_type_trains_like_it_predicts(client):
     assert upload(client).status_code == 201

@@ -14,7 +14,6 @@ from pymongo.errors import ServerSelectionTimeoutError
 from adapters.mongo.database import MongoDatabase
 from entrypoints.api.app import create_app
 from tests.api.conftest import make_container
-from tests.support.datasets import SUBSCRIPTION_FEATURES
 
 METHODS = ["find", "find_one", "count_documents", "insert_one", "insert_many", "replace_one", "update_one", "update_many", "delete_many", "aggregate", "create_index"]
 HOSTS = ("mongo-1.internal", "27017")

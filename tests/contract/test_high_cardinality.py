@@ -18,7 +18,7 @@ from adapters.sklearn_trainer import MAX_CATEGORIES_PER_COLUMN, SklearnTrainer
 from churn.errors import TrainingFailedError
 from churn.datasets import Dataset
 from churn.model_types import CATALOG, model_type
-from tests.support.profiling import profile_dataset  # noqa: E402
+from tests.support.profiling import profile_dataset
 
 BANK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bank_customer_churn.csv"
 STRICT = 1e-9

@@ -72,7 +72,7 @@ def test_a_newer_prediction_moves_the_customer_to_its_band(repository):
     repository.add(prediction("b", 0.1, "c-1", model=LR1, created_at=T0 + timedelta(seconds=1)))
     counts = repository.count_latest_by_band(None)
     assert counts == {Band.LOW: 1, Band.MEDIUM: 0, Band.HIGH: 0, Band.VERY_HIGH: 0}
-    assert repository.count_latest_by_band(ModelFilter("churn-gb")) == {band: 0 for band in Band}
+    assert repository.count_latest_by_band(ModelFilter("churn-gb")) == dict.fromkeys(Band, 0)
     assert repository.latest_in_range(Band.VERY_HIGH.range, None, PageRequest()).items == []
     assert [p.prediction_id for p in repository.latest_in_range(Band.LOW.range, ModelFilter("churn-lr", 1), PageRequest()).items] == ["b"]
 

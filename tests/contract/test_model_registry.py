@@ -82,7 +82,7 @@ class PipelineModel(ChurnModel):
         return "none"
 
     def explain(self, features: Mapping[str, Any]) -> dict[str, float]:
-        return {name: 0.0 for name in self._schema.names}
+        return dict.fromkeys(self._schema.names, 0.0)
 
     def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return [self.explain(row) for row in rows]

@@ -111,7 +111,7 @@ def test_add_many_is_all_or_nothing(repository):
     with pytest.raises(RuntimeError):
         repository.add_many(_BrokenBatch([prediction("p-1", 0.8), prediction("p-2", 0.3)]))
     assert repository.for_customer("c-1", PageRequest()).total == 0
-    assert repository.count_by_band(None) == {band: 0 for band in Band}
+    assert repository.count_by_band(None) == dict.fromkeys(Band, 0)
 
 
 def test_a_submitted_prediction_is_stored_when_its_future_completes(repository):
@@ -130,7 +130,7 @@ def test_a_submitted_prediction_is_stored_once_like_an_added_one(repository):
 
 def test_add_many_of_nothing_is_fine(repository):
     repository.add_many([])
-    assert repository.count_by_band(None) == {band: 0 for band in Band}
+    assert repository.count_by_band(None) == dict.fromkeys(Band, 0)
 
 
 # ---------------------------------------------------------------- customer history
@@ -266,7 +266,7 @@ def test_empty_store_lists_nothing(repository):
 
 @pytest.mark.parametrize("model", FILTERS, ids=lambda f: "all" if f is None else f"{f.name}:{f.version}")
 def test_count_by_band_has_every_band(repository, stored, model):
-    expected = {band: 0 for band in Band}
+    expected = dict.fromkeys(Band, 0)
     for p in stored:
         if model is None or model.matches(p.model):
             expected[p.band] += 1
@@ -275,8 +275,8 @@ def test_count_by_band_has_every_band(repository, stored, model):
 
 
 def test_counts_are_zero_on_an_empty_store(repository):
-    assert repository.count_by_band(None) == {band: 0 for band in Band}
-    assert repository.count_by_band(ModelFilter("churn-gb", 1)) == {band: 0 for band in Band}
+    assert repository.count_by_band(None) == dict.fromkeys(Band, 0)
+    assert repository.count_by_band(ModelFilter("churn-gb", 1)) == dict.fromkeys(Band, 0)
 
 
 def test_counts_agree_with_range_totals(repository, stored):
@@ -293,7 +293,7 @@ def test_predictions_and_counts_survive_a_restart(backend):
     backend.predictions().add_many(predictions)
     reopened = backend.restarted().predictions()
     assert list(reopened.in_range(ProbabilityRange(0.0, 1.0), None, PageRequest(limit=1000)).items) == band_order(predictions)
-    expected = {band: 0 for band in Band}
+    expected = dict.fromkeys(Band, 0)
     for p in predictions:
         expected[p.band] += 1
     assert reopened.count_by_band(None) == expected

@@ -52,7 +52,7 @@ def writer_waiting_behind_a_lock(database: SqliteDatabase, path, first: Callable
     try:
         future = first()
         deadline = time.monotonic() + 10
-        while database._writer.pending() > 0 and time.monotonic() < deadline:  # noqa: SLF001 - test probe
+        while database._writer.pending() > 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         yield future
     finally:

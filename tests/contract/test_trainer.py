@@ -23,7 +23,7 @@ from churn.datasets import Dataset
 from churn.features import FeatureKind
 from churn.model_types import CATALOG, model_type
 from churn.ports import ChurnModel, TrainedModel, Trainer
-from tests.support.profiling import profile_dataset  # noqa: E402
+from tests.support.profiling import profile_dataset
 from churn.training_options import Calibration, TrainingOptions
 
 UNCALIBRATED = TrainingOptions(calibration=Calibration.NONE, cv_folds=0)
@@ -67,7 +67,7 @@ def rows_of(model: SklearnChurnModel) -> list[dict]:
     """The probe rows plus requests the hold-out may not contain: unknown category, every value unknown."""
     extra = [
         {**model.probe_rows[0], "contract": "Lifetime", "paperless": None},
-        {name: None for name in model.schema.names},
+        dict.fromkeys(model.schema.names),
         {**model.probe_rows[1], "tenure": 1000.0, "monthly_charges": -5.0},
     ]
     return model.probe_rows + extra
@@ -127,7 +127,7 @@ def test_score_equals_score_many_equals_predict_proba(trained: TrainedModel) -> 
 def test_unknown_category_and_unknown_values_score(trained: TrainedModel) -> None:
     model = trained.model
     unknown = {**model.schema.example(), "contract": "Lifetime", "tenure": None}
-    nothing_known = {name: None for name in model.schema.names}
+    nothing_known = dict.fromkeys(model.schema.names)
     for row in (unknown, nothing_known):
         assert 0.0 <= model.score(row) <= 1.0
     imputed = model.score(nothing_known)

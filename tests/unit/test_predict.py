@@ -45,7 +45,7 @@ def test_wrong_features_store_nothing_and_carry_an_example(service):
     with pytest.raises(InvalidFeaturesError) as info:
         service.predict.execute("c1", {"tenure": "five"})
     assert info.value.expected_example.keys() == {"tenure", "plan"}
-    assert service.band_counts.execute() == {band: 0 for band in Band}
+    assert service.band_counts.execute() == dict.fromkeys(Band, 0)
 
 
 def test_switching_model_changes_next_prediction(service):
@@ -248,7 +248,7 @@ def test_an_unknown_version_is_not_found_and_stores_nothing(service, wanted):
     service.trained()
     with pytest.raises(ModelNotFoundError):
         service.predict.execute("c1", FEATURES, version=wanted)
-    assert service.band_counts.execute() == {band: 0 for band in Band}
+    assert service.band_counts.execute() == dict.fromkeys(Band, 0)
 
 
 def test_a_batch_can_name_its_version_too(service):
