@@ -4,6 +4,7 @@ is refused here, with the column and what to do."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
@@ -156,6 +157,25 @@ class TargetChoice:
 
 def _fmt(value: float) -> float:
     return float(round(value, 6))
+
+
+BLANK_COLUMN_NOTE = "blank in every row; declared ignored: left out"
+
+
+def _refuse_blank_columns(facts: TableFacts, declared: Mapping[str, ColumnKind]) -> None:
+    """InvalidDatasetError naming the columns blank in every row that column_types does not declare:
+    an empty column is most often a broken export, so it is said at upload rather than dropped."""
+    blank = [c.name for c in facts.columns if c.present == 0 and c.name not in declared]
+    if not blank:
+        return
+    names = ", ".join(repr(n) for n in blank)
+    which = f"column {names} is" if len(blank) == 1 else f"columns {names} are"
+    them = "it" if len(blank) == 1 else "them"
+    example = json.dumps({n: ColumnKind.IGNORED.value for n in blank}, ensure_ascii=False)
+    raise InvalidDatasetError(
+        f"{which} blank in every row; remove {them} from the file, or declare {them} with column_types {example} "
+        f"to upload the file unchanged ({them} will be left out)"
+    )
 
 
 def _infer_kind(facts: ColumnFacts, rows: int, decimal_hint: str | None) -> tuple[ColumnKind, str | None]:
@@ -316,6 +336,7 @@ def profile_table(
     if facts.rows == 0:
         raise InvalidDatasetError("the file has a header but no data rows")
     choice = choose_target(facts.column(target), facts.rows, positive_label)
+    _refuse_blank_columns(facts, {**overrides, **({id_column: ColumnKind.IDENTIFIER} if id_column else {})})
     hint = facts.reading.decimal
     columns: list[ColumnProfile] = []
     for column in facts.columns:
@@ -329,6 +350,7 @@ def profile_table(
             kind = overrides[column.name]
             _forced(column, kind, hint)
             role = Role.FEATURE if kind.is_feature else Role.LEFT_OUT
+            note = BLANK_COLUMN_NOTE if column.present == 0 and kind is ColumnKind.IGNORED else None
         else:
             kind, note = _infer_kind(column, facts.rows, hint)
             role = Role.FEATURE if kind.is_feature else Role.LEFT_OUT
@@ -352,7 +374,8 @@ def _check_width(profile: DatasetProfile, facts: TableFacts) -> None:
         widest = max(text, key=lambda c: c.distinct).name
         raise InvalidDatasetError(
             f"the categorical columns have {distinct} distinct values in all (the most: {widest!r}); the limit is "
-            f"{MAX_DISTINCT_CATEGORIES}: set column_types {{{widest!r}: 'ignored'}} or bucket it before uploading"
+            f"{MAX_DISTINCT_CATEGORIES}: set column_types {json.dumps({widest: ColumnKind.IGNORED.value}, ensure_ascii=False)} "
+            "or bucket it before uploading"
         )
     if width > MAX_ENCODED_COLUMNS:
         raise InvalidDatasetError(

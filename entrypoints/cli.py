@@ -8,6 +8,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import sys
@@ -82,8 +83,21 @@ ROUTES_TO_COMMANDS = (
 )
 
 
+_COLUMN_TYPES_EXAMPLE = re.compile(r"column_types (\{[^{}]*\})")
+
+
+def _as_column_type_options(match: re.Match[str]) -> str:
+    """`column_types {"notes": "ignored"}` as the CLI spells it: `--column-type notes=ignored`."""
+    try:
+        example = json.loads(match.group(1))
+    except ValueError:
+        return match.group(0)
+    return " ".join(f"--column-type {column}={kind}" for column, kind in example.items())
+
+
 def for_the_cli(message: str) -> str:
     """A domain message on one line, naming CLI commands and options instead of HTTP routes and fields."""
+    message = _COLUMN_TYPES_EXAMPLE.sub(_as_column_type_options, message)
     for route, command in ROUTES_TO_COMMANDS:
         message = message.replace(route, command)
     return " ".join(message.split())

@@ -109,10 +109,23 @@ def test_dates_booleans_and_a_numeric_id_are_understood_and_scored(client):
     assert "soon" not in bad.text and "maybe" not in bad.text
 
 
+IGNORE_NOTES = json.dumps({"notes": "ignored"})
+
+
+def test_a_blank_column_is_refused_at_upload_saying_how_to_keep_the_file_as_it_is(client):
+    response = send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned")
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("column 'notes' is blank in every row; remove it from the file")
+    assert 'column_types {"notes": "ignored"}' in message
+    assert client.get("/datasets").json()["items"] == []
+    assert client.get("/datasets/leaky").status_code == 404
+
+
 def test_blank_constant_and_leaking_columns_are_said_and_left_out_or_flagged(client):
-    body = send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned").json()
+    body = send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned", column_types=IGNORE_NOTES).json()
     columns = columns_of(body)
-    assert (columns["notes"]["kind"], columns["notes"]["missing"]) == ("ignored", 1.0)
+    assert (columns["notes"]["kind"], columns["notes"]["role"], columns["notes"]["missing"]) == ("ignored", "left out", 1.0)
     assert "blank in every row" in columns["notes"]["warnings"][0]
     assert columns["country"]["kind"] == "ignored" and "same value" in columns["country"]["warnings"][0]
     assert columns["cancel_reason_code"]["leak"] is True and "leak" in columns["cancel_reason_code"]["warnings"][0]
@@ -186,7 +199,7 @@ def test_column_types_override_the_inference_and_are_checked(client):
 
 
 def test_train_features_must_be_feature_columns(client):
-    send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned")
+    send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned", column_types=IGNORE_NOTES)
     for body, fragment in [({"features": ["fee", "ghost"]}, "'ghost'"), ({"features": ["account"]}, "'account'"), ({"exclude": ["plan", "fee", "cancel_reason_code"]}, "no feature")]:
         response = client.post("/train", json={"dataset": "leaky", "model_type": "logistic_regression", **body})
         assert response.status_code == 400 and fragment in response.json()["message"], response.text

@@ -204,10 +204,10 @@ def test_training_is_deterministic_for_a_seed() -> None:
     assert first.metrics == second.metrics
 
 
-def test_a_column_blank_in_every_row_is_left_out_at_upload_and_not_trained_on() -> None:
+def test_a_column_blank_in_every_row_declared_ignored_is_left_out_at_upload_and_not_trained_on() -> None:
     lines = CONTENT.decode().splitlines()
     content = "\n".join([lines[0] + ",notes"] + [line + "," for line in lines[1:]]).encode()
-    profiled = dataset(content)
+    profiled = profile_dataset("customers", content, "churn", "customer_id", datetime(2025, 1, 1, tzinfo=timezone.utc), column_types={"notes": "ignored"})
     assert profiled.profile.column("notes").role == "left out" and "blank in every row" in profiled.profile.column("notes").warnings[0]
     trained = SklearnTrainer().train(profiled, content, model_type("logistic_regression"), {})
     assert "notes" not in trained.model.schema.names

@@ -85,7 +85,7 @@ def test_serve_on_a_busy_port_fails_at_once_with_a_hint_about_port(tmp_path):
 
 
 def test_datasets_add_prints_the_profile_and_errors_are_one_line(tmp_path):
-    from tests.support.awkward import brazilian_export
+    from tests.support.awkward import brazilian_export, with_blank_constant_and_leak
 
     home = tmp_path / "home"
     export = tmp_path / "clientes.csv"
@@ -94,6 +94,13 @@ def test_datasets_add_prints_the_profile_and_errors_are_one_line(tmp_path):
     table = added.stdout.splitlines()
     assert "churn = 'Sim'" in table[0] and "cp1252" in table[1]
     assert any(line.startswith("Mensalidade") and "numeric" in line for line in table)
+    blank = tmp_path / "leaky.csv"
+    blank.write_bytes(with_blank_constant_and_leak(rows=60))
+    refused = cli(home, "datasets", "add", str(blank), "--name", "leaky", "--target", "churned", check=False)
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines()[-1].startswith("error: column 'notes' is blank in every row")
+    assert "--column-type notes=ignored" in refused.stderr and "column_types" not in refused.stderr
+    kept = cli(home, "datasets", "add", str(blank), "--name", "leaky", "--target", "churned", "--column-type", "notes=ignored")
+    assert any(line.startswith("notes") and "ignored" in line and "left out" in line for line in kept.stdout.splitlines())
     missing = cli(home, "datasets", "add", str(tmp_path / "nope.csv"), "--name", "x", "--target", "y", check=False)
     assert missing.returncode == 1 and missing.stderr.strip().splitlines() == [f"error: cannot read {tmp_path / 'nope.csv'}: no such file"]
     removed = cli(home, "datasets", "remove", "clientes")

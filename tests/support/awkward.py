@@ -76,6 +76,8 @@ def dates_booleans_numeric_id(rows: int = 240, seed: int = 5) -> bytes:
 
 
 def with_blank_constant_and_leak(rows: int = 200, seed: int = 2) -> bytes:
+    """`notes` blank in every row (refused at upload unless declared ignored), `country` constant,
+    `cancel_reason_code` known only once a customer left (a leak)."""
     rng = random.Random(seed)
     lines = ["account,plan,fee,notes,country,cancel_reason_code,churned"]
     for i in range(rows):
