@@ -295,7 +295,7 @@ def boolean_value(value: Any, pair: tuple[str, ...]) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return {0: False, 1: True}.get(value)  # type: ignore[call-overload]
+        return True if value == 1 else False if value == 0 else None
     if not isinstance(value, str):
         return None
     key = nfc_key(value)

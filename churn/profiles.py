@@ -98,7 +98,7 @@ class ColumnProfile:
             top=tuple((t["value"], t["count"]) for t in data.get("top") or ()),
             number_format=NumberFormat(data["number_format"]) if data.get("number_format") else None,
             date_format=data.get("date_format"),
-            boolean_values=tuple(data["boolean_values"]) if data.get("boolean_values") else None,  # type: ignore[arg-type]
+            boolean_values=(data["boolean_values"][0], data["boolean_values"][1]) if data.get("boolean_values") else None,
             reference=data.get("reference"),
             leak=bool(data.get("leak")),
             warnings=tuple(data.get("warnings") or ()),
@@ -171,7 +171,7 @@ def _refuse_blank_columns(facts: TableFacts, declared: Mapping[str, ColumnKind])
     names = ", ".join(repr(n) for n in blank)
     which = f"column {names} is" if len(blank) == 1 else f"columns {names} are"
     them = "it" if len(blank) == 1 else "them"
-    example = json.dumps({n: ColumnKind.IGNORED.value for n in blank}, ensure_ascii=False)
+    example = json.dumps(dict.fromkeys(blank, ColumnKind.IGNORED.value), ensure_ascii=False)
     raise InvalidDatasetError(
         f"{which} blank in every row; remove {them} from the file, or declare {them} with column_types {example} "
         f"to upload the file unchanged ({them} will be left out)"
@@ -324,14 +324,14 @@ def profile_table(
     if id_column == target:
         raise InvalidDatasetError("the id column cannot be the target")
     overrides: dict[str, ColumnKind] = {}
-    for column, kind in (column_types or {}).items():
-        if column not in names:
-            raise InvalidDatasetError(f"column_types names {column!r}, which is not in the file; columns: {', '.join(names)}")
+    for declared, kind in (column_types or {}).items():
+        if declared not in names:
+            raise InvalidDatasetError(f"column_types names {declared!r}, which is not in the file; columns: {', '.join(names)}")
         try:
-            overrides[column] = ColumnKind(str(kind).strip().lower())
+            overrides[declared] = ColumnKind(str(kind).strip().lower())
         except ValueError:
             raise InvalidDatasetError(
-                f"column_types gives {column!r} the kind {kind!r}; kinds are {', '.join(k.value for k in ColumnKind)}"
+                f"column_types gives {declared!r} the kind {kind!r}; kinds are {', '.join(k.value for k in ColumnKind)}"
             ) from None
     if facts.rows == 0:
         raise InvalidDatasetError("the file has a header but no data rows")

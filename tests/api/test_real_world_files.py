@@ -200,7 +200,12 @@ def test_column_types_override_the_inference_and_are_checked(client):
 
 def test_train_features_must_be_feature_columns(client):
     send(client, awkward.with_blank_constant_and_leak(), name="leaky", target="churned", column_types=IGNORE_NOTES)
-    for body, fragment in [({"features": ["fee", "ghost"]}, "'ghost'"), ({"features": ["account"]}, "'account'"), ({"exclude": ["plan", "fee", "cancel_reason_code"]}, "no feature")]:
+    refusals = [
+        ({"features": ["fee", "ghost"]}, "'ghost'"),
+        ({"features": ["account"]}, "'account'"),
+        ({"exclude": ["plan", "fee", "cancel_reason_code"]}, "no feature"),
+    ]
+    for body, fragment in refusals:
         response = client.post("/train", json={"dataset": "leaky", "model_type": "logistic_regression", **body})
         assert response.status_code == 400 and fragment in response.json()["message"], response.text
     job = train(client, dataset="leaky", features=["fee"])
