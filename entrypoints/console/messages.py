@@ -290,6 +290,56 @@ PT_BR: dict[str, str] = {
     "Customer id": "Id do cliente",
     "unknown": "desconhecido",
     "Score": "Pontuar",
+    # training options (issue 10) and the promotion outcome
+    "A fixed probability": "Uma probabilidade fixa",
+    "Activate it if it is better": "Ativar se for melhor",
+    "Always activate it": "Ativar sempre",
+    "Calibration": "Calibração",
+    "Cross-validation and activation": "Validação cruzada e ativação",
+    "Cross-validation folds": "Partições da validação cruzada",
+    "Features of": "Variáveis de",
+    "Kept: not activated.": "Mantido: não foi ativado.",
+    "Never: only register it": "Nunca: só registrar",
+    "Not features:": "Não são variáveis:",
+    "Pick a data set, its features and a model type; the hyperparameters show their allowed ranges. The training runs in the background: watch it below.":
+        "Escolha um conjunto de dados, suas variáveis e um tipo de modelo; os hiperparâmetros mostram seus intervalos permitidos. O treino roda em segundo plano: acompanhe abaixo.",
+    "Promoted: now the active model.": "Promovido: agora é o modelo ativo.",
+    "The cheapest, for these costs": "O mais barato, para estes custos",
+    "The one with the best F1": "O de melhor F1",
+    "This data set was stored before column profiles: every feature column is used. Upload it again to choose features.":
+        "Este conjunto foi guardado antes dos perfis de colunas: todas as variáveis são usadas. Envie-o de novo para escolher variáveis.",
+    "Threshold": "Limiar",
+    "Untick a column to leave it out. Columns flagged as a possible leak (they give the answer away) start unticked.":
+        "Desmarque uma coluna para deixá-la de fora. Colunas marcadas como possível vazamento (entregam a resposta) começam desmarcadas.",
+    "When a probability counts as “will churn” in each prediction of this version. Data-driven rules are chosen on cross-validated predictions of the training split, never on the hold-out.":
+        "Quando uma probabilidade conta como “vai sair” em cada previsão desta versão. As regras guiadas por dados são escolhidas sobre previsões de validação cruzada da parte de treino, nunca sobre o hold-out.",
+    "When the training succeeds": "Quando o treino terminar bem",
+    "Why:": "Por quê:",
+    "a missed churner": "um cliente que sai sem ser detectado",
+    "activate it later from its page": "ative-o depois pela página dele",
+    "activation": "ativação",
+    "always": "sempre",
+    "an offer to a customer who would stay": "uma oferta a um cliente que ficaria",
+    "and its hold-out roc_auc reaches": "e seu roc_auc no hold-out atinge",
+    "balances churners caught against offers wasted": "equilibra clientes detectados e ofertas desperdiçadas",
+    "best F1": "melhor F1",
+    "cheapest for costs": "mais barato para os custos",
+    "cross-validation": "validação cruzada",
+    "default for this type": "padrão deste tipo",
+    "every new prediction uses it at once": "toda nova previsão passa a usá-lo na hora",
+    "features": "variáveis",
+    "folds": "partições",
+    "if better": "se for melhor",
+    "makes a probability of 0.8 mean 8 in 10 such customers leave; fitted on part of the training split":
+        "faz uma probabilidade de 0,8 significar que 8 em 10 desses clientes saem; ajustada sobre parte da parte de treino",
+    "missing": "ausentes",
+    "never": "nunca",
+    "off": "desligada",
+    "stratified folds on the training split, for the spread of the metrics; 0 turns it off; 2 to":
+        "partições estratificadas da parte de treino, para a dispersão das métricas; 0 desliga; de 2 a",
+    "strictly between 0 and 1; blank is 0.5": "estritamente entre 0 e 1; vazio é 0,5",
+    "threshold": "limiar",
+    "type default": "padrão do tipo",
 }
 
 CATALOGUES = {"en": {}, "pt-BR": PT_BR}

@@ -20,6 +20,7 @@ from churn.errors import ChurnError
 from entrypoints.api.errors import status_for
 from entrypoints.api.security import ApiKeys
 from entrypoints.console import charts
+from entrypoints.console.domain_messages import domain_translator
 from entrypoints.console.messages import LANGUAGES, translator
 
 HERE = Path(__file__).parent
@@ -91,7 +92,7 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
     lang = language_of(request)
     _ = translator(lang)
     html = ENV.get_template(template).render(
-        _=_, lang=lang, languages=LANGUAGES, request=request, path=request.url.path, fmt=Formats(lang), **context
+        _=_, said=domain_translator(lang), lang=lang, languages=LANGUAGES, request=request, path=request.url.path, fmt=Formats(lang), **context
     )
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     if "role" in context:  # the console's script hides admin-only navigation for a predict key

@@ -20,6 +20,8 @@ from churn.predictions import PredictionCursor
 from churn.versions import ModelFilter
 from churn.model_types import CATALOG, ParamKind
 from churn.model_types import model_type as find_model_type
+from churn.promotion import PromotionRule
+from churn.training_options import DEFAULT_CV_FOLDS, MAX_CV_FOLDS
 from churn.use_cases.check_readiness import CheckReadiness
 from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
@@ -42,6 +44,7 @@ from churn.use_cases.start_training import StartTraining
 from churn.use_cases.use_model import GetActiveModel, UseModel
 from entrypoints.api.di import Provide
 from entrypoints.api.routes.datasets import read_upload
+from entrypoints.console import training_form
 from entrypoints.console.messages import LANGUAGES
 from entrypoints.console.rendering import LANG_COOKIE, ConsoleRoute, render, require_admin, role_of
 from entrypoints.container import Container
@@ -231,58 +234,68 @@ def activate(
 # ------------------------------------------------------------------ training
 
 
+def _chosen_dataset(found: list, wanted: str):
+    """The data set asked for, else the newest one (None when there is none)."""
+    newest_first = list(reversed(found))
+    return next((d for d in newest_first if d.name == wanted), newest_first[0] if newest_first else None)
+
+
+def _train_context(kind) -> dict[str, Any]:
+    default, allowed = training_form.calibration_choices(kind.name)
+    return {"kind": kind, "ParamKind": ParamKind, "default_calibration": default, "calibrations": allowed}
+
+
 @router.get("/ui/part/train")
 @inject
 def train_form(
     request: Request,
     datasets: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
+    promotion: Annotated[PromotionRule, Depends(Provide[Container.promotion_rule])],
     model_type: str = "logistic_regression",
     dataset: str = "",
 ) -> Response:
     role = require_admin(request)
-    kind = find_model_type(model_type)
+    found = datasets.execute()
     return render(
-        request, "parts/train.html", role=role, datasets=datasets.execute(), catalog=CATALOG, kind=kind, chosen_dataset=dataset,
-        ParamKind=ParamKind,
+        request, "parts/train.html", role=role, datasets=found, catalog=CATALOG, chosen=_chosen_dataset(found, dataset),
+        folds=DEFAULT_CV_FOLDS, max_folds=MAX_CV_FOLDS, promotion=promotion,
+        **_train_context(find_model_type(model_type)),
     )
 
 
 @router.get("/ui/part/train/params")
 def train_params(request: Request, model_type: str = "logistic_regression") -> Response:
+    """The chosen type's hyperparameters (with their ranges) and calibration methods."""
     require_admin(request)
-    return render(request, "parts/train_params.html", kind=find_model_type(model_type), ParamKind=ParamKind)
+    return render(request, "parts/train_params.html", **_train_context(find_model_type(model_type)))
 
 
-def _hyperparameters(model_type: str, form: dict[str, str]) -> dict[str, Any]:
-    """Form text → typed values; a blank field keeps the default. Range checks are the use case's."""
-    out: dict[str, Any] = {}
-    for spec in find_model_type(model_type).hyperparameters:
-        text = (form.get(f"hp.{spec.name}") or "").strip()
-        if not text:
-            continue
-        if spec.kind is ParamKind.CHOICE:
-            out[spec.name] = text
-            continue
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            out[spec.name] = text  # refused by the use case with the allowed range
-            continue
-        out[spec.name] = int(number) if spec.kind is ParamKind.INT and number.is_integer() else number
-    return out
+@router.get("/ui/part/train/features")
+@inject
+def train_features(request: Request, use_case: Annotated[GetDataset, Depends(Provide[Container.get_dataset])], dataset: str = "") -> Response:
+    """The chosen data set's columns from its profile: features to tick, the others with their role."""
+    require_admin(request)
+    return render(request, "parts/train_features.html", chosen=use_case.execute(dataset))
 
 
 @router.post("/ui/part/train")
 @inject
-async def start_training(request: Request, use_case: Annotated[StartTraining, Depends(Provide[Container.start_training])]) -> Response:
+async def start_training(
+    request: Request,
+    use_case: Annotated[StartTraining, Depends(Provide[Container.start_training])],
+    get_job: Annotated[GetTrainingJob, Depends(Provide[Container.get_training_job])],
+) -> Response:
     require_admin(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    model_type = form.get("model_type", "")
+    submitted = await request.form()
+    form = {k: v for k, v in submitted.items() if isinstance(v, str)}
+    texts = lambda key: [v for v in submitted.getlist(key) if isinstance(v, str)]  # noqa: E731
+    asked = training_form.train_request(form, texts("offered"), texts("feature"))
     job = await run_in_threadpool(
         use_case.execute,
-        form.get("dataset", ""), model_type, _hyperparameters(model_type, form), form.get("name") or None, form.get("activate") == "on",
+        asked.dataset, asked.model_type, asked.hyperparameters, asked.name, asked.options.activate, None, asked.exclude, asked.options,
     )
-    return render(request, "parts/job.html", job=job, position=None, started=True)
+    job, position = await run_in_threadpool(get_job.execute, job.job_id)  # as it is now: a worker may have finished it
+    return render(request, "parts/job.html", job=job, position=position, started=True)
 
 
 @router.get("/ui/part/jobs/{job_id}")

@@ -182,3 +182,47 @@ def test_scoring_the_whole_base_from_the_overview_shows_its_progress(client):
     started = client.post("/ui/part/scoring-runs")
     assert started.status_code == 200 and "Scoring every stored customer with" in started.text
     assert "churn-logistic_regression v1" in client.get("/ui/part/scoring-runs").text
+
+
+def test_the_train_form_offers_the_profile_features_and_sends_every_option(client):
+    assert upload(client).status_code == 201
+    form = client.get("/ui/part/train?dataset=subs&model_type=svc").text
+    for feature in ("age", "plan", "monthly_fee", "support_calls", "autopay"):
+        assert f'name="feature" value="{feature}" checked' in form
+    assert 'name="offered" value="account"' not in form and "account (id)" in form  # the id is not offered
+    assert '<option value="none">' not in form  # an SVC has no probabilities without calibration
+    assert "default for this type (isotonic)" in form
+    assert 'value="if_better" checked' in form
+
+    offered = ["age", "plan", "monthly_fee", "support_calls", "autopay"]
+    started = client.post("/ui/part/train", data={
+        "dataset": "subs", "model_type": "logistic_regression", "name": "picked", "offered": offered,
+        "feature": ["age", "support_calls", "autopay"], "calibration": "sigmoid", "threshold_rule": "cost",
+        "cost_fn": "5", "cost_fp": "1", "cv_folds": "3", "activate": "false",
+    })
+    assert started.status_code == 200, started.text
+    job = client.get("/models/picked/1").json()
+    assert sorted(f["name"] for f in job["features"]) == ["age", "autopay", "support_calls"]
+    assert job["calibration"] == "sigmoid" and job["cross_validation"]["folds"] == 3
+    assert job["evaluation"]["threshold_rule"] == {"cost_false_negative": 5.0, "cost_false_positive": 1.0}
+    assert client.get("/models/active").status_code == 404  # activate=false: registered only, nothing active
+    job_id = re.search(r"/ui/jobs/([0-9a-f]{32})", started.text).group(1)
+    page = client.get(f"/ui/part/jobs/{job_id}").text
+    assert 'data-activated="no"' in page and "Kept: not activated." in page and "activate was false" in page
+
+
+def test_the_job_page_says_why_if_better_promoted_or_kept(client):
+    assert upload(client).status_code == 201
+    first = client.post("/ui/part/train", data={"dataset": "subs", "model_type": "logistic_regression", "cv_folds": "2", "activate": "if_better"})
+    assert 'data-activated="yes"' in first.text and "no model was active" in first.text
+    again = client.post("/ui/part/train", data={"dataset": "subs", "model_type": "logistic_regression", "cv_folds": "2",
+                                                "threshold_rule": "fixed", "threshold_value": "0,4"})
+    assert 'data-activated="no"' in again.text and "does not beat the active" in again.text  # the same model is not better
+
+
+def test_a_refused_training_option_is_an_error_fragment(client):
+    assert upload(client).status_code == 201
+    refused = client.post("/ui/part/train", data={"dataset": "subs", "model_type": "logistic_regression", "cv_folds": "1"})
+    assert refused.status_code == 400 and "cv_folds must be 0" in refused.text
+    refused = client.post("/ui/part/train", data={"dataset": "subs", "model_type": "logistic_regression", "threshold_value": "1.5"})
+    assert refused.status_code == 400 and "strictly between 0 and 1" in refused.text
