@@ -114,7 +114,7 @@ def meters(items: Sequence[tuple[str, float | None, str]], higher_is_better: boo
             for label, v, text in items]
 
 
-METRIC_ORDER = ("roc_auc", "accuracy", "precision", "recall", "f1", "brier", "log_loss")
+METRIC_ORDER = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier", "log_loss", "ece")
 
 
 def band_bars(bands: Sequence[tuple[str, int]], fmt) -> dict:
@@ -138,12 +138,21 @@ def metric_bars(metrics: dict[str, float], fmt) -> dict:
 LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
 
 
-def compare_rows(entries: Sequence, metrics: Sequence[str], fmt) -> list[tuple[str, list[Meter]]]:
-    """Per metric, one meter per version (the best one flagged; lower is better for losses)."""
+def ordered_metrics(names) -> list[str]:
+    """Metrics in the console's fixed order, any others after them alphabetically."""
+    known = [m for m in METRIC_ORDER if m in names]
+    return known + sorted(set(names) - set(METRIC_ORDER))
+
+
+def compare_rows(columns: Sequence[tuple[str, dict[str, float] | None]], fmt) -> list[tuple[str, list[Meter | None]]]:
+    """Per metric, one meter per version that could be scored (None for one that could not); the
+    best flagged, lower is better for losses."""
+    names = ordered_metrics({m for _, metrics in columns if metrics for m in metrics})
     rows = []
-    for metric in metrics:
-        items = [(f"{e.record.ref}", e.record.summary.metrics.get(metric), fmt.num(e.record.summary.metrics.get(metric))) for e in entries]
-        rows.append((metric, meters(items, higher_is_better=metric not in LOWER_IS_BETTER)))
+    for metric in names:
+        scored = [(label, metrics.get(metric), fmt.num(metrics.get(metric))) for label, metrics in columns if metrics is not None]
+        drawn = iter(meters(scored, higher_is_better=metric not in LOWER_IS_BETTER))
+        rows.append((metric, [next(drawn) if metrics is not None else None for _, metrics in columns]))
     return rows
 
 
@@ -196,3 +205,9 @@ def evaluation_charts(evaluation) -> dict:
         "reliability": unit_curve([(b.mean_predicted, b.observed_rate) for b in bins], diagonal=True) if bins else None,
         "importances": hbars([(name, value, f"{value:.3g}") for name, value in importances]) if importances else None,
     }
+
+
+def realised_reliability(bins) -> dict | None:
+    """The reliability diagram of realised performance (bins holding outcomes only), or None."""
+    points = [(b.mean_predicted, b.observed_rate) for b in bins if b.count and b.mean_predicted is not None and b.observed_rate is not None]
+    return unit_curve(points, diagonal=True) if points else None

@@ -340,6 +340,59 @@ PT_BR: dict[str, str] = {
     "strictly between 0 and 1; blank is 0.5": "estritamente entre 0 e 1; vazio é 0,5",
     "threshold": "limiar",
     "type default": "padrão do tipo",
+    # compare on the same rows, realised performance, drift
+    "An outcome counts for predictions made at most this long before it": "Um desfecho conta para previsões feitas no máximo este tempo antes dele",
+    "At this version's threshold": "No limiar desta versão",
+    "CV roc_auc": "roc_auc (VC)",
+    "CV roc_auc (training)": "roc_auc na validação cruzada (treino)",
+    "Churned": "Saíram",
+    "Compare on this data set": "Comparar neste conjunto",
+    "Drift": "Deriva",
+    "Every trained version, newest first: hold-out metrics, cross-validated ROC AUC (mean ± spread), decision threshold and calibration.":
+        "Todas as versões treinadas, da mais nova à mais antiga: métricas no hold-out, ROC AUC da validação cruzada (média ± dispersão), limiar de decisão e calibração.",
+    "Every version scored by the service on the same rows: the hold-out of one data set, each at its own decision threshold. The best value of each row is marked.":
+        "Cada versão pontuada pelo serviço nas mesmas linhas: o hold-out de um conjunto de dados, cada uma no seu próprio limiar de decisão. O melhor valor de cada linha é marcado.",
+    "No data set to score them on: upload one first.": "Nenhum conjunto de dados para pontuá-las: envie um primeiro.",
+    "No outcome recorded for this version's predictions yet.": "Nenhum desfecho registrado ainda para as previsões desta versão.",
+    "Not measured by this release of the service: how far the inputs scored recently have moved from the training data (PSI per feature) will show here.":
+        "Não medida por esta versão do serviço: aqui aparecerá o quanto as entradas pontuadas recentemente se afastaram dos dados de treino (PSI por variável).",
+    "Not scored": "Não pontuada",
+    "Outcomes": "Desfechos",
+    "Outcomes recorded:": "Desfechos registrados:",
+    "ROC AUC needs both churned and retained customers among the matched.": "O ROC AUC precisa de clientes que saíram e que ficaram entre os pareados.",
+    "Realised performance": "Desempenho real",
+    "Record outcomes": "Registrar desfechos",
+    "Record outcomes from a CSV": "Registrar desfechos de um CSV",
+    "Reliability on real outcomes: predicted vs observed churn": "Confiabilidade nos desfechos reais: churn previsto vs observado",
+    "Scored on the hold-out of": "Pontuadas no hold-out de",
+    "This version has made no prediction for a named customer yet: there is nothing to hold against outcomes.":
+        "Esta versão ainda não fez previsão para um cliente identificado: não há o que comparar com desfechos.",
+    "Tick two or more to compare them on the same rows.": "Marque duas ou mais para compará-las nas mesmas linhas.",
+    "Trained on": "Treinada em",
+    "Who really left, per band the version predicted": "Quem realmente saiu, por faixa prevista pela versão",
+    "a fixed probability": "uma probabilidade fixa",
+    "a wasted offer": "uma oferta desperdiçada",
+    "already known": "já conhecidos",
+    "churn rate": "taxa de churn",
+    "columns customer_id, churned (yes/no, 1/0) and observed_at (a date); recording the same again changes nothing":
+        "colunas customer_id, churned (yes/no, 1/0) e observed_at (uma data); registrar o mesmo de novo não muda nada",
+    "corrected": "corrigidos",
+    "days": "dias",
+    "hold-out rows of": "linhas de hold-out de",
+    "line": "linha",
+    "new": "novos",
+    "not scored": "não pontuada",
+    "only when no model is active, or when it beats the active version on this version's hold-out rows":
+        "só quando nenhum modelo está ativo, ou quando supera a versão ativa nas linhas de hold-out desta versão",
+    "outcomes matched": "desfechos pareados",
+    "predictions of named customers, none followed by a recorded outcome within the horizon. Once the customers who really churned (or stayed) are known, how the version did shows here.":
+        "previsões de clientes identificados, nenhuma seguida de um desfecho registrado dentro do horizonte. Quando se souber quem realmente saiu (ou ficou), o desempenho da versão aparece aqui.",
+    "predictions with an outcome": "previsões com desfecho",
+    "rows refused": "linhas recusadas",
+    "the cheapest for costs": "o mais barato para os custos",
+    "the one with the best F1": "o de melhor F1",
+    "the rows a version trained on this data set never saw.": "as linhas que uma versão treinada neste conjunto nunca viu.",
+    "without": "sem",
 }
 
 CATALOGUES = {"en": {}, "pt-BR": PT_BR}

@@ -17,12 +17,13 @@ from churn.bands import Band, ProbabilityRange
 from churn.features import FeatureKind
 from churn.paging import PageRequest
 from churn.predictions import PredictionCursor
-from churn.versions import ModelFilter
+from churn.versions import ModelFilter, ModelRef
 from churn.model_types import CATALOG, ParamKind
 from churn.model_types import model_type as find_model_type
 from churn.promotion import PromotionRule
 from churn.training_options import DEFAULT_CV_FOLDS, MAX_CV_FOLDS
 from churn.use_cases.check_readiness import CheckReadiness
+from churn.use_cases.compare_models import CompareModels
 from churn.use_cases.count_customers_by_band import CountCustomersByBand
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.customers import GetCustomer, ListCustomers
@@ -35,9 +36,11 @@ from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions
 from churn.use_cases.list_running_jobs import ListRunningJobs
+from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
 from churn.use_cases.predict_churn import PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.use_cases.preview_dataset import PreviewDataset
+from churn.use_cases.record_outcomes import RecordOutcomes
 from churn.use_cases.register_dataset import RegisterDataset
 from churn.use_cases.remove_dataset import RemoveDataset
 from churn.use_cases.start_training import StartTraining
@@ -190,22 +193,79 @@ def _entry(use_case: ListModels, name: str, version: int):
 @inject
 def compare(
     request: Request,
-    use_case: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    use_case: Annotated[CompareModels, Depends(Provide[Container.compare_models])],
+    listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    datasets: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
     v: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    dataset: str = "",
 ) -> Response:
-    role = role_of(request)
-    wanted = [ModelFilter.parse(text) for text in v]
-    entries = [e for e in use_case.execute() if any(w.matches(e.record.ref) and w.version is not None for w in wanted)]
-    metrics = sorted({m for e in entries for m in e.record.summary.metrics})
-    return render(request, "parts/compare.html", role=role, entries=entries, metrics=metrics)
+    """The versions scored by the service on the same rows: one data set's hold-out (POST /models/compare)."""
+    role = require_admin(request)
+    found = datasets.execute()
+    if len(v) < 2 or not found:
+        return render(request, "parts/compare.html", role=role, compared=None, versions=v, datasets=found, dataset=dataset)
+    entries = {f"{e.record.ref}": e for e in listing.execute()}
+    first = entries.get(f"{ModelFilter.parse(v[0]).name}:{ModelFilter.parse(v[0]).version}")
+    names = [d.name for d in found]
+    chosen = dataset or (first.record.summary.dataset if first and first.record.summary.dataset in names else names[-1])
+    rows, compared = use_case.execute(v, chosen)
+    columns = [(f"{c.ref}", None if c.metrics is None else dict(c.metrics)) for c in compared]
+    return render(
+        request, "parts/compare.html", role=role, compared=compared, holdout_rows=rows, versions=v, datasets=found, dataset=chosen,
+        entries=[entries.get(f"{c.ref}") for c in compared], columns=columns,
+    )
+
+
+HORIZONS = (30, 90, 180, 365)
 
 
 @router.get("/ui/part/models/{name}/{version}")
 @inject
 def model_version(
-    request: Request, name: str, version: int, use_case: Annotated[ListModels, Depends(Provide[Container.list_models])]
+    request: Request,
+    name: str,
+    version: int,
+    use_case: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    performance: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
 ) -> Response:
-    return render(request, "parts/model.html", role=role_of(request), entry=_entry(use_case, name, version), flash=None)
+    entry = _entry(use_case, name, version)
+    return render(request, "parts/model.html", role=role_of(request), entry=entry, flash=None,
+                  **_performance(entry.record.ref, performance, 90, None))
+
+
+def _performance(ref: ModelRef, use_case: MeasureRealisedPerformance, horizon_days: int, report: Any) -> dict[str, Any]:
+    return {"ref": ref, "performance": use_case.execute(ref, horizon_days), "horizons": HORIZONS, "report": report}
+
+
+@router.get("/ui/part/models/{name}/{version}/performance")
+@inject
+def realised_performance(
+    request: Request,
+    name: str,
+    version: int,
+    use_case: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
+    horizon_days: int = 90,
+) -> Response:
+    """How the version did on the outcomes observed after its predictions (GET /models/{name}/{version}/performance)."""
+    return render(request, "parts/performance.html", role=role_of(request), **_performance(ModelRef(name, version), use_case, horizon_days, None))
+
+
+@router.post("/ui/part/models/{name}/{version}/outcomes")
+@inject
+def import_outcomes(
+    request: Request,
+    name: str,
+    version: int,
+    file: Annotated[UploadFile, File()],
+    record: Annotated[RecordOutcomes, Depends(Provide[Container.record_outcomes])],
+    use_case: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
+    max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
+    horizon_days: Annotated[int, Form()] = 90,
+) -> Response:
+    """Who left (or stayed), from a CSV (POST /outcomes/import); then this version's performance again."""
+    role = require_admin(request)
+    report = record.import_csv(read_upload(file, max_mb))
+    return render(request, "parts/performance.html", role=role, **_performance(ModelRef(name, version), use_case, horizon_days, report))
 
 
 @router.get("/ui/part/models/{name}/{version}/activate")
@@ -225,10 +285,12 @@ def activate(
     version: int,
     use_model: Annotated[UseModel, Depends(Provide[Container.use_model])],
     listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
+    performance: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
 ) -> Response:
     role = require_admin(request)
     use_model.execute(name, version)
-    return render(request, "parts/model.html", role=role, entry=_entry(listing, name, version), flash="activated")
+    entry = _entry(listing, name, version)
+    return render(request, "parts/model.html", role=role, entry=entry, flash="activated", **_performance(entry.record.ref, performance, 90, None))
 
 
 # ------------------------------------------------------------------ training

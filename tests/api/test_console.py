@@ -4,6 +4,7 @@ roles, languages. What a person sees in a browser is tested in tests/browser."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def test_language_from_accept_language_then_the_switch(client):
 def test_every_message_has_a_portuguese_translation():
     used = set()
     for template in TEMPLATES.rglob("*.html"):
-        used |= set(re.findall(r"""_\(["']([^"']+)["']\)""", template.read_text()))
+        used |= {a or b for a, b in re.findall(r"""_\("([^"]+)"\)|_\('([^']+)'\)""", template.read_text())}
     used |= {title for _, title in PAGES.values()}
     assert sorted(used - PT_BR.keys()) == []
 
@@ -226,3 +227,60 @@ def test_a_refused_training_option_is_an_error_fragment(client):
     assert refused.status_code == 400 and "cv_folds must be 0" in refused.text
     refused = client.post("/ui/part/train", data={"dataset": "subs", "model_type": "logistic_regression", "threshold_value": "1.5"})
     assert refused.status_code == 400 and "strictly between 0 and 1" in refused.text
+
+
+def test_compare_scores_every_version_on_the_same_hold_out_rows(client):
+    assert upload(client).status_code == 201
+    train(client, activate=True)
+    train(client, model_type="decision_tree", exclude=["plan"])
+    asked = client.post("/models/compare", json={"versions": ["churn-logistic_regression:1", "churn-decision_tree:1"], "dataset": "subs"}).json()
+    html = client.get("/ui/part/models/compare?v=churn-logistic_regression:1&v=churn-decision_tree:1").text
+    assert f"{asked['holdout_rows']} hold-out rows of subs" in html  # the data set the first version trained on
+    for item in asked["items"]:
+        assert f'{item["metrics"]["roc_auc"]:.3f}' in html  # what the service measured on those rows, not the stored metrics
+    assert 'class="meter best"' in html and "CV roc_auc (training)" in html
+
+
+def test_compare_names_a_version_the_data_set_cannot_score(client):
+    assert upload(client).status_code == 201
+    train(client, activate=True)
+    narrow = "account,age,left\n" + "".join(f"B{i},{20 + i % 50},{1 if i % 3 == 0 else 0}\n" for i in range(240))
+    assert upload(client, name="narrow", content=narrow.encode()).status_code == 201
+    train(client, dataset="narrow", name="narrow-lr")
+    html = client.get("/ui/part/models/compare?v=narrow-lr:1&v=churn-logistic_regression:1&dataset=narrow").text
+    assert "not scored" in html and "lacks 4 of its features" in html and "monthly_fee" in html
+
+
+def test_a_version_page_draws_what_its_training_measured(client):
+    assert upload(client).status_code == 201
+    train(client, activate=True, threshold="max_f1", cv_folds=3)
+    version = client.get("/models/churn-logistic_regression/1").json()
+    html = client.get("/ui/part/models/churn-logistic_regression/1").text
+    confusion = version["evaluation"]["confusion"]
+    caught = re.search(r"churners caught</th><td class=\"num\">(\d+)<", html).group(1)
+    assert int(caught) == confusion["true_positive"]
+    assert f'{version["threshold"]:.3f}' in html and "the one with the best F1" in html
+    assert f'{version["cross_validation"]["mean"]["roc_auc"]:.3f} ± {version["cross_validation"]["std"]["roc_auc"]:.3f}' in html
+    assert html.count('<path class="curve" d="M') == 3  # ROC, PR, reliability
+    assert html.count('class="bar metric" x="200"') == 5  # one importance per feature
+
+
+def test_realised_performance_starts_empty_and_fills_in_from_an_outcome_upload(client):
+    assert upload(client).status_code == 201
+    train(client, activate=True)
+    page = "/ui/part/models/churn-logistic_regression/1"
+    assert "has made no prediction for a named customer yet" in client.get(page).text
+    for i in range(20):
+        features = {"age": 30 + i, "plan": "basic", "monthly_fee": 10, "support_calls": i % 10, "autopay": "no"}
+        assert client.post("/predict", json={"customer_id": f"c{i}", "features": features}).status_code == 200
+    assert "No outcome recorded for this version&#39;s predictions yet." in client.get(page).text
+    soon = (datetime.now(timezone.utc) + timedelta(days=2)).date().isoformat()
+    outcomes = "customer_id,churned,observed_at\n" + "".join(f"c{i},{'yes' if i % 10 > 5 else 'no'},{soon}\n" for i in range(20))
+    shown = client.post(f"{page}/outcomes", files={"file": ("o.csv", (outcomes + f"c1,maybe,{soon}\n").encode(), "text/csv")},
+                        data={"horizon_days": "30"})
+    assert shown.status_code == 200 and "Outcomes recorded: 20 new" in shown.text and "line 22:" in shown.text
+    measured = client.get("/models/churn-logistic_regression/1/performance", params={"horizon_days": 30}).json()
+    assert measured["matched"] == 20
+    assert "outcomes matched</dt><dd>20<" in shown.text and f"<dt>roc_auc</dt><dd>{measured['roc_auc']:.3f}<" in shown.text
+    assert '<path class="curve" d="M' in shown.text  # the reliability diagram on real outcomes
+    assert "No outcome recorded" in client.get(f"{page}/performance?horizon_days=1").text  # outcomes 2 days later: outside
