@@ -157,7 +157,7 @@ def compare_rows(columns: Sequence[tuple[str, dict[str, float] | None]], fmt) ->
 
 
 SQUARE = 300
-S_LEFT, S_BOTTOM, S_TOP, S_RIGHT = 40, 36, 10, 10
+S_LEFT, S_BOTTOM, S_TOP, S_RIGHT = 58, 36, 10, 18
 
 
 def unit_curve(points: Sequence[tuple[float, float]], diagonal: bool = False) -> dict:

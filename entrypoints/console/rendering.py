@@ -114,6 +114,12 @@ class Formats:
         text = f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,d}"
         return self._localise(text)
 
+    def value(self, value: Any) -> str:
+        """A feature's value as a person writes it: floats without binary noise (70.135, not 70.13499999999999)."""
+        if isinstance(value, float) and math.isfinite(value):
+            return self._localise(f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}")
+        return "–" if value is None else str(value)
+
     def pct(self, value: float | None, digits: int = 1) -> str:
         if value is None:
             return "–"

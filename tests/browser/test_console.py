@@ -9,6 +9,7 @@ import csv
 import io
 import random
 import re
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -88,15 +89,23 @@ def test_upload_previews_the_profile_before_storing_and_shows_markup_as_text(wat
     assert_no_script_ran(watched)
 
 
-def train_through_the_form(watched, server, dataset: str, name: str, activate: bool) -> None:
+def train_through_the_form(watched, server, dataset: str, name: str, activation: str, options=None) -> None:
+    """Trains a random forest through the form; `options` also ticks off a feature, picks a
+    calibration, a threshold rule and the folds."""
     page = open_page(watched, server, f"/ui/train?dataset={dataset}")
     page.get_by_label("Model type").select_option("random_forest")
     page.get_by_label("n_estimators").wait_for()  # the hyperparameters of the chosen type, with their ranges
     assert page.get_by_label("n_estimators").get_attribute("max") == "1000"
+    assert page.get_by_label("Calibration").input_value() == ""  # the type's default...
+    assert "default for this type (isotonic)" in page.get_by_label("Calibration").inner_text()  # ...named
     page.get_by_label("n_estimators").fill("30")
     page.get_by_label("Registered name").fill(name)
-    if not activate:
-        page.get_by_label("Activate when the training succeeds").uncheck()
+    page.get_by_label("Cross-validation folds").fill("3")
+    if options:
+        page.locator("#train-features").get_by_label(options["drop"], exact=True).uncheck()
+        page.get_by_label("Calibration").select_option(options["calibration"])
+        page.get_by_label("The one with the best F1").check()
+    page.get_by_label(activation).check()
     page.get_by_role("button", name="Start training").click()
     page.locator("#job-area section.job").wait_for()
     watched.shoot(f"train-{name}-running")
@@ -104,20 +113,46 @@ def train_through_the_form(watched, server, dataset: str, name: str, activate: b
     assert page.locator("#job-area").get_by_text("Trained and registered as").is_visible()
     page.locator("#job-area").get_by_role("link", name=re.compile("^[0-9a-f]{32}$")).click()  # the job's own page
     page.locator('section.job[data-status="succeeded"]').wait_for()
-    watched.shoot("job")
+    watched.shoot(f"job-{name}")
 
 
 def test_train_watch_the_job_then_activate_with_a_confirmation(watched, server):
-    train_through_the_form(watched, server, "sample", "telco-rf", activate=True)
-    watched.shoot("train-done")
-    train_through_the_form(watched, server, "hostile", "hostile-rf", activate=False)
+    watched.page.goto(server.url + "/ui/train")
+    watched.page.get_by_label("Model type").wait_for()
+    watched.shoot("train")
+    train_through_the_form(watched, server, "sample", "telco-rf", "Always activate it",
+                           {"drop": "gender", "calibration": "sigmoid"})
+    assert watched.page.locator(".promotion").get_attribute("data-activated") == "yes"
+    assert "activate was true" in watched.page.locator(".promotion").inner_text()
+    assert "best F1" in watched.page.locator(".asked").inner_text()
+    train_through_the_form(watched, server, "hostile", "hostile-rf", "Activate it if it is better")
+    kept = watched.page.locator(".promotion")  # other features than the active model: kept, and why
+    assert kept.get_attribute("data-activated") == "no" and "Kept: not activated." in kept.inner_text()
+    assert "telco-rf:1" in kept.inner_text() or "roc_auc" in kept.inner_text()
 
     page = open_page(watched, server, "/ui/models")
     assert page.locator("tr.active-row").inner_text().split()[0] == "telco-rf"
     watched.shoot("models")
+    page.get_by_role("link", name="telco-rf v1").click()  # the evaluation of a real training, end to end
+    page.get_by_role("heading", name="Cross-validation", exact=True).wait_for()
+    with httpx.Client(base_url=server.url) as http:
+        version = http.get("/models/telco-rf/1").json()
+    panel = page.locator("#model-panel")
+    assert "gender" not in [f["name"] for f in version["features"]] and version["calibration"] == "sigmoid"
+    assert f'{version["threshold"]:.3f}' in panel.locator(".big").inner_text()
+    assert "the one with the best F1" in panel.inner_text()
+    assert "3 folds on the training split" in panel.inner_text()
+    assert panel.locator("figure.square svg path.curve").count() == 3  # ROC, PR, reliability
+    assert panel.locator("figure.hbars rect.bar").count() == min(15, len(version["features"]))
+    caught = panel.get_by_role("row", name="churners caught").locator("td").inner_text()
+    assert int(caught.replace(",", "")) == version["evaluation"]["confusion"]["true_positive"]
+    watched.shoot("model-version-evaluation")
+
+    page = open_page(watched, server, "/ui/models")
     page.get_by_role("link", name="hostile-rf v1").click()
     page.get_by_role("heading", name="Hold-out metrics").wait_for()
     assert HOSTILE_COLUMN in page.locator("#model-panel").inner_text()  # the schema, as text
+    assert page.get_by_text("has made no prediction for a named customer yet").is_visible()  # realised performance: empty
     watched.shoot("model-version")
     page.get_by_role("button", name="Activate this version").click()
     page.get_by_text("Make this version the active model?").wait_for()
@@ -130,7 +165,11 @@ def test_train_watch_the_job_then_activate_with_a_confirmation(watched, server):
     assert_no_script_ran(watched)
 
 
-def test_compare_two_versions_side_by_side(watched, server):
+def compare_row(page, metric: str):
+    return page.locator("table.compare tbody tr").filter(has=page.get_by_role("rowheader", name=metric, exact=True))
+
+
+def test_compare_two_versions_on_the_same_rows(watched, server):
     page = open_page(watched, server, "/ui/models")
     page.get_by_label("Compare telco-rf v1").check()
     page.get_by_label("Compare hostile-rf v1").check()
@@ -138,8 +177,19 @@ def test_compare_two_versions_side_by_side(watched, server):
     page.wait_for_selector("table.compare")
     header = page.locator("table.compare thead").text_content()
     assert "telco-rf v1" in header and "hostile-rf v1" in header
-    assert page.get_by_role("row", name="roc_auc").is_visible()
+    assert page.get_by_label("Scored on the hold-out of").input_value() == "hostile"  # the first version's own data set
+    assert compare_row(page, "roc_auc").is_visible()
+    assert "lacks" in compare_row(page, "Not scored").inner_text()  # telco-rf needs other columns
     watched.shoot("models-compare")
+    page.get_by_label("Scored on the hold-out of").select_option("sample")
+    page.get_by_role("button", name="Compare on this data set").click()
+    page.get_by_text("hold-out rows of sample").wait_for()
+    with httpx.Client(base_url=server.url) as http:
+        asked = http.post("/models/compare", json={"versions": ["hostile-rf:1", "telco-rf:1"], "dataset": "sample"}).json()
+    scored = next(i for i in asked["items"] if i["metrics"])
+    assert f'{scored["metrics"]["roc_auc"]:.3f}' in compare_row(page, "roc_auc").inner_text()
+    watched.shoot("models-compare-other-data-set")
+    assert_no_script_ran(watched)
 
 
 def test_score_a_customer_by_hand_then_find_them_in_the_risk_list_and_export(watched, server, tmp_path):
@@ -178,6 +228,29 @@ def test_score_a_customer_by_hand_then_find_them_in_the_risk_list_and_export(wat
     assert page.get_by_text("Not in the customer base").is_visible()
     assert page.locator("#history-title").inner_text().endswith("(1)")
     watched.shoot("customer")
+    assert_no_script_ran(watched)
+
+
+def test_realised_performance_from_an_outcome_file(watched, server):
+    rng = random.Random(3)
+    with httpx.Client(base_url=server.url) as http:  # more customers scored by the CRM, then who really left
+        for i in range(24):
+            features = {HOSTILE_COLUMN: rng.randint(0, 9), "plan": rng.choice(["basic", "premium"]), "tenure": rng.randint(1, 72)}
+            assert http.post("/predict", json={"customer_id": f"ui-later-{i:02d}", "features": features}).status_code == 200
+    soon = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    outcomes = "customer_id,churned,observed_at\n" + f"{CUSTOMER},yes,{soon}\n" + "".join(
+        f"ui-later-{i:02d},{'yes' if i % 3 == 0 else 'no'},{soon}\n" for i in range(24))
+    page = open_page(watched, server, "/ui/models/hostile-rf/1")
+    page.set_input_files("#outcomes-file", files=[{"name": "outcomes.csv", "mimeType": "text/csv", "buffer": outcomes.encode()}])
+    page.get_by_role("button", name="Record outcomes", exact=True).click()
+    page.get_by_text("Outcomes recorded: 25 new").wait_for()
+    with httpx.Client(base_url=server.url) as http:
+        measured = http.get("/models/hostile-rf/1/performance").json()
+    assert measured["matched"] == 25
+    section = page.locator("#performance")
+    assert section.get_by_text("outcomes matched").is_visible() and "25" in section.locator(".stats").inner_text()
+    assert section.locator("figure.square svg path.curve").count() == 1  # reliability on real outcomes
+    watched.shoot("model-performance")
     assert_no_script_ran(watched)
 
 
