@@ -3,6 +3,7 @@ markup is drawn there, so every chart shares one look and needs no script or inl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
@@ -40,12 +41,13 @@ def nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
-def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = None, counts: bool = False) -> dict:
+def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = None, counts: bool = False, dense: bool = False) -> dict:
     """Vertical bars for (label, value, text shown, css class) items, with a y axis of four ticks
-    (whole numbers for `counts`)."""
+    (whole numbers for `counts`). A `dense` chart (many long labels) scrolls sideways on a phone
+    instead of shrinking its text."""
     top = maximum or nice_max(max((v for _, v, _, _ in items), default=0))
     if counts:
-        top = max(top, 4.0)
+        top = max(math.ceil(top / 4) * 4, 4.0)  # four whole-number ticks
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = inner_w / max(len(items), 1)
     width = min(slot * 0.6, 96)
@@ -55,7 +57,7 @@ def bars(items: Sequence[tuple[str, float, str, str]], maximum: float | None = N
         out.append(Bar(label, value, text, LEFT + slot * i + (slot - width) / 2, TOP + inner_h - h, width, h, css))
     ticks = [Tick(TOP + inner_h * (1 - k / 4), _tick_text(top * k / 4, top)) for k in range(5)]
     return {"bars": out, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-            "base": TOP + inner_h, "label_y": HEIGHT - BOTTOM / 2 + 4}
+            "base": TOP + inner_h, "label_y": HEIGHT - BOTTOM / 2 + 4, "dense": dense}
 
 
 def _tick_text(value: float, top: float) -> str:
@@ -132,7 +134,7 @@ def day_bars(days: Sequence[tuple], fmt) -> dict:
 def metric_bars(metrics: dict[str, float], fmt) -> dict:
     """The hold-out metrics that live on a 0..1 scale, in a fixed order."""
     shown = [m for m in METRIC_ORDER if m in metrics and 0 <= metrics[m] <= 1]
-    return bars([(m, metrics[m], fmt.num(metrics[m]), "metric loss" if m in LOWER_IS_BETTER else "metric") for m in shown], 1.0)
+    return bars([(m, metrics[m], fmt.num(metrics[m]), "metric loss" if m in LOWER_IS_BETTER else "metric") for m in shown], 1.0, dense=True)
 
 
 LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece"})
@@ -186,12 +188,16 @@ class HBar:
     width: float
 
 
-def hbars(items: Sequence[tuple[str, float, str]], label_width: int = 200) -> dict:
-    """Horizontal bars, largest first as given (feature importances), scaled to the largest |value|."""
+HBARS_WIDTH = 460
+
+
+def hbars(items: Sequence[tuple[str, float, str]], label_width: int = 160) -> dict:
+    """Horizontal bars, largest first as given (feature importances), scaled to the largest |value|;
+    narrower than the other charts so its text stays readable on a phone."""
     top = max((abs(v) for _, v, _ in items), default=0) or 1.0
-    bar_room = WIDTH - label_width - 70
+    bar_room = HBARS_WIDTH - label_width - 60
     rows = [HBar(label, text, 8 + 24 * i, bar_room * abs(value) / top) for i, (label, value, text) in enumerate(items)]
-    return {"rows": rows, "width": WIDTH, "height": 16 + 24 * len(rows), "x0": label_width}
+    return {"rows": rows, "width": HBARS_WIDTH, "height": 16 + 24 * len(rows), "x0": label_width}
 
 
 def evaluation_charts(evaluation) -> dict:

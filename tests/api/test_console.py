@@ -262,7 +262,7 @@ def test_a_version_page_draws_what_its_training_measured(client):
     assert f'{version["threshold"]:.3f}' in html and "the one with the best F1" in html
     assert f'{version["cross_validation"]["mean"]["roc_auc"]:.3f} ± {version["cross_validation"]["std"]["roc_auc"]:.3f}' in html
     assert html.count('<path class="curve" d="M') == 3  # ROC, PR, reliability
-    assert html.count('class="bar metric" x="200"') == 5  # one importance per feature
+    assert html.count('class="bar metric" x="160"') == 5  # one importance per feature
 
 
 def test_realised_performance_starts_empty_and_fills_in_from_an_outcome_upload(client):

@@ -292,7 +292,11 @@ def test_every_page_fits_a_phone_screen(browser, server):
     page = browser.new_page()
     page.set_viewport_size(PHONE)
     try:
-        for path, name in (("/ui", "overview"), ("/ui/models", "models"), ("/ui/risk?band=", "risk"), ("/ui/score", "score")):
+        pages = (("/ui", "overview"), ("/ui/models", "models"), ("/ui/risk?band=", "risk"), ("/ui/score", "score"),
+                 ("/ui/train", "train"), ("/ui/models/telco-rf/1", "model-version"), ("/ui/models/hostile-rf/1", "model-performance"),
+                 ("/ui/models/compare?v=telco-rf:1&v=hostile-rf:1", "models-compare"), ("/ui/datasets", "datasets"),
+                 ("/ui/datasets/sample", "dataset"), (f"/ui/customers/{CUSTOMER}", "customer"))
+        for path, name in pages:
             page.goto(server.url + path)
             page.wait_for_selector("main#content > :not(.loading)")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -312,13 +316,29 @@ def _phone_shot(name: str):
 def test_portuguese_from_accept_language_and_from_the_switch(browser, server):
     page = browser.new_page()  # a browser set to Brazilian Portuguese (the module's browser is en-US):
     page.route("**/*", lambda route: route.continue_(headers={**route.request.headers, "accept-language": "pt-BR,pt;q=0.9,en;q=0.5"}))
+    shots = _phone_shot("..").parent
     try:
         page.goto(server.url + "/ui/models")
         page.get_by_role("heading", name="Modelos").wait_for()
         assert page.get_by_role("link", name="Visão geral").is_visible()
-        page.screenshot(path=str(_phone_shot("..").parent / "pt-models.png"), full_page=True)
+        page.screenshot(path=str(shots / "pt-models.png"), full_page=True)
+        page.goto(server.url + "/ui/models/telco-rf/1")
+        page.get_by_role("heading", name="Desempenho real").wait_for()
+        assert "o de melhor F1" in page.locator("#model-panel").inner_text()
+        page.screenshot(path=str(shots / "pt-model-version.png"), full_page=True)
+        page.goto(server.url + "/ui/train")
+        page.get_by_label("Limiar", exact=True).wait_for()
+        page.get_by_label("Partições da validação cruzada").fill("1")
+        page.get_by_role("button", name="Começar o treino").click()
+        page.get_by_text("as partições da validação cruzada devem ser 0 (desligada)").wait_for()  # the domain's refusal, in Portuguese
+        page.screenshot(path=str(shots / "pt-train-refused.png"), full_page=True)
+        page.goto(server.url + "/ui/datasets")
+        page.set_input_files("#upload-file", files=[{"name": "dup.csv", "mimeType": "text/csv", "buffer": b"id,age,age,left\n1,2,3,0\n"}])
+        page.get_by_role("button", name="Pré-visualizar").click()
+        page.get_by_text("nomes de coluna repetidos no cabeçalho: age; renomeie-os").wait_for()
+        page.screenshot(path=str(shots / "pt-datasets-refused.png"), full_page=True)
         page.get_by_role("link", name="English").click()
-        page.get_by_role("heading", name="Models").wait_for()  # the switch wins over the browser's language
+        page.get_by_role("heading", name="Data sets", exact=True).wait_for()  # the switch wins over the browser's language
     finally:
         page.close()
         browser.clear_cookies()
