@@ -80,6 +80,12 @@ PT_BR_SENTENCES: list[tuple[str, str]] = [
     (r"the target " + _q("name") + r" has only (?P<n>\d+) row\(s\) of " + _q("value") + r"; each value needs at least (?P<min>\d+) "
      r"for a training set and a hold-out set",
      "o alvo {name} tem só {n} linha(s) com {value}; cada valor precisa de ao menos {min} para treino e hold-out"),
+    (r"column (?P<names>.+) is blank in every row; remove it from the file, or declare it with column_types \{.*\} "
+     r"to upload the file unchanged \(it will be left out\)",
+     "a coluna {names} está vazia em todas as linhas; remova-a do arquivo (ou, pela API, declare-a ignorada em column_types)"),
+    (r"columns (?P<names>.+) are blank in every row; remove them from the file, or declare them with column_types \{.*\} "
+     r"to upload the file unchanged \(they will be left out\)",
+     "as colunas {names} estão vazias em todas as linhas; remova-as do arquivo (ou, pela API, declare-as ignoradas em column_types)"),
     (r"column " + _q("name") + r" is blank in every row and cannot be a feature; drop it or fill it in",
      "a coluna {name} está vazia em todas as linhas e não pode ser variável; remova-a ou preencha-a"),
     (r"no feature column is left besides the target and the id; left out: (?P<left>.+); set column_types to keep one",
@@ -210,6 +216,9 @@ PT_BR_SENTENCES: list[tuple[str, str]] = [
 
 EN_SENTENCES: list[tuple[str, str]] = [
     # The API's advice, said the console's way.
+    (r"(?P<head>columns? .+ (?:is|are) blank in every row; remove (?:it|them) from the file), or declare (?P<them>it|them) with "
+     r"column_types \{.*\} to upload the file unchanged \((?:it|they) will be left out\)",
+     "{head} (through the API, column_types can declare {them} ignored instead)"),
     (r"(?P<head>hold-out roc_auc \S+ is below the floor \S+ \(CHURN_MIN_ROC_AUC\)); activate it with POST /use-model if you still want it",
      "{head}; activate it from its page if you still want it"),
     (r"(?P<head>the active model \S+ uses other features, so the two cannot be compared on the same rows); "
