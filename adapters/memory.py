@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from churn.predictions import Prediction, PredictionCursor
 from churn.training_jobs import INTERRUPTED, TrainingJob
 from churn.versions import ModelFilter, ModelRecord, ModelRef
 from churn.ports import (
+    PredictionSubmitter,
     Clock,
     CustomerRepository,
     DatasetStore,
@@ -180,7 +182,7 @@ def _band_key(p: Prediction) -> tuple[float, datetime, str]:
     return (p.churn_probability, p.created_at, p.prediction_id)
 
 
-class InMemoryPredictionRepository(PredictionRepository):
+class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
     """Keeps predictions sorted by (probability, created_at, id) so cursors bisect instead of scanning."""
 
     def __init__(self) -> None:
@@ -193,6 +195,17 @@ class InMemoryPredictionRepository(PredictionRepository):
 
     def add(self, prediction: Prediction) -> None:
         self.add_many([prediction])
+
+    def submit(self, prediction: Prediction) -> Future[None]:
+        """Stored at once: the future is already complete (or failed) when returned."""
+        stored: Future[None] = Future()
+        try:
+            self.add(prediction)
+        except Exception as exc:
+            stored.set_exception(exc)
+        else:
+            stored.set_result(None)
+        return stored
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: the batch is read in full before anything is stored."""
@@ -345,6 +358,9 @@ class InlineJobRunner(JobRunner):
     def position(self, job_id: str) -> int | None:
         return None
 
+    def shutdown(self, timeout: float = 1.0) -> None:
+        """Nothing runs in the background."""
+
 
 class DeferredJobRunner(JobRunner):
     """Queues work until `run_next()`/`run_all()`: lets tests observe queued jobs."""
@@ -354,6 +370,10 @@ class DeferredJobRunner(JobRunner):
 
     def submit(self, job_id: str, work: Callable[[], None]) -> None:
         self._queue.append((job_id, work))
+
+    def shutdown(self, timeout: float = 1.0) -> None:
+        """Queued work is dropped, as a stopped process drops it."""
+        self._queue.clear()
 
     def position(self, job_id: str) -> int | None:
         for index, (queued, _) in enumerate(self._queue, start=1):

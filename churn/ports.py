@@ -245,24 +245,20 @@ class CustomerRepository(Protocol):
         by id ascending: a scan of the whole base in constant time per batch."""
 
 
+class PredictionSubmitter(Protocol):
+    """A prediction store that commits several callers' predictions together (SQLite's writer
+    thread): `submit` returns at once, the future completes when the prediction is stored or fails
+    with the store's error. Lets a caller on an event loop go on serving while the commit happens."""
+
+    @abstractmethod
+    def submit(self, prediction: Prediction) -> Future[None]: ...
+
+
 class PredictionRepository(Protocol):
     """`PREVISOES`: every prediction, stored once."""
 
     @abstractmethod
     def add(self, prediction: Prediction) -> None: ...
-
-    def submit(self, prediction: Prediction) -> Future[None]:
-        """Store without blocking the caller: the future completes once the prediction is stored, or
-        fails with the store's error. A store that can commit several callers' predictions together
-        overrides this; by default the prediction is stored at once."""
-        future: Future[None] = Future()
-        try:
-            self.add(prediction)
-        except BaseException as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(None)
-        return future
 
     @abstractmethod
     def add_many(self, predictions: Sequence[Prediction]) -> None:
@@ -352,6 +348,11 @@ class JobRunner(Protocol):
     def position(self, job_id: str) -> int | None:
         """1-based place in the waiting queue, None when this runner does not hold it. A job taken by a
         worker may still answer 1 until its work ends: callers report it only while the job is queued."""
+
+    @abstractmethod
+    def shutdown(self, timeout: float = 1.0) -> None:
+        """Stop taking work and give running work up to `timeout` seconds; queued work is left to
+        whatever recovers interrupted jobs."""
 
 
 class Clock(Protocol):

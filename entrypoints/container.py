@@ -65,6 +65,7 @@ from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
 from churn.use_cases.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
+from entrypoints.api.predict_stages import MeteredModelVersions, MeteredPredictions
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.ids import fresh_id
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
@@ -230,7 +231,16 @@ class Container(containers.DeclarativeContainer):
     model_versions = providers.ThreadSafeSingleton(ModelVersions, active_model, model_records, registry, model_cache)
     get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)
     compare_models = providers.ThreadSafeSingleton(CompareModels, dataset_store, model_versions, trainer)
-    predict_churn = providers.ThreadSafeSingleton(PredictChurn, model_versions, predictions, clock)
+    # Scoring on the event loop pays only with a store that commits in groups or at once (no network
+    # wait): the store then takes submitted predictions, and /predict awaits the commit.
+    prediction_submitter = providers.Selector(config.store, sqlite=predictions, memory=predictions, mongo=providers.Object(None))
+    inline_scoring = providers.Selector(config.store, sqlite=providers.Object(True), memory=providers.Object(True), mongo=providers.Object(False))
+    predict_churn = providers.ThreadSafeSingleton(
+        PredictChurn,
+        providers.ThreadSafeSingleton(MeteredModelVersions, model_versions),
+        providers.ThreadSafeSingleton(MeteredPredictions, predictions, prediction_submitter),
+        clock,
+    )
     predict_batch = providers.ThreadSafeSingleton(PredictBatch, model_versions, predictions, clock)
     predict_stored_customer = providers.ThreadSafeSingleton(PredictStoredCustomer, customers, active_model, predict_churn)
     list_customer_predictions = providers.ThreadSafeSingleton(ListCustomerPredictions, customers, predictions)

@@ -27,7 +27,7 @@ from churn.paging import Page, PageRequest
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 from churn.outcomes import Score
-from churn.ports import PredictionRepository
+from churn.ports import PredictionRepository, PredictionSubmitter
 from churn.reasons import NO_REASONS, Reasons
 
 _COLUMNS = "prediction_id, customer_id, churn_probability, model_name, model_version, created_at, features, reasons, run_id"
@@ -43,7 +43,7 @@ _BY_VERSION = "predictions_by_model_version"
 _LATEST_ORDER = "l.churn_probability DESC, l.created_at DESC, l.prediction_id DESC"
 
 
-class SqlitePredictionRepository(PredictionRepository):
+class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
 
@@ -54,7 +54,7 @@ class SqlitePredictionRepository(PredictionRepository):
         with translated_errors():
             self._db.connection().execute(_INSERT, row)
 
-    def submit(self, prediction: Prediction) -> Future:
+    def submit(self, prediction: Prediction) -> Future[None]:
         """Through the database's group-commit writer: concurrent requests share one commit, and the
         row (features as JSON) is built in the writer thread."""
         return self._db.submit(_INSERT, lambda: _to_row(prediction))

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
@@ -13,76 +12,31 @@ from churn.use_cases.model_versions import ModelVersions
 
 MAX_BATCH = 1000
 
-Timings = dict[str, float]
-"""Seconds per stage of one prediction, by stage name."""
-
-
 class PredictChurn:
     """Score one customer with the active model (or a version the caller names), with its reasons
     (churn.reasons), and keep the prediction.
 
-    The prediction is returned only once stored: if the store is down the caller gets
-    StoreUnavailableError, never a score that was not kept."""
+    The prediction is returned once the store's `add` has returned: if the store is down the caller
+    gets StoreUnavailableError, never a score that was not kept. (An edge that defers the commit to
+    keep an event loop serving awaits it before answering: entrypoints/api/predict_stages.py.)"""
 
     def __init__(self, models: ModelVersions, predictions: PredictionRepository, clock: Clock) -> None:
         self._models = models
         self._predictions = predictions
         self._clock = clock
 
-    def execute(
-        self,
-        customer_id: str | None,
-        features: Mapping[str, Any],
-        timings: Timings | None = None,
-        version: ModelFilter | None = None,
-    ) -> Prediction:
-        """`timings`, when given, receives the seconds spent in each stage (validate, score, store):
-        where a slow prediction's time went, for the caller to report. `version` scores with that
-        version instead of the active one."""
-        prediction = self._score(customer_id, features, timings, version)
-        started = self._clock.monotonic()
-        self._predictions.add(prediction)
-        if timings is not None:
-            timings["store"] = self._clock.monotonic() - started
-        return prediction
-
-    async def execute_async(
-        self,
-        customer_id: str | None,
-        features: Mapping[str, Any],
-        timings: Timings | None = None,
-        version: ModelFilter | None = None,
-    ) -> Prediction:
-        """The same, for a caller on an event loop: the loop goes on serving while the store commits,
-        and a store that groups commits stores concurrent requests' predictions together. Still
-        returns only once the prediction is stored."""
-        prediction = self._score(customer_id, features, timings, version)
-        started = self._clock.monotonic()
-        stored = self._predictions.submit(prediction)
-        if stored.done():  # a store that wrote it at once: nothing to wait for
-            stored.result()
-        else:
-            await asyncio.wrap_future(stored)
-        if timings is not None:
-            timings["store"] = self._clock.monotonic() - started
-        return prediction
-
-    def _score(
-        self, customer_id: str | None, features: Mapping[str, Any], timings: Timings | None, wanted: ModelFilter | None
-    ) -> Prediction:
+    def execute(self, customer_id: str | None, features: Mapping[str, Any], version: ModelFilter | None = None) -> Prediction:
+        """`version` scores with that version instead of the active one."""
         if customer_id is not None:
             customer_id = check_customer_id(customer_id)
-        ref, model = self._models.get(wanted)
-        started = self._clock.monotonic()
+        ref, model = self._models.get(version)
         clean = model.schema.check(features)
-        checked = self._clock.monotonic()
         encoded = model.schema.encode(clean)
         probability = model.score(encoded)
         reasons = Reasons.rank(model.explain(encoded), clean)
-        if timings is not None:
-            timings["validate"] = checked - started
-            timings["score"] = self._clock.monotonic() - checked
-        return Prediction.new(customer_id, clean, probability, ref, self._clock.now(), reasons, threshold=model.threshold)
+        prediction = Prediction.new(customer_id, clean, probability, ref, self._clock.now(), reasons, threshold=model.threshold)
+        self._predictions.add(prediction)
+        return prediction
 
 
 class PredictBatch:

@@ -85,9 +85,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
         metrics.stop()
         container.active_model_follower().stop()
         container.job_lease_keeper().stop()
-        runner = container.job_runner()
-        if hasattr(runner, "shutdown"):
-            runner.shutdown(timeout=1.0)
+        container.job_runner().shutdown(timeout=1.0)
         if config.get("training_process"):
             container.trainer().shutdown()
 
@@ -108,7 +106,8 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     app.state.container = container
     app.state.started = started
     app.state.api_keys = ApiKeys.parse(config.get("api_keys") or "")
-    app.state.inline_scoring = config.get("store") in ("sqlite", "memory")
+    app.state.predict_churn = container.predict_churn  # /predict's LeanRoute solves no dependencies: its two
+    app.state.inline_scoring = container.inline_scoring()  # collaborators, chosen here by the composition root
     app.state.example_for = lambda path: _example_for(container, path)
     metrics = app.state.metrics = Metrics()
     metrics.watch_local(cache_families(container.model_cache()))

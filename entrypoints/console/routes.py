@@ -564,7 +564,7 @@ async def score(
     values = {name: ("" if value is None else value) for name, value in features.items()}
     try:
         version = ModelFilter(wanted.name, entry.record.ref.version)
-        prediction = await run_in_threadpool(use_case.execute, customer_id, features, None, version)
+        prediction = await run_in_threadpool(use_case.execute, customer_id, features, version)
     except InvalidFeaturesError as exc:
         problems = {p.feature: p.problem for p in exc.problems}
         return render(request, "parts/score.html", status_code=400, role=role, entry=entry, values=values,

@@ -8,6 +8,9 @@ from typing import Sequence
 
 import pytest
 
+from adapters.memory import InMemoryPredictionRepository
+from adapters.sqlite.predictions import SqlitePredictionRepository
+
 from churn.bands import Band, ProbabilityRange
 from churn.paging import PageRequest
 from churn.predictions import Prediction, PredictionCursor
@@ -114,7 +117,20 @@ def test_add_many_is_all_or_nothing(repository):
     assert repository.count_by_band(None) == dict.fromkeys(Band, 0)
 
 
-def test_a_submitted_prediction_is_stored_when_its_future_completes(repository):
+@pytest.fixture
+def submitter(repository):
+    """The PredictionSubmitter side of the stores that have one (the embedded ones; MongoDB commits
+    each request's prediction by itself, so /predict runs its use case in a worker thread)."""
+    assert isinstance(repository, (InMemoryPredictionRepository, SqlitePredictionRepository))
+    return repository
+
+
+SUBMITTERS = pytest.mark.parametrize("backend", ["memory", "sqlite"], indirect=True)
+
+
+@SUBMITTERS
+def test_a_submitted_prediction_is_stored_when_its_future_completes(submitter):
+    repository = submitter
     futures = [repository.submit(prediction(f"p-{n}", n / 10)) for n in range(10)]
     for future in futures:
         assert future.result(timeout=10) is None
@@ -122,7 +138,9 @@ def test_a_submitted_prediction_is_stored_when_its_future_completes(repository):
     assert sum(repository.count_by_band(None).values()) == 10
 
 
-def test_a_submitted_prediction_is_stored_once_like_an_added_one(repository):
+@SUBMITTERS
+def test_a_submitted_prediction_is_stored_once_like_an_added_one(submitter):
+    repository = submitter
     repository.add(prediction("p-1", 0.8))
     repository.submit(prediction("p-1", 0.8)).result(timeout=10)
     assert repository.count_by_band(None)[Band.VERY_HIGH] == 1

@@ -1,6 +1,3 @@
-import asyncio
-from concurrent.futures import Future
-
 import pytest
 
 from adapters.memory import InMemoryPredictionRepository
@@ -152,75 +149,6 @@ def test_history_of_an_unknown_customer_is_not_found(service):
         service.customer_history.execute("nobody", PageRequest())
     service.customers.upsert_many([Customer("known", {"tenure": 1.0})])
     assert service.customer_history.execute("known", PageRequest()).total == 0
-
-
-# ---------------------------------------------------------------- on an event loop
-
-
-class _LaterPredictions(InMemoryPredictionRepository):
-    """Stores a submitted prediction only when the test says so, like a store committing in batches."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting: list[tuple[Prediction, Future]] = []
-
-    def submit(self, prediction: Prediction) -> Future:
-        future: Future = Future()
-        self.waiting.append((prediction, future))
-        return future
-
-    def commit(self, error: Exception | None = None) -> None:
-        for prediction, future in self.waiting:
-            if error is None:
-                self.add(prediction)
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-        self.waiting.clear()
-
-
-def _on_loop(predictions: _LaterPredictions, commit_error: Exception | None = None):
-    """Score on an event loop; the store commits while the prediction is awaited."""
-    service = make_service(predictions=predictions)
-    service.trained(base=0.8)
-
-    async def scenario():
-        task = asyncio.ensure_future(service.predict.execute_async("c1", FEATURES))
-        await asyncio.sleep(0)
-        pending = not task.done()
-        predictions.commit(commit_error)
-        return pending, await task
-
-    return service, asyncio.run(scenario())
-
-
-def test_on_an_event_loop_the_prediction_is_returned_only_once_stored():
-    predictions = _LaterPredictions()
-    service, (was_pending, prediction) = _on_loop(predictions)
-    assert was_pending
-    assert service.customer_history.execute("c1", PageRequest()).items == [prediction]
-
-
-def test_on_an_event_loop_a_store_failure_reaches_the_caller():
-    with pytest.raises(StoreUnavailableError):
-        _on_loop(_LaterPredictions(), StoreUnavailableError("store unavailable: disk full"))
-
-
-def test_on_an_event_loop_a_store_that_writes_at_once_answers_without_waiting(service):
-    service.trained(base=0.3)
-    prediction = asyncio.run(service.predict.execute_async("c1", FEATURES))
-    assert prediction.churn_probability == 0.3
-    assert service.customer_history.execute("c1", PageRequest()).items == [prediction]
-
-
-def test_a_caller_can_learn_where_a_predictions_time_went(service):
-    service.trained(base=0.4)
-    timings: dict[str, float] = {}
-    service.predict.execute("c1", FEATURES, timings)
-    assert set(timings) == {"validate", "score", "store"} and all(t >= 0 for t in timings.values())
-    on_loop: dict[str, float] = {}
-    asyncio.run(service.predict.execute_async("c2", FEATURES, on_loop))
-    assert set(on_loop) == {"validate", "score", "store"}
 
 
 # ---------------------------------------------------------------- scoring with a named version

@@ -22,6 +22,9 @@ class UnreachableBroker(JobRunner):
     def position(self, job_id):
         return None
 
+    def shutdown(self, timeout=1.0):
+        pass
+
 
 def queued_on_broker(service):
     service.register_dataset.execute("toy", CSV, "Churn", "customer")

@@ -16,6 +16,7 @@ from churn.paging import PageRequest
 from churn.predictions import PredictionCursor
 from churn.versions import ModelFilter
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListPredictionsByBand
+from entrypoints.api.predict_stages import STAGES, PredictStages, close_stages, open_stages
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from entrypoints.api.schemas import (
     BandCountsOut,
@@ -73,27 +74,28 @@ async def predict(request: Request) -> Response:
         body = PredictIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False, include_input=False, include_context=False)) from None
-    timings = {"parse": perf_counter() - started}
     version = ModelFilter.parse(body.model) if body.model else None
     state = request.app.state
-    use_case: PredictChurn = state.container.predict_churn()  # a singleton: a lookup, not a construction
-    if state.inline_scoring and version is None:
-        prediction = await use_case.execute_async(body.customer_id, body.features, timings)
-    else:  # a store across the network, or a named version that may need loading: off the event loop
-        prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features, timings, version)
-    state.metrics.record_predictions((prediction,), timings)
-    return Response(PredictionOut.json_bytes(prediction), media_type="application/json", headers={"server-timing": server_timing(timings)})
+    use_case: PredictChurn = state.predict_churn()  # a singleton: a lookup, not a construction
+    stages = PredictStages(defer=state.inline_scoring and version is None)
+    stages.seconds["parse"] = perf_counter() - started
+    token = open_stages(stages)
+    try:
+        if stages.defer:
+            prediction = use_case.execute(body.customer_id, body.features)
+            await stages.committed()
+        else:  # a store across the network, or a named version that may need loading: off the event loop
+            prediction = await run_in_threadpool(use_case.execute, body.customer_id, body.features, version)
+    finally:
+        close_stages(token)
+    state.metrics.record_predictions((prediction,), stages.seconds)
+    return Response(PredictionOut.json_bytes(prediction), media_type="application/json", headers={"server-timing": server_timing(stages.seconds)})
 
 
-def server_timing(timings: dict[str, float]) -> str:
+def server_timing(seconds: dict[str, float]) -> str:
     """The W3C Server-Timing header (milliseconds): where this request's time went, per stage, visible
     in browser developer tools and to any client that logs headers."""
-    return "parse;dur=%.3f, validate;dur=%.3f, score;dur=%.3f, store;dur=%.3f" % (
-        timings["parse"] * 1000,
-        timings["validate"] * 1000,
-        timings["score"] * 1000,
-        timings["store"] * 1000,
-    )
+    return ", ".join(f"{stage};dur={seconds.get(stage, 0.0) * 1000:.3f}" for stage in STAGES)
 
 
 @router.post(
