@@ -43,11 +43,9 @@ from adapters.evaluation_plots import write_evaluation_artifacts
 from churn.errors import ChurnError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.features import FeatureKind, FeatureSchema
 from churn.versions import ModelRecord, ModelRef, TrainingSummary
-from churn.ports import ChurnModel, ModelRegistry
+from churn.ports import ChurnModel, ModelArtifact, ModelCodec, ModelRegistry
 
 log = logging.getLogger(__name__)
-
-Restore = Callable[[Any, FeatureSchema, list[dict], float], ChurnModel]
 
 ACTIVE_ALIAS = "active"
 ACTIVE_TAG = "churn.active_model"
@@ -110,14 +108,14 @@ class MlflowModelRegistry(ModelRegistry):
     def __init__(
         self,
         tracking_uri: str,
-        restore: Restore,
+        codec: ModelCodec,
         experiment: str = "churn",
         artifact_location: str | None = None,
         download_cache: str | None = None,
     ) -> None:
         self._tracking_uri = tracking_uri
         self._download_cache = Path(download_cache) if download_cache else None
-        self._restore = restore
+        self._codec = codec
         self._experiment = experiment
         self._artifact_location = artifact_location or None
         self._client_instance: MlflowClient | None = None
@@ -128,12 +126,13 @@ class MlflowModelRegistry(ModelRegistry):
     def register(self, name: str, model: ChurnModel, summary: TrainingSummary) -> ModelRecord:
         """A new run and logged model, registered as the next version of `name` once READY."""
         ModelRef(name, 1)  # InvalidRequestError for a bad name, before anything is written
-        pipeline, probe_rows = _parts_of(model)
+        artifact = self._codec.dump(model)
+        pipeline, probe_rows = artifact.estimator, [dict(row) for row in artifact.probe_rows]
         with self._translated():
             experiment_id = self._experiment_id()
             run_id = self._start_run(experiment_id, name, summary)
             try:
-                version = self._log_and_register(experiment_id, run_id, name, pipeline, probe_rows, summary)
+                version = self._log_and_register(experiment_id, run_id, name, pipeline, probe_rows, summary, model.parity)
             except BaseException:
                 self._end_run_quietly(run_id, "FAILED")
                 raise
@@ -164,7 +163,7 @@ class MlflowModelRegistry(ModelRegistry):
                 schema = FeatureSchema.from_dict(_read_json(ref, files[SCHEMA_FILE]))
                 probe_rows = _read_json(ref, files[PROBE_ROWS_FILE])
         try:
-            return self._restore(pipeline, schema, list(probe_rows), threshold)
+            return self._codec.load(ModelArtifact(pipeline, tuple(probe_rows)), schema, threshold)
         except ChurnError:
             raise
         except Exception as exc:
@@ -264,7 +263,8 @@ class MlflowModelRegistry(ModelRegistry):
         return run_id
 
     def _log_and_register(
-        self, experiment_id: str, run_id: str, name: str, pipeline: Any, probe_rows: list[dict], summary: TrainingSummary
+        self, experiment_id: str, run_id: str, name: str, pipeline: Any, probe_rows: list[dict], summary: TrainingSummary,
+        parity: float | None,
     ) -> int:
         logged = self._client.create_logged_model(
             experiment_id,
@@ -281,7 +281,7 @@ class MlflowModelRegistry(ModelRegistry):
             run_id,
             metrics=[
                 Metric(k, float(v), now, 0, model_id=logged.model_id, dataset_name=summary.dataset, dataset_digest=digest_of_data)
-                for k, v in _metrics_of(summary).items()
+                for k, v in _metrics_of(summary, parity).items()
             ],
         )
         with tempfile.TemporaryDirectory(prefix="churn-plots-") as tmp:
@@ -442,15 +442,6 @@ class MlflowModelRegistry(ModelRegistry):
 # ---------------------------------------------------------------------- helpers
 
 
-def _parts_of(model: ChurnModel) -> tuple[Any, list[dict]]:
-    try:
-        return model.pipeline, [dict(row) for row in model.probe_rows]
-    except AttributeError:
-        raise TypeError(
-            f"{type(model).__name__} cannot be registered in MLflow: it needs a fitted `pipeline` and `probe_rows`"
-        ) from None
-
-
 def _save_mlflow_model(path: Path, pipeline: Any, probe_rows: list[dict], summary: TrainingSummary, mlflow_model: Model) -> None:
     """An MLflow model directory (`mlflow models serve` can serve it) plus churn's own JSON files."""
     example = _frame(summary.schema, probe_rows[:INPUT_EXAMPLE_ROWS])
@@ -521,11 +512,12 @@ def _skops_load(ref: ModelRef, path: Path) -> Any:
         raise ModelArtifactError(f"the artifact of model {ref} could not be read ({_first_line(exc)}); train a new version") from exc
 
 
-def _metrics_of(summary: TrainingSummary) -> dict[str, float]:
-    """Hold-out metrics, cross-validation mean and std (`cv_<metric>_mean` / `_std`), threshold, timings."""
+def _metrics_of(summary: TrainingSummary, parity: float | None = None) -> dict[str, float]:
+    """Hold-out metrics, cross-validation mean and std (`cv_<metric>_mean` / `_std`), threshold, timings,
+    and the registered model's parity (fast path vs scikit-learn) as measured when it was built."""
     metrics = {**summary.metrics, "training_seconds": summary.training_seconds, "threshold": summary.threshold}
-    if summary.parity is not None:
-        metrics["parity"] = summary.parity
+    if parity is not None:
+        metrics["parity"] = parity
     if summary.evaluation is not None:
         cv = summary.evaluation.cross_validation
         for key, value in cv.mean.items():

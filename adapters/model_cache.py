@@ -84,6 +84,10 @@ class LruModelCache(ModelCache):
             self._pinned = ref
             self._evict()
 
+    def loaded(self, ref: ModelRef) -> ChurnModel | None:
+        with self._lock:
+            return self._models.get(ref)
+
     def cached(self) -> list[ModelRef]:
         with self._lock:
             return list(self._models)

@@ -108,6 +108,29 @@ class Trainer(Protocol):
         """The hold-out metrics of `model` on those rows (its schema's columns), at its threshold."""
 
 
+@dataclass(frozen=True, slots=True)
+class ModelArtifact:
+    """What a registry stores of a trained model besides its metadata: the fitted estimator (opaque
+    to the core and to the registry, which only serialises it) and the rows the model checks its
+    scoring against when it is loaded again."""
+
+    estimator: Any
+    probe_rows: tuple[Mapping[str, Any], ...]
+
+
+class ModelCodec(Protocol):
+    """Between a ChurnModel and its ModelArtifact. Owned by the adapter that builds models (the
+    scoring adapter) and injected into every registry, so that no registry reads a model's insides."""
+
+    @abstractmethod
+    def dump(self, model: ChurnModel) -> ModelArtifact:
+        """ModelArtifactError when `model` is not one this codec builds."""
+
+    @abstractmethod
+    def load(self, artifact: ModelArtifact, schema: FeatureSchema, threshold: float) -> ChurnModel:
+        """A model scoring as the dumped one did (within the adapter's parity tolerance)."""
+
+
 class ModelRegistry(Protocol):
     """Versioned storage of trained models (MLflow) and the pointer to the active version."""
 
@@ -142,6 +165,10 @@ class ModelCache(Protocol):
 
     @abstractmethod
     def put(self, ref: ModelRef, model: ChurnModel) -> None: ...
+
+    @abstractmethod
+    def loaded(self, ref: ModelRef) -> ChurnModel | None:
+        """The model when this process holds it, else None; never loads, counts neither hit nor miss."""
 
     @abstractmethod
     def pin(self, ref: ModelRef) -> None:

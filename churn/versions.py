@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from churn.decision import DEFAULT_THRESHOLD
 from churn.errors import InvalidRequestError
 from churn.evaluation import Evaluation
 from churn.features import FeatureSchema
 from churn.timestamps import utc_text
+
+if TYPE_CHECKING:
+    from churn.ports import ChurnModel
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -72,8 +75,6 @@ class TrainingSummary:
     training_seconds: float
     started_at: datetime
     finished_at: datetime
-    serving_path: str = "sklearn"
-    parity: float | None = None
     explanation_method: str = "none"
     """How the reasons of this version's predictions are computed (churn.reasons.ExplanationMethod)."""
     threshold: float = DEFAULT_THRESHOLD
@@ -94,8 +95,6 @@ class TrainingSummary:
             "training_seconds": self.training_seconds,
             "started_at": utc_text(self.started_at),
             "finished_at": utc_text(self.finished_at),
-            "serving_path": self.serving_path,
-            "parity": self.parity,
             "explanation_method": self.explanation_method,
         }
 
@@ -112,8 +111,6 @@ class TrainingSummary:
             training_seconds=data["training_seconds"],
             started_at=datetime.fromisoformat(data["started_at"]),
             finished_at=datetime.fromisoformat(data["finished_at"]),
-            serving_path=data.get("serving_path", "sklearn"),
-            parity=data.get("parity"),
             explanation_method=data.get("explanation_method", "none"),
             threshold=float(data.get("threshold", DEFAULT_THRESHOLD)),  # versions trained before thresholds: 0.5
             evaluation=None if data.get("evaluation") is None else Evaluation.from_dict(data["evaluation"]),
@@ -136,7 +133,17 @@ class ModelRecord:
 
 @dataclass(frozen=True, slots=True)
 class ModelEntry:
-    """A model record as listed to users: with whether it is the active one."""
+    """A model record as listed to users: whether it is the active one and, when this process holds
+    it loaded, how it scores (`serving_path`, `parity`: facts of the loaded model, which a load may
+    change, so never recorded at training time)."""
 
     record: ModelRecord
     active: bool
+    serving_path: str | None = None
+    parity: float | None = None
+
+    @classmethod
+    def of(cls, record: ModelRecord, active: bool, loaded: "ChurnModel | None") -> "ModelEntry":
+        if loaded is None:
+            return cls(record, active)
+        return cls(record, active, loaded.serving_path, loaded.parity)

@@ -310,7 +310,6 @@ def models(container, args, params) -> int:
                 "type": r.summary.model_type,
                 "dataset": r.summary.dataset,
                 "roc_auc": r.summary.metrics.get("roc_auc"),
-                "serving_path": r.summary.serving_path,
                 "active": entry.active,
                 "created_at": r.created_at.isoformat(),
             }

@@ -42,7 +42,7 @@ from churn.datasets import DatasetLimits
 from entrypoints.background import Periodic
 from entrypoints.job_lease import JobLeaseKeeper
 from entrypoints.settings import apply_library_defaults
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 from churn.promotion import PromotionRule
 from churn.use_cases.check_readiness import CheckReadiness
 from churn.use_cases.count_customers_by_band import CountCustomersByBand
@@ -63,7 +63,7 @@ from churn.use_cases.list_models import ListModels
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from entrypoints.api.predict_stages import MeteredModelVersions, MeteredPredictions
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
@@ -142,16 +142,18 @@ class Container(containers.DeclarativeContainer):
     )
 
     # ------------------------------------------------------------------ models
+    # What a registry stores of a model, and the model rebuilt from it: the scoring adapter's to say.
+    model_codec = providers.ThreadSafeSingleton(lazy("adapters.fast_scoring.codec:SklearnModelCodec"))
     registry = providers.Selector(
         config.registry,
         mlflow=providers.ThreadSafeSingleton(
             lazy("adapters.mlflow_registry:MlflowModelRegistry"),
             tracking_uri=config.mlflow_tracking_uri,
-            restore=providers.Object(lazy("adapters.fast_scoring:SklearnChurnModel.from_pipeline")),
+            codec=model_codec,
             artifact_location=config.mlflow_artifacts,
             download_cache=config.model_download_cache,
         ),
-        memory=providers.ThreadSafeSingleton(InMemoryModelRegistry),
+        memory=providers.ThreadSafeSingleton(InMemoryModelRegistry, model_codec),
     )
     # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL.
     trainer = providers.Selector(
@@ -224,12 +226,11 @@ class Container(containers.DeclarativeContainer):
     )
     run_queued_training = providers.ThreadSafeSingleton(RunQueuedTraining, job_store, train_model, clock, owner=process_identity)
     sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
-    list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model)
-    get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)
+    list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model, model_cache)
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
-    get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model)
+    get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model, model_cache)
     model_versions = providers.ThreadSafeSingleton(ModelVersions, active_model, model_records, registry, model_cache)
-    get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model)
+    get_model_version = providers.ThreadSafeSingleton(GetModelVersion, model_records, active_model, model_cache)
     compare_models = providers.ThreadSafeSingleton(CompareModels, dataset_store, model_versions, trainer)
     # Scoring on the event loop pays only with a store that commits in groups or at once (no network
     # wait): the store then takes submitted predictions, and /predict awaits the commit.

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from churn.errors import ChurnError
 from churn.ports import CustomerRepository, ModelRegistry
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 
 
 PROBE_ID = "churn-readiness-probe"

@@ -6,7 +6,7 @@ from typing import Mapping, Sequence
 from churn.errors import InvalidRequestError
 from churn.versions import ModelFilter, ModelRef
 from churn.ports import DatasetStore, Trainer
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 
 MAX_COMPARED = 10
 

@@ -8,7 +8,7 @@ from churn.predictions import Prediction
 from churn.versions import ModelFilter
 from churn.ports import Clock, PredictionRepository
 from churn.reasons import Reasons
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 
 MAX_BATCH = 1000
 

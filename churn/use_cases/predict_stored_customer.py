@@ -3,7 +3,7 @@ from __future__ import annotations
 from churn.predictions import Prediction
 from churn.versions import ModelFilter
 from churn.ports import CustomerRepository
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 from churn.use_cases.predict_churn import PredictChurn
 
 

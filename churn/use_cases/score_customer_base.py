@@ -10,7 +10,7 @@ from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, PredictionRepository, ScoringRunStore
 from churn.reasons import Reasons
 from churn.scoring_runs import ScoringRun
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 
 log = logging.getLogger(__name__)
 

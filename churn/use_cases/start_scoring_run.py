@@ -3,7 +3,7 @@ from __future__ import annotations
 from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, JobRunner, ScoringRunStore
 from churn.scoring_runs import CustomerFilter, ScoringRun
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 from churn.use_cases.score_customer_base import ScoreCustomerBase
 
 

@@ -9,7 +9,7 @@ from churn.versions import TrainingSummary
 from churn.model_types import model_type as find_model_type
 from churn.ports import ChurnModel, Clock, DatasetStore, JobStore, ModelRecordRepository, ModelRegistry, Trainer, TrainedModel
 from churn.promotion import Activation, Incumbent, PromotionDecision, PromotionRule
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,6 @@ class TrainModel:
             training_seconds=trained.training_seconds,
             started_at=job.started_at or finished,
             finished_at=finished,
-            serving_path=trained.model.serving_path,
-            parity=trained.model.parity,
             explanation_method=trained.model.explanation_method,
             threshold=trained.model.threshold,
             evaluation=trained.evaluation,

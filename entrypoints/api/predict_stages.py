@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 from churn.ports import ChurnModel, PredictionRepository, PredictionSubmitter
 from churn.predictions import Prediction
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 from churn.versions import ModelFilter, ModelRef
 
 STAGES = ("parse", "validate", "score", "store")

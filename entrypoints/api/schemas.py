@@ -300,8 +300,11 @@ class ModelOut(BaseModel):
         description="the feature schema: name, kind, example, categories (dates: date_format, reference); "
         "in GET /models only name and kind, the rest at GET /models/{name}/{version}"
     )
-    serving_path: str = Field(description="how /predict scores this version: a compiled fast path or sklearn")
-    parity: float | None = Field(description="max |fast path - scikit-learn| probability difference on the hold-out set")
+    serving_path: str | None = Field(
+        description="how this process scores the version now: a compiled fast path (numpy-linear, numpy-trees, ...) or sklearn; "
+        "null while it is not loaded here (POST /use-model or a /predict naming it loads it)"
+    )
+    parity: float | None = Field(description="max |fast path - scikit-learn| probability difference on the probe rows, measured at load; null while not loaded")
     run_id: str
     active: bool
     explanation_method: str = Field(
@@ -333,8 +336,8 @@ class ModelOut(BaseModel):
             started_at=s.started_at,
             finished_at=s.finished_at,
             features=[f.to_dict() if full else {"name": f.name, "kind": f.kind.value} for f in s.schema.features],
-            serving_path=s.serving_path,
-            parity=s.parity,
+            serving_path=entry.serving_path,
+            parity=entry.parity,
             run_id=r.run_id,
             active=entry.active,
             explanation_method=s.explanation_method,

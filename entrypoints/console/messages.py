@@ -102,6 +102,7 @@ PT_BR: dict[str, str] = {
     "Hyperparameters": "Hiperparâmetros",
     "Serving": "Servindo",
     "scoring path": "caminho de pontuação",
+    "not loaded in this process": "não carregado neste processo",
     "parity": "paridade",
     "Curves, calibration and cross-validation": "Curvas, calibração e validação cruzada",
     "Not recorded for this version: ROC and PR curves, the reliability diagram, cross-validation and the decision threshold come with a later release of the service.":

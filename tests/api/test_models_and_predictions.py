@@ -59,7 +59,8 @@ def test_models_are_listed_newest_first_with_their_metadata(client, trained):
     assert [(m["name"], m["active"]) for m in items] == [("churn-knn", True), ("churn-logistic_regression", False)]
     first = items[1]
     assert first["dataset"] == "subs" and first["hyperparameters"]["C"] == 1.0 and first["training_seconds"] >= 0
-    assert {"roc_auc", "brier"} <= set(first["metrics"]) and first["serving_path"]
+    assert {"roc_auc", "brier"} <= set(first["metrics"])
+    assert items[0]["serving_path"] and first["serving_path"] == "numpy-linear"  # both loaded here: the first was active
 
 
 def test_use_model_switches_the_model_that_scores(client, trained):

@@ -237,8 +237,10 @@ def test_models_with_booleans_and_dates_keep_the_compiled_scoring_path(client):
     send(client, awkward.dates_booleans_numeric_id(), name="bank", target="Exited")
     for model_type in ("logistic_regression", "decision_tree"):
         job = train(client, model_type=model_type, dataset="bank")
-        version = client.get(f"/models/{job['model']['name']}/{job['model']['version']}").json()
-        assert version["serving_path"] != "sklearn", version["serving_path"]
+        ref = f"{job['model']['name']}/{job['model']['version']}"
+        assert client.post("/use-model", json={"name": job["model"]["name"], "version": job["model"]["version"]}).status_code == 200
+        version = client.get(f"/models/{ref}").json()
+        assert version["serving_path"] != "sklearn", version["serving_path"]  # as loaded in this process
         assert version["parity"] is not None and version["parity"] <= 1e-6
 
 

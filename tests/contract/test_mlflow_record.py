@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from mlflow import MlflowClient
 
-from adapters.fast_scoring import SklearnChurnModel
+from adapters.fast_scoring import SklearnModelCodec
 from adapters.mlflow_registry import MlflowModelRegistry
 from adapters.sklearn_trainer import SklearnTrainer
 from churn.decision import ThresholdRule
@@ -37,10 +37,10 @@ def record(tmp_path_factory, migrated_sqlite):  # noqa: F811
     summary = TrainingSummary(
         model_type="random_forest", hyperparameters={"n_estimators": 10}, metrics=trained.metrics, dataset=DATASET.name,
         dataset_hash=DATASET.content_hash, rows=DATASET.rows, schema=trained.model.schema, training_seconds=trained.training_seconds,
-        started_at=NOW, finished_at=NOW, serving_path=trained.model.serving_path, parity=trained.model.parity,
+        started_at=NOW, finished_at=NOW,
         threshold=trained.model.threshold, evaluation=trained.evaluation,
     )
-    registry = MlflowModelRegistry(uri, restore=SklearnChurnModel.from_pipeline, artifact_location=str(tmp_path / "artifacts"))
+    registry = MlflowModelRegistry(uri, codec=SklearnModelCodec(), artifact_location=str(tmp_path / "artifacts"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         registered = registry.register("churn-rf", trained.model, summary)

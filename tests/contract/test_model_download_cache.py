@@ -15,6 +15,7 @@ from churn.errors import ModelArtifactError
 from tests.contract.test_model_registry import (  # noqa: F401 - fixtures
     CUSTOMERS,
     MlflowStore,
+    PipelineCodec,
     PipelineModel,
     gentle,
     migrated_sqlite,
@@ -25,7 +26,7 @@ from tests.contract.test_model_registry import (  # noqa: F401 - fixtures
 
 
 def cached_registry(store: MlflowStore, cache: Path) -> MlflowModelRegistry:
-    return MlflowModelRegistry(store.tracking_uri, restore=PipelineModel, artifact_location=str(store.artifacts), download_cache=str(cache))
+    return MlflowModelRegistry(store.tracking_uri, codec=PipelineCodec(), artifact_location=str(store.artifacts), download_cache=str(cache))
 
 
 def test_a_loaded_version_is_kept_on_local_disk_and_read_from_there_afterwards(mlflow_store, gentle, tmp_path):

@@ -32,8 +32,6 @@ def record(name: str = "churn-gb", version: int = 1, finished_at: datetime = T0,
         training_seconds=3.14159,
         started_at=finished_at - timedelta(seconds=3, microseconds=141590),
         finished_at=finished_at,
-        serving_path="numpy-trees",
-        parity=1.1102230246251565e-16,
     )
     fields.update(changes)
     return ModelRecord(ModelRef(name, version), TrainingSummary(**fields), run_id=f"run-{name}-{version}")
@@ -52,11 +50,6 @@ def test_saved_record_comes_back_equal(repository):
     assert got.summary.metrics["accuracy"] == 0.1 + 0.7
     assert got.summary.started_at.utcoffset() == timedelta(0)
     assert got.created_at == T0
-
-
-def test_record_without_parity_round_trips(repository):
-    repository.save(record(parity=None, serving_path="sklearn"))
-    assert repository.get(ModelRef("churn-gb", 1)).summary.parity is None
 
 
 def test_saving_the_same_version_replaces_it(repository):

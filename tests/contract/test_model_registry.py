@@ -28,7 +28,7 @@ from adapters.mlflow_registry import MlflowModelRegistry
 from churn.errors import InvalidRequestError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.versions import ModelRef, TrainingSummary
-from churn.ports import ChurnModel, ModelRegistry
+from churn.ports import ChurnModel, ModelArtifact, ModelCodec, ModelRegistry
 
 SCHEMA = FeatureSchema(
     (
@@ -48,7 +48,10 @@ CUSTOMERS = [
 class PipelineModel(ChurnModel):
     """Stand-in for the real model: scores with scikit-learn directly."""
 
-    def __init__(self, pipeline: Pipeline, schema: FeatureSchema, probe_rows: list[dict], threshold: float = 0.5) -> None:
+    def __init__(
+        self, pipeline: Pipeline, schema: FeatureSchema, probe_rows: list[dict], threshold: float = 0.5, parity: float | None = None
+    ) -> None:
+        self._parity = parity
         self.pipeline = pipeline
         self.probe_rows = probe_rows
         self._schema = schema
@@ -64,7 +67,7 @@ class PipelineModel(ChurnModel):
 
     @property
     def parity(self) -> float | None:
-        return None
+        return self._parity
 
     @property
     def threshold(self) -> float:
@@ -86,6 +89,25 @@ class PipelineModel(ChurnModel):
 
     def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return [self.explain(row) for row in rows]
+
+
+class PipelineCodec(ModelCodec):
+    """The codec of PipelineModel, given to every registry under test: what it stores and builds."""
+
+    def dump(self, model: ChurnModel) -> ModelArtifact:
+        if type(model) is not PipelineModel:
+            raise ModelArtifactError(f"{type(model).__name__} is not a PipelineModel")
+        return ModelArtifact(model.pipeline, tuple(model.probe_rows))
+
+    def load(self, artifact: ModelArtifact, schema: FeatureSchema, threshold: float) -> ChurnModel:
+        return PipelineModel(artifact.estimator, schema, [dict(row) for row in artifact.probe_rows], threshold)
+
+
+class NotAPipeline(PipelineModel):
+    """A model some other codec would build: registries must refuse it, not read its attributes."""
+
+    def __init__(self, model: PipelineModel) -> None:
+        super().__init__(model.pipeline, model.schema, model.probe_rows)
 
 
 def fit_model(c: float, seed: int) -> PipelineModel:
@@ -119,7 +141,7 @@ def fit_model(c: float, seed: int) -> PipelineModel:
 STARTED = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def summary_of(model: PipelineModel, c: float, minute: int, parity: float | None = None) -> TrainingSummary:
+def summary_of(model: PipelineModel, c: float, minute: int) -> TrainingSummary:
     return TrainingSummary(
         model_type="logistic_regression",
         hyperparameters={"C": c, "max_iter": 200, "class_weight": None, "solver": "lbfgs"},
@@ -131,8 +153,6 @@ def summary_of(model: PipelineModel, c: float, minute: int, parity: float | None
         training_seconds=0.042,
         started_at=STARTED + timedelta(minutes=minute),
         finished_at=STARTED + timedelta(minutes=minute, seconds=3),
-        serving_path="numpy-linear" if parity is not None else "sklearn",
-        parity=parity,
     )
 
 
@@ -163,7 +183,7 @@ class MlflowStore:
     artifacts: Path
 
     def registry(self) -> MlflowModelRegistry:
-        return MlflowModelRegistry(self.tracking_uri, restore=PipelineModel, artifact_location=str(self.artifacts))
+        return MlflowModelRegistry(self.tracking_uri, codec=PipelineCodec(), artifact_location=str(self.artifacts))
 
     def client(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
@@ -186,15 +206,16 @@ def mlflow_store(tmp_path: Path, migrated_sqlite: Path, monkeypatch: pytest.Monk
 @dataclass
 class Subject:
     registry: ModelRegistry
-    restart: Callable[[], ModelRegistry]
+    restart: Callable[[], ModelRegistry] | None
+    """A new registry on the same storage; None for one that promises nothing beyond its process."""
     tamper: Callable[[ModelRef], None]
 
 
 @pytest.fixture(params=["memory", "mlflow"])
 def subject(request: pytest.FixtureRequest, strict: PipelineModel) -> Subject:
     if request.param == "memory":
-        memory = InMemoryModelRegistry()
-        return Subject(memory, restart=lambda: memory, tamper=memory.break_artifact)
+        memory = InMemoryModelRegistry(PipelineCodec())
+        return Subject(memory, restart=None, tamper=memory.break_artifact)
     store: MlflowStore = request.getfixturevalue("mlflow_store")
 
     def overwrite_pickle(ref: ModelRef) -> None:
@@ -222,14 +243,13 @@ def test_records_come_newest_first_with_the_summary_intact(subject: Subject, gen
     registry = subject.registry
     registered = [
         registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0)),
-        registry.register("churn-lr-strict", strict, summary_of(strict, 0.05, 1, parity=3.5e-9)),
+        registry.register("churn-lr-strict", strict, summary_of(strict, 0.05, 1)),
         registry.register("churn-lr", strict, summary_of(strict, 0.05, 2)),
     ]
 
     records = registry.records()
 
     assert records == registered[::-1]
-    assert records[1].summary.parity == 3.5e-9 and records[1].summary.serving_path == "numpy-linear"
     assert records[0].summary.schema == SCHEMA
     assert records[0].summary.hyperparameters == {"C": 0.05, "max_iter": 200, "class_weight": None, "solver": "lbfgs"}
     assert records[0].created_at == STARTED + timedelta(minutes=2, seconds=3)
@@ -291,7 +311,21 @@ def test_switching_between_names_leaves_exactly_one_active(subject: Subject, gen
     assert registry.active() == lr_two.ref
 
 
+def test_what_is_stored_and_loaded_is_the_codecs_to_say(subject: Subject, gentle: PipelineModel) -> None:
+    registry = subject.registry
+    with pytest.raises(ModelArtifactError, match="not a PipelineModel"):
+        registry.register("churn-lr", NotAPipeline(gentle), summary_of(gentle, 1.0, 0))
+    assert registry.records() == []
+    ref = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0)).ref
+    loaded = registry.load(ref)
+    assert type(loaded) is PipelineModel and loaded is not gentle  # built by the codec from what it stored
+    assert loaded.probe_rows == gentle.probe_rows
+    assert loaded.score_many(CUSTOMERS) == pytest.approx(gentle.score_many(CUSTOMERS), abs=1e-12)
+
+
+@pytest.mark.parametrize("subject", ["mlflow"], indirect=True)  # the memory registry lives as long as its process
 def test_active_model_survives_a_restart(subject: Subject, gentle: PipelineModel, strict: PipelineModel) -> None:
+    assert subject.restart is not None
     registry = subject.registry
     registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
     chosen = registry.register("churn-lr-strict", strict, summary_of(strict, 0.05, 1))
@@ -324,8 +358,9 @@ def test_mlflow_version_is_a_servable_mlflow_model(
     mlflow_store: MlflowStore, gentle: PipelineModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     global_uri_before = mlflow.get_tracking_uri()
-    summary = summary_of(gentle, 1.0, 0, parity=1e-9)
-    record = mlflow_store.registry().register("churn-lr", gentle, summary)
+    summary = summary_of(gentle, 1.0, 0)
+    measured = PipelineModel(gentle.pipeline, gentle.schema, gentle.probe_rows, parity=1e-9)
+    record = mlflow_store.registry().register("churn-lr", measured, summary)
 
     client = mlflow_store.client()
     version = client.get_model_version("churn-lr", "1")
@@ -410,7 +445,7 @@ def test_mlflow_missing_artifact_is_an_artifact_error(mlflow_store: MlflowStore,
 def test_mlflow_unreachable_tracking_server_is_registry_unavailable(gentle: PipelineModel, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    registry = MlflowModelRegistry("http://127.0.0.1:9", restore=PipelineModel)
+    registry = MlflowModelRegistry("http://127.0.0.1:9", codec=PipelineCodec())
     calls: list[Callable[[], object]] = [
         registry.active,
         registry.records,

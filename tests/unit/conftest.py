@@ -20,12 +20,12 @@ from adapters.memory import (
 )
 from adapters.memory_registry import InMemoryModelRegistry
 from adapters.model_cache import LruModelCache
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 from churn.use_cases.customers import ImportCustomers
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
-from churn.use_cases.model_versions import ModelVersions
+from churn.services.model_versions import ModelVersions
 from churn.use_cases.predict_churn import PredictBatch, PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from churn.use_cases.recover_interrupted_jobs import KeepJobsAlive, RecoverInterruptedJobs
@@ -73,9 +73,9 @@ class Service:
         self.get_job = GetTrainingJob(self.jobs, self.runner)
         self.recover = RecoverInterruptedJobs(self.jobs, self.clock, lease=LEASE)
         self.keep_alive = KeepJobsAlive(self.jobs, self.clock, owner=OWNER)
-        self.list_models = ListModels(self.records, self.active)
+        self.list_models = ListModels(self.records, self.active, self.cache)
         self.use_model = UseModel(self.records, self.registry, self.cache, self.active)
-        self.get_active = GetActiveModel(self.records, self.active)
+        self.get_active = GetActiveModel(self.records, self.active, self.cache)
         self.versions = ModelVersions(self.active, self.records, self.registry, self.cache)
         self.predict = PredictChurn(self.versions, self.predictions, self.clock)
         self.predict_batch = PredictBatch(self.versions, self.predictions, self.clock)

@@ -17,7 +17,7 @@ from churn.customers import Customer
 from churn.paging import PageRequest
 from churn.predictions import Prediction
 from churn.versions import ModelFilter, ModelRef
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 from tests.unit.conftest import make_service
 
 FEATURES = {"tenure": 5, "plan": "basic"}

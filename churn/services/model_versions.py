@@ -3,7 +3,7 @@ from __future__ import annotations
 from churn.errors import ModelNotFoundError
 from churn.versions import ModelFilter, ModelRef
 from churn.ports import ChurnModel, ModelCache, ModelRecordRepository, ModelRegistry
-from churn.use_cases.active_model import ActiveModel
+from churn.services.active_model import ActiveModel
 
 
 class ModelVersions:
