@@ -35,6 +35,7 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
+from churn.timestamps import utc_text
 from churn.errors import ChurnError, StoreConflictError, StoreRejectedError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -132,11 +133,10 @@ def client_options(uri: str) -> dict[str, Any]:
     return options
 
 
-def to_text(moment: datetime) -> str:
-    """Fixed-width ISO-8601 UTC, exact to the microsecond; naive datetimes are taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+to_text = utc_text
+"""Moments in every document as churn.timestamps.utc_text writes them (fixed-width ISO 8601 UTC,
+`+00:00`; documents written before used a `Z` suffix, which `from_text` reads too, and which sorts
+the same except between two equal microseconds)."""
 
 
 def from_text(text: str) -> datetime:

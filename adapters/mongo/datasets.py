@@ -11,11 +11,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from adapters.mongo.database import DATASET_CHUNKS, DATASETS, MongoDatabase, from_text, to_text, translated_errors
+from adapters.documents import dataset_document, dataset_of
+from adapters.mongo.database import DATASET_CHUNKS, DATASETS, MongoDatabase, translated_errors
 from churn.errors import DatasetExistsError, DatasetNotFoundError, StoreUnavailableError
-from churn.columns import Reading
 from churn.datasets import Dataset
-from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -94,35 +93,8 @@ def _not_found(name: str) -> DatasetNotFoundError:
 
 
 def _to_document(dataset: Dataset, upload_id: str, chunks: int, size: int) -> dict[str, Any]:
-    return {
-        "_id": dataset.name,
-        "rows": dataset.rows,
-        "columns": list(dataset.columns),
-        "target": dataset.target,
-        "positive_label": dataset.positive_label,
-        "positive_rate": dataset.positive_rate,
-        "content_hash": dataset.content_hash,
-        "created_at": to_text(dataset.created_at),
-        "id_column": dataset.id_column,
-        "reading": dataset.reading.to_dict() if dataset.reading else None,
-        "profile": dataset.profile.to_dict() if dataset.profile else None,
-        "upload_id": upload_id,
-        "chunks": chunks,
-        "size": size,
-    }
+    return {"_id": dataset.name, **dataset_document(dataset), "upload_id": upload_id, "chunks": chunks, "size": size}
 
 
 def _from_document(document: dict[str, Any]) -> Dataset:
-    return Dataset(
-        name=document["_id"],
-        rows=document["rows"],
-        columns=tuple(document["columns"]),
-        target=document["target"],
-        positive_label=document["positive_label"],
-        positive_rate=document["positive_rate"],
-        content_hash=document["content_hash"],
-        created_at=from_text(document["created_at"]),
-        id_column=document["id_column"],
-        reading=Reading.from_dict(document["reading"]) if document.get("reading") else None,
-        profile=DatasetProfile.from_dict(document.get("profile")),
-    )
+    return dataset_of({"name": document["_id"], **document})  # older documents: the name only as _id

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from adapters.mongo.database import JOBS, MongoDatabase, from_text, to_text, translated_errors
+from adapters.documents import job_document, job_of
+from adapters.mongo.database import JOBS, MongoDatabase, to_text, translated_errors
 from churn.errors import JobNotFoundError
 from churn.training_jobs import INTERRUPTED, JobStatus, TrainingJob
-from churn.versions import ModelRef
 from churn.ports import JobStore
-from churn.promotion import PromotionDecision
-from churn.training_options import TrainingOptions
 
 _UNFINISHED = [status.value for status in JobStatus if not status.finished]
 
@@ -64,52 +62,9 @@ class MongoJobStore(JobStore):
         return interrupted
 
 
-def _optional_time(moment) -> str | None:
-    return None if moment is None else to_text(moment)
-
-
 def _to_document(job: TrainingJob) -> dict[str, Any]:
-    return {
-        "_id": job.job_id,
-        "dataset": job.dataset,
-        "model_type": job.model_type,
-        "hyperparameters": dict(job.hyperparameters),
-        "model_name": job.model_name,
-        "activate": job.activate.value,
-        "created_at": to_text(job.created_at),
-        "status": job.status.value,
-        "started_at": _optional_time(job.started_at),
-        "finished_at": _optional_time(job.finished_at),
-        "model": None if job.model is None else {"name": job.model.name, "version": job.model.version},
-        "metrics": dict(job.metrics),
-        "error": job.error,
-        "owner": job.owner,
-        "heartbeat_at": _optional_time(job.heartbeat_at),
-        "columns": list(job.columns),
-        "options": job.options.to_dict(),
-        "promotion": None if job.promotion is None else job.promotion.to_dict(),
-    }
+    return {"_id": job.job_id, **job_document(job)}
 
 
 def _from_document(document: dict[str, Any]) -> TrainingJob:
-    model = document["model"]
-    return TrainingJob(
-        job_id=document["_id"],
-        dataset=document["dataset"],
-        model_type=document["model_type"],
-        hyperparameters=document["hyperparameters"],
-        model_name=document["model_name"],
-        activate=document["activate"],
-        created_at=from_text(document["created_at"]),
-        status=JobStatus(document["status"]),
-        started_at=None if document["started_at"] is None else from_text(document["started_at"]),
-        finished_at=None if document["finished_at"] is None else from_text(document["finished_at"]),
-        model=None if model is None else ModelRef(model["name"], model["version"]),
-        metrics=document["metrics"],
-        error=document["error"],
-        owner=document.get("owner"),  # absent in jobs stored before leases existed
-        heartbeat_at=None if document.get("heartbeat_at") is None else from_text(document["heartbeat_at"]),
-        columns=tuple(document.get("columns") or ()),
-        options=TrainingOptions.from_dict(document.get("options"), document["activate"]),  # absent before options existed
-        promotion=None if document.get("promotion") is None else PromotionDecision.from_dict(document["promotion"]),
-    )
+    return job_of({"job_id": document["_id"], **document})

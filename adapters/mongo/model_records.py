@@ -6,7 +6,8 @@ from typing import Any
 
 from adapters.mongo.database import MODELS, MongoDatabase, translated_errors
 from churn.errors import ModelNotFoundError
-from churn.versions import ModelRecord, ModelRef, TrainingSummary
+from adapters.documents import record_document, record_of
+from churn.versions import ModelRecord, ModelRef
 from churn.ports import ModelRecordRepository
 
 
@@ -34,8 +35,8 @@ class MongoModelRecordRepository(ModelRecordRepository):
 
 
 def _to_document(record: ModelRecord) -> dict[str, Any]:
-    return {"_id": str(record.ref), "name": record.ref.name, "version": record.ref.version, "run_id": record.run_id, **record.summary.to_dict()}
+    return {"_id": str(record.ref), **record_document(record)}
 
 
 def _from_document(document: dict[str, Any]) -> ModelRecord:
-    return ModelRecord(ModelRef(document["name"], document["version"]), TrainingSummary.from_dict(document), document["run_id"])
+    return record_of(document)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
-from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros
+from adapters.documents import dataset_document, dataset_of
+from adapters.sqlite.database import SqliteDatabase, to_micros
 from churn.errors import DatasetExistsError, DatasetNotFoundError
-from churn.columns import Reading
 from churn.datasets import Dataset
-from churn.profiles import DatasetProfile
 from churn.ports import DatasetStore
 
 
@@ -61,33 +59,9 @@ def _not_found(name: str) -> DatasetNotFoundError:
 
 
 def _to_row(dataset: Dataset) -> tuple[str, int, str]:
-    document: dict[str, Any] = {
-        "rows": dataset.rows,
-        "columns": list(dataset.columns),
-        "target": dataset.target,
-        "positive_label": dataset.positive_label,
-        "positive_rate": dataset.positive_rate,
-        "content_hash": dataset.content_hash,
-        "id_column": dataset.id_column,
-        "reading": dataset.reading.to_dict() if dataset.reading else None,
-        "profile": dataset.profile.to_dict() if dataset.profile else None,
-    }
-    return dataset.name, to_micros(dataset.created_at), json.dumps(document)
+    return dataset.name, to_micros(dataset.created_at), json.dumps(dataset_document(dataset))
 
 
 def _from_row(row: tuple[str, int, str]) -> Dataset:
     name, created_at, raw = row
-    document = json.loads(raw)
-    return Dataset(
-        name=name,
-        rows=document["rows"],
-        columns=tuple(document["columns"]),
-        target=document["target"],
-        positive_label=document["positive_label"],
-        positive_rate=document["positive_rate"],
-        content_hash=document["content_hash"],
-        created_at=from_micros(created_at),
-        id_column=document["id_column"],
-        reading=Reading.from_dict(document["reading"]) if document.get("reading") else None,
-        profile=DatasetProfile.from_dict(document.get("profile")),
-    )
+    return dataset_of({"name": name, "created_at": created_at, **json.loads(raw)})  # older documents: columns only

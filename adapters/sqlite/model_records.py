@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from adapters.documents import record_document, record_of
 from adapters.sqlite.database import SqliteDatabase, to_micros
 from churn.errors import ModelNotFoundError
-from churn.versions import ModelRecord, ModelRef, TrainingSummary
+from churn.versions import ModelRecord, ModelRef
 from churn.ports import ModelRecordRepository
 
 _COLUMNS = "name, version, finished_at, document"
@@ -40,11 +41,9 @@ class SqliteModelRecordRepository(ModelRecordRepository):
 
 
 def _to_row(record: ModelRecord) -> tuple[str, int, int, str]:
-    document = {"run_id": record.run_id, **record.summary.to_dict()}
-    return record.ref.name, record.ref.version, to_micros(record.summary.finished_at), json.dumps(document)
+    return record.ref.name, record.ref.version, to_micros(record.summary.finished_at), json.dumps(record_document(record))
 
 
 def _from_row(row: tuple[str, int, int, str]) -> ModelRecord:
     name, version, _, raw = row
-    document = json.loads(raw)
-    return ModelRecord(ModelRef(name, version), TrainingSummary.from_dict(document), document["run_id"])
+    return record_of({**json.loads(raw), "name": name, "version": version})
