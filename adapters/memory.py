@@ -183,7 +183,8 @@ def _band_key(p: Prediction) -> tuple[float, datetime, str]:
 
 
 class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
-    """Keeps predictions sorted by (probability, created_at, id) so cursors bisect instead of scanning."""
+    """Keeps predictions sorted by (probability, created_at, id) as they are added (bisect.insort);
+    a page then filters that whole order (`_ranged`: the fake favours plain code over speed), with no sort per request."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Prediction] = {}

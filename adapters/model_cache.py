@@ -103,6 +103,12 @@ class LruModelCache(ModelCache):
                 size=len(self._models),
             )
 
+    def callers_loading(self, ref: ModelRef) -> int:
+        """Callers inside a load of `ref`: the one loading and those waiting on its lock."""
+        with self._lock:
+            entry = self._loading.get(ref)
+            return 0 if entry is None else entry[1]
+
     def pending_loads(self) -> int:
         """Refs with a load lock held or awaited (0 when no load is under way)."""
         with self._lock:

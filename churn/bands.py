@@ -43,12 +43,12 @@ class Band(StrEnum):
 
     @classmethod
     def of(cls, probability: float) -> "Band":
-        """On the scoring hot path: plain comparisons against the band edges."""
+        """On the scoring hot path: plain comparisons against the band edges (EDGES, from the labels)."""
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability {probability} is outside [0, 1]")
-        if probability < 0.5:
-            return cls.LOW if probability < 0.25 else cls.MEDIUM
-        return cls.HIGH if probability < 0.75 else cls.VERY_HIGH
+        if probability < _MIDDLE:
+            return cls.LOW if probability < _LOWER else cls.MEDIUM
+        return cls.HIGH if probability < _UPPER else cls.VERY_HIGH
 
     @classmethod
     def covering(cls, probabilities: ProbabilityRange) -> tuple["Band", ...] | None:
@@ -69,3 +69,6 @@ class Band(StrEnum):
 
 
 _BAND_RANGES = {band: ProbabilityRange(int(band.value.split("-")[0]) / 100, int(band.value.split("-")[1]) / 100) for band in Band}
+EDGES: tuple[float, ...] = (0.0, *(_BAND_RANGES[band].maximum for band in Band))
+"""0, the upper edge of each band, 1: where the bands meet, read off their labels."""
+_LOWER, _MIDDLE, _UPPER = EDGES[1:4]

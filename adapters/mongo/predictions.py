@@ -59,8 +59,9 @@ class MongoPredictionRepository(PredictionRepository):
                 pass  # a newer prediction of this customer is the latest already
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
-        """All or nothing: without multi-document transactions on a standalone server, a failed batch
-        is deleted again before StoreUnavailableError. Ids already present are ignored."""
+        """All or nothing as far as a standalone server allows (no multi-document transactions): a
+        failed batch is deleted again before StoreUnavailableError, so a reader may briefly see part
+        of it, and a process killed in between leaves that part stored. Ids already present are ignored."""
         documents = {p.prediction_id: _to_document(p) for p in reversed(predictions)}
         if not documents:
             return

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
+from churn.bands import EDGES, Band
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
 
@@ -86,10 +88,10 @@ def probability_line(points: Sequence[tuple[datetime, float, str]]) -> dict:
     out = []
     for i, (moment, value, label) in enumerate(ordered):
         share = ((moment - start).total_seconds() / span) if span else (i / max(len(ordered) - 1, 1) if len(ordered) > 1 else 0.5)
-        css = "band-75-100" if value >= 0.75 else "band-50-75" if value >= 0.5 else "band-25-50" if value >= 0.25 else "band-0-25"
+        css = f"band-{Band.of(value).value}"
         out.append(Point(LEFT + inner_w * share, TOP + inner_h * (1 - value), value, label, css))
     path = "M" + " L".join(f"{p.x:.1f},{p.y:.1f}" for p in out)
-    guides = [Tick(TOP + inner_h * (1 - edge), f"{edge:.2f}") for edge in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    guides = [Tick(TOP + inner_h * (1 - edge), f"{edge:.2f}") for edge in EDGES]
     return {"points": out, "path": path, "guides": guides, "width": WIDTH, "height": HEIGHT, "left": LEFT,
             "right": WIDTH - RIGHT, "label_y": HEIGHT - BOTTOM / 2 + 4, "first": ordered[0][0], "last": ordered[-1][0]}
 

@@ -24,9 +24,16 @@ def make_container(tmp_path, **overrides):
     return build_container(settings)
 
 
+def pytest_generate_tests(metafunc):
+    """The store behind `client`: memory, and SQLite too in the modules that say STORES = ("memory", "sqlite")
+    (where /predict's group commit, the listings and the latest risk run in process on the embedded default)."""
+    if "store" in metafunc.fixturenames:
+        metafunc.parametrize("store", getattr(metafunc.module, "STORES", ("memory",)))
+
+
 @pytest.fixture
-def container(tmp_path):
-    return make_container(tmp_path)
+def container(tmp_path, store):
+    return make_container(tmp_path, store=store)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import io
 from tests.api.conftest import train, upload
 from tests.support.datasets import SUBSCRIPTION_FEATURES, subscriptions_csv
 
+STORES = ("memory", "sqlite")  # the API on both embedded stores
+
 
 def predict(client, customer_id, **changes):
     return client.post("/predict", json={"customer_id": customer_id, "features": {**SUBSCRIPTION_FEATURES, **changes}})

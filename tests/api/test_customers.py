@@ -1,6 +1,8 @@
 from tests.api.conftest import train, upload
 from tests.support.datasets import subscriptions_csv
 
+STORES = ("memory", "sqlite")  # the API on both embedded stores
+
 
 def import_file(client, content, id_column="account"):
     return client.post("/clients/import", files={"file": ("c.csv", content, "text/csv")}, data={"id_column": id_column})

@@ -3,6 +3,8 @@ import pytest
 from tests.api.conftest import train
 from tests.support.datasets import SUBSCRIPTION_FEATURES
 
+STORES = ("memory", "sqlite")  # the API on both embedded stores
+
 
 def predict(client, features=None, customer_id="A1"):
     return client.post("/predict", json={"customer_id": customer_id, "features": features or SUBSCRIPTION_FEATURES})

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from tests.api.conftest import train, upload
 from tests.support.datasets import subscriptions_csv
 
+STORES = ("memory", "sqlite")  # the API on both embedded stores
+
 
 def test_outcomes_come_in_as_json_or_csv_and_the_version_is_measured_on_them(client):
     assert upload(client).status_code == 201

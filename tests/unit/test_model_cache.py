@@ -1,4 +1,5 @@
 import threading
+import time
 
 from adapters.model_cache import LruModelCache
 from churn.versions import ModelRef
@@ -20,19 +21,29 @@ def test_least_recently_used_model_is_evicted_but_never_the_pinned_one():
 
 
 def test_concurrent_requests_for_one_version_load_it_once():
+    """Five callers released together; the load is held open until all five are inside the cache for
+    that version, so a cache without the per-version lock would load it five times."""
     cache = LruModelCache(capacity=2)
     calls = []
-    gate = threading.Event()
+    start = threading.Barrier(6)
+    release = threading.Event()
 
     def slow_load(ref):
         calls.append(ref)
-        gate.wait(1)
+        assert release.wait(30), "the test never released the load"
         return "model"
 
-    threads = [threading.Thread(target=cache.get_or_load, args=(A, slow_load)) for _ in range(5)]
+    def caller():
+        start.wait()
+        cache.get_or_load(A, slow_load)
+
+    threads = [threading.Thread(target=caller) for _ in range(5)]
     for t in threads:
         t.start()
-    gate.set()
+    start.wait()
+    while cache.callers_loading(A) < 5 and any(t.is_alive() for t in threads):
+        time.sleep(0.001)  # polls the cache's own count; no duration is asserted
+    release.set()
     for t in threads:
         t.join()
     assert calls == [A] and cache.hits + cache.misses == 5

@@ -20,7 +20,7 @@ from churn.versions import TrainingSummary
 from churn.model_types import model_type
 from churn.training_options import TrainingOptions
 from tests.contract.test_model_registry import migrated_sqlite  # noqa: F401 - the shared migrated store
-from tests.contract.test_trainer import CONTENT, DATASET
+from tests.integration.test_trainer import CONTENT, DATASET
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from churn.decision import ThresholdRule
 from churn.errors import TrainingFailedError
 from churn.model_types import CATALOG, model_type
 from churn.training_options import Calibration, TrainingOptions
-from tests.contract.test_trainer import CONTENT, DATASET, customers_csv, dataset, rows_of
+from tests.integration.test_trainer import CONTENT, DATASET, customers_csv, dataset, rows_of
 
 SMALL = {"n_estimators": 10}
 PAIRS = [(m.name, c) for m in CATALOG for c in Calibration if not (m.name == "svc" and c is Calibration.NONE)]

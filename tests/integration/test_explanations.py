@@ -16,7 +16,7 @@ from adapters.sklearn_trainer import SklearnTrainer
 from churn.model_types import CATALOG, model_type
 from churn.reasons import ExplanationMethod, Reasons
 from churn.training_options import Calibration, TrainingOptions
-from tests.contract.test_trainer import CONTENT, DATASET, rows_of, sklearn_p
+from tests.integration.test_trainer import CONTENT, DATASET, rows_of, sklearn_p
 
 METHODS = {
     "logistic_regression": ExplanationMethod.LINEAR,
