@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from churn.bands import Band, ProbabilityRange
-from churn.customers import Customer, ImportReport
+from churn.customers import Customer
 from churn.datasets import Dataset
 from churn.paging import Page
 from churn.predictions import Prediction
@@ -64,13 +64,20 @@ class ErrorOut(BaseModel):
     expected_example: dict[str, Any] | None = Field(default=None, description="a valid body for this endpoint")
 
 
-class ModelRefOut(BaseModel):
-    name: str
-    version: int
+class FromDomain(BaseModel):
+    """A response read straight off a domain object whose attributes have the fields' names
+    (pydantic's from_attributes, nested models included): no field mapped by hand."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     @classmethod
-    def from_domain(cls, ref: ModelRef) -> "ModelRefOut":
-        return cls(name=ref.name, version=ref.version)
+    def from_domain(cls, value: Any) -> Self:
+        return cls.model_validate(value)
+
+
+class ModelRefOut(FromDomain):
+    name: str
+    version: int
 
 
 # ---------------------------------------------------------------- data sets
@@ -511,13 +518,9 @@ class BandCountsOut(BaseModel):
 # ---------------------------------------------------------------- customers
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(FromDomain):
     customer_id: str
     attributes: dict[str, Any]
-
-    @classmethod
-    def from_domain(cls, c: Customer) -> "CustomerOut":
-        return cls(customer_id=c.customer_id, attributes=dict(c.attributes))
 
 
 class CustomerPageOut(PageOut[CustomerOut]):
@@ -528,25 +531,16 @@ class CustomerPageOut(PageOut[CustomerOut]):
         )
 
 
-class RejectedRowOut(BaseModel):
+class RejectedRowOut(FromDomain):
     line: int
     reason: str
 
 
-class ImportReportOut(BaseModel):
+class ImportReportOut(FromDomain):
     inserted: int
     updated: int
     unchanged: int
     rejected: list[RejectedRowOut]
-
-    @classmethod
-    def from_domain(cls, r: ImportReport) -> "ImportReportOut":
-        return cls(
-            inserted=r.inserted,
-            updated=r.updated,
-            unchanged=r.unchanged,
-            rejected=[RejectedRowOut(line=x.line, reason=x.reason) for x in r.rejected],
-        )
 
 
 class HealthOut(BaseModel):
