@@ -41,6 +41,7 @@ from churn.ports import (
     PredictionRepository,
     ScoringRunStore,
 )
+from churn.drift import ScoredInput
 from churn.outcomes import Outcome, OutcomeReport, Score
 from churn.scoring_runs import ScoringRun
 
@@ -262,6 +263,12 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
     def scores_of(self, model: ModelRef) -> list[Score]:
         with self._lock:
             return [Score(p.customer_id, p.churn_probability, p.created_at) for p in self._by_id.values() if p.model == model and p.customer_id is not None]
+
+    def inputs_of(self, model: ModelRef, since: datetime, limit: int) -> list[ScoredInput]:
+        with self._lock:
+            recent = [p for p in self._by_id.values() if p.model == model and p.created_at >= since]
+        recent.sort(key=lambda p: (p.created_at, p.prediction_id), reverse=True)
+        return [ScoredInput(p.features, p.churn_probability) for p in recent[:limit]]
 
     def count_by_band(self, model: ModelFilter | None) -> dict[Band, int]:
         counts = dict.fromkeys(Band, 0)

@@ -52,6 +52,7 @@ from adapters.fast_scoring import SklearnChurnModel
 from churn.columns import ColumnKind, nfc_key
 from adapters.fast_scoring.explain import TRAINING_MEANS
 from churn.decision import is_churn
+from churn.drift import DriftReference
 from churn.errors import TrainingFailedError
 from churn.evaluation import (
     CV_METRICS,
@@ -72,6 +73,7 @@ from churn.customers import parse_value
 from churn.training_options import HOLDOUT_FRACTION, MIN_HOLDOUT_PER_CLASS, NEEDS_CALIBRATION, Calibration, TrainingOptions
 
 PROBE_ROWS = 200
+DRIFT_REFERENCE_ROWS = 200_000
 MAX_CATEGORIES_PER_COLUMN = 50
 """One-hot columns per text column at most: the 49 most frequent categories keep their own, the rest
 share scikit-learn's infrequent column. Well above the handful of a plan or contract column (Telco's
@@ -153,7 +155,17 @@ class SklearnTrainer(Trainer):
         schema = _schema(pipeline, kinds, profiles)
         probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)
         model = SklearnChurnModel.from_pipeline(pipeline, schema, probes, threshold)
-        return TrainedModel(model=model, metrics=metrics, training_seconds=round(seconds, 6), evaluation=evaluation)
+        return TrainedModel(
+            model=model, metrics=metrics, training_seconds=round(seconds, 6), evaluation=evaluation,
+            drift_reference=self._drift_reference(x_train, kinds, p_test),
+        )
+
+    def _drift_reference(self, x_train: pd.DataFrame, kinds: Mapping[str, FeatureKind], p_test: np.ndarray) -> DriftReference:
+        """The training split's feature bins (a fixed-seed sample of DRIFT_REFERENCE_ROWS above that) and
+        the hold-out probabilities' bins (churn.drift)."""
+        sample = x_train.sample(DRIFT_REFERENCE_ROWS, random_state=self._seed) if len(x_train) > DRIFT_REFERENCE_ROWS else x_train
+        columns = {c: [None if v is None or v != v else v for v in sample[c].tolist()] for c in kinds}  # NaN -> None
+        return DriftReference.build({c: k.value for c, k in kinds.items()}, columns, p_test.tolist())
 
     def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
         """Every feature column of the data set, encoded as the models take them."""

@@ -138,3 +138,7 @@ class ScoringRunNotResumableError(ConflictError):
 
 class JobQueueUnavailableError(UnavailableError):
     """The job broker (Redis) cannot be reached: nothing was queued."""
+
+
+class DriftReferenceMissingError(ConflictError):
+    """The version was trained before drift references were kept: it has none to measure against."""

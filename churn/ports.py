@@ -22,6 +22,7 @@ from churn.paging import Page, PageRequest
 from churn.predictions import Prediction
 from churn.training_jobs import TrainingJob
 from churn.versions import ModelFilter, ModelRecord, ModelRef, TrainingSummary
+from churn.drift import DriftReference, ScoredInput
 from churn.evaluation import Evaluation, HoldoutSet
 from churn.model_types import ModelType
 from churn.outcomes import Outcome, OutcomeReport, Score
@@ -80,6 +81,7 @@ class TrainedModel:
     metrics: Mapping[str, float]
     training_seconds: float
     evaluation: Evaluation | None = None
+    drift_reference: DriftReference | None = None
 
 
 class Trainer(Protocol):
@@ -331,6 +333,11 @@ class PredictionRepository(Protocol):
     def scores_of(self, model: ModelRef) -> list[Score]:
         """Every prediction of that version naming a customer, reduced to (customer, probability, time);
         any order. For realised performance against outcomes."""
+
+    @abstractmethod
+    def inputs_of(self, model: ModelRef, since: datetime, limit: int) -> list[ScoredInput]:
+        """The newest `limit` predictions of that version created at or after `since` (with or without
+        a customer), newest first (created_at desc), reduced to their stored features and probability. For drift."""
 
 
 class OutcomeRepository(Protocol):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
 from churn.decision import DEFAULT_THRESHOLD
+from churn.drift import DriftReference
 from churn.errors import InvalidRequestError
 from churn.evaluation import Evaluation
 from churn.features import FeatureSchema
@@ -79,6 +80,8 @@ class TrainingSummary:
     """How the reasons of this version's predictions are computed (churn.reasons.ExplanationMethod)."""
     threshold: float = DEFAULT_THRESHOLD
     evaluation: Evaluation | None = None
+    drift_reference: DriftReference | None = None
+    """The training distribution drift is measured against; None for versions trained before it existed."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for every store and the registry; times as fixed-width ISO 8601 UTC (sortable as text)."""
@@ -96,6 +99,7 @@ class TrainingSummary:
             "started_at": utc_text(self.started_at),
             "finished_at": utc_text(self.finished_at),
             "explanation_method": self.explanation_method,
+            "drift_reference": None if self.drift_reference is None else self.drift_reference.to_dict(),
         }
 
     @classmethod
@@ -114,6 +118,7 @@ class TrainingSummary:
             explanation_method=data.get("explanation_method", "none"),
             threshold=float(data.get("threshold", DEFAULT_THRESHOLD)),  # versions trained before thresholds: 0.5
             evaluation=None if data.get("evaluation") is None else Evaluation.from_dict(data["evaluation"]),
+            drift_reference=None if data.get("drift_reference") is None else DriftReference.from_dict(data["drift_reference"]),
         )
 
 

@@ -53,6 +53,7 @@ from churn.use_cases.get_model_version import GetModelVersion
 from churn.use_cases.customers import GetCustomer, ImportCustomers, ListCustomers
 from churn.use_cases.get_scoring_run import GetScoringRun
 from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
+from churn.use_cases.measure_drift import MeasureDrift
 from churn.use_cases.record_outcomes import RecordOutcomes
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.resume_scoring_run import ResumeScoringRun
@@ -268,6 +269,7 @@ class Container(containers.DeclarativeContainer):
     list_customers_by_risk = providers.ThreadSafeSingleton(ListCustomersByRisk, predictions)
     count_customers_by_band = providers.ThreadSafeSingleton(CountCustomersByBand, predictions)
     export_customers_by_risk = providers.ThreadSafeSingleton(ExportCustomersByRisk, predictions)
+    measure_drift = providers.ThreadSafeSingleton(MeasureDrift, model_records, predictions, clock)
 
 
 def build_container(settings) -> Container:

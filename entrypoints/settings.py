@@ -26,6 +26,7 @@ MINIMUMS = {
     "max_batch_request_mb": 0.001,
     "port": 0,
     "workers": 1,
+    "drift_refresh_seconds": 0,
 }
 
 
@@ -81,6 +82,7 @@ class Settings:
     min_roc_auc: float = 0.6
     promotion_metric: str = "roc_auc"
     cv_max_rows: int = 200_000
+    drift_refresh_seconds: float = 300.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -18,6 +18,7 @@ from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
+from churn.drift import ScoredInput
 from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import Reasons
@@ -164,6 +165,14 @@ class MongoPredictionRepository(PredictionRepository):
         with translated_errors():
             cursor = self._predictions.find(query, {"customer_id": 1, "churn_probability": 1, "created_at": 1})
             return [Score(d["customer_id"], d["churn_probability"], from_text(d["created_at"])) for d in cursor]
+
+    def inputs_of(self, model: ModelRef, since: datetime, limit: int) -> list[ScoredInput]:
+        """The version's range of `by_model_version`, filtered on created_at and cut to the newest
+        `limit` (a top-k sort on the server): no index of its own, since every index costs each insert."""
+        query = {"model_name": model.name, "model_version": model.version, "created_at": {"$gte": to_text(since)}}
+        with translated_errors():
+            cursor = self._predictions.find(query, {"features": 1, "churn_probability": 1}).sort(_HISTORY_ORDER).limit(limit)
+            return [ScoredInput(dict(d["features"]), d["churn_probability"]) for d in cursor]
 
     def _total(self, probabilities: ProbabilityRange, model: ModelFilter | None, query: dict[str, Any]) -> int:
         bands = Band.covering(probabilities)

@@ -26,6 +26,7 @@ from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
+from churn.drift import ScoredInput
 from churn.outcomes import Score
 from churn.ports import PredictionRepository, PredictionSubmitter
 from churn.reasons import NO_REASONS, Reasons
@@ -201,6 +202,17 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
                 (model.name, model.version),
             ).fetchall()
         return [Score(customer_id, probability, from_micros(created_at)) for customer_id, probability, created_at in rows]
+
+    def inputs_of(self, model: ModelRef, since: datetime, limit: int) -> list[ScoredInput]:
+        """The version's range of the (model_name, model_version, ...) index, filtered on created_at, the
+        newest `limit` kept: no index of its own, since every index costs each insert."""
+        with self._db.snapshot() as db:
+            rows = db.execute(
+                f"SELECT features, churn_probability FROM predictions INDEXED BY {_BY_VERSION} "
+                "WHERE model_name = ? AND model_version = ? AND created_at >= ? ORDER BY created_at DESC, prediction_id DESC LIMIT ?",
+                (model.name, model.version, to_micros(since), limit),
+            ).fetchall()
+        return [ScoredInput(json.loads(features), probability) for features, probability in rows]
 
     @staticmethod
     def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:

@@ -80,6 +80,7 @@ class TrainModel:
             explanation_method=trained.model.explanation_method,
             threshold=trained.model.threshold,
             evaluation=trained.evaluation,
+            drift_reference=trained.drift_reference,
         )
         if self._jobs.get(job.job_id).status is not JobStatus.RUNNING:
             # failed meanwhile (its lease ran out while this process was starved): a job the store

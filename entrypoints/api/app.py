@@ -22,7 +22,8 @@ from entrypoints.api.observability import (
     job_families,
 )
 from entrypoints.api import docs
-from entrypoints.api.routes import customers, datasets, health, models, outcomes, predictions, scoring_runs, training
+from entrypoints.api.drift_metrics import drift_gauges
+from entrypoints.api.routes import customers, datasets, drift, health, models, outcomes, predictions, scoring_runs, training
 from entrypoints.api.security import ApiKeys
 from entrypoints.bootstrap import bootstrap
 from entrypoints.console import install_console
@@ -112,9 +113,10 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     metrics = app.state.metrics = Metrics()
     metrics.watch_local(cache_families(container.model_cache()))
     metrics.watch_shared(job_families(lambda: container.job_store().counts()))
+    metrics.watch_shared(drift_gauges(container, config.get("drift_refresh_seconds")))
     install_error_handlers(app)
     app.include_router(predictions.hot_router)  # first: matched before every other route
-    for module in (health, datasets, training, models, predictions, customers, scoring_runs, outcomes):
+    for module in (health, datasets, training, models, predictions, customers, scoring_runs, outcomes, drift):
         # The API refuses query parameters it does not document (the console's pages are not the API).
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query)])
     install_console(app)  # the web console at /ui (and the redirect from /)

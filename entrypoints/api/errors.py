@@ -34,6 +34,7 @@ STATUS_FOR: dict[type[e.ChurnError], tuple[int, str]] = {
     e.CustomerNotFoundError: (404, "customer_not_found"),
     e.ScoringRunNotFoundError: (404, "scoring_run_not_found"),
     e.ScoringRunNotResumableError: (409, "scoring_run_not_resumable"),
+    e.DriftReferenceMissingError: (409, "drift_reference_missing"),
     e.NotFoundError: (404, "not_found"),
     e.DatasetExistsError: (409, "dataset_exists"),
     e.ModelArtifactError: (409, "model_artifact_unusable"),

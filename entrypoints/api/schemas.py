@@ -765,3 +765,49 @@ class PerformanceOut(BaseModel):
                 for r in p.reliability
             ],
         )
+
+
+# ---------------------------------------------------------------- drift
+
+
+class DriftBinOut(BaseModel):
+    label: str
+    expected: float = Field(description="share of the training rows (of the hold-out rows for the probability)")
+    actual: float = Field(description="share of the period's predictions")
+
+
+class FeatureDriftOut(BaseModel):
+    feature: str
+    kind: str
+    psi: float | None = Field(description="population stability index; null when the period has no prediction")
+    reading: str | None = Field(description="stable (< 0.1), watch (0.1 to 0.25), shifted (> 0.25); null without predictions")
+    bins: list[DriftBinOut]
+
+    @classmethod
+    def from_domain(cls, d: Any) -> "FeatureDriftOut":
+        return cls(
+            feature=d.name, kind=d.kind, psi=d.psi, reading=None if d.reading is None else d.reading.value,
+            bins=[DriftBinOut(label=b.label, expected=round(b.expected, 6), actual=round(b.actual, 6)) for b in d.bins],
+        )
+
+
+class DriftOut(BaseModel):
+    model: ModelRefOut
+    days: int
+    since: datetime
+    until: datetime
+    predictions: int = Field(description="the period's predictions measured: its newest, at most 50,000")
+    sampled: bool = Field(description="true when the period held more predictions than were measured")
+    reference_rows: int = Field(description="training rows the feature bins were measured on")
+    reading: str | None = Field(description="the worst reading of the probability and the features")
+    probability: FeatureDriftOut = Field(description="the predicted probability against the version's hold-out probabilities")
+    features: list[FeatureDriftOut]
+
+    @classmethod
+    def from_domain(cls, ref: ModelRef, r: Any) -> "DriftOut":
+        return cls(
+            model=ModelRefOut(name=ref.name, version=ref.version), days=r.days, since=r.since, until=r.until,
+            predictions=r.predictions, sampled=r.sampled, reference_rows=r.reference_rows,
+            reading=None if r.reading is None else r.reading.value,
+            probability=FeatureDriftOut.from_domain(r.probability), features=[FeatureDriftOut.from_domain(f) for f in r.features],
+        )

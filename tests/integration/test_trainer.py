@@ -105,6 +105,20 @@ def test_schema_types_columns_like_the_customer_reader(trained: TrainedModel) ->
     assert schema.check(schema.example()) == schema.example()
 
 
+def test_the_drift_reference_bins_the_training_split_and_the_hold_out_probabilities(trained: TrainedModel) -> None:
+    reference = trained.drift_reference
+    assert reference is not None and reference.rows == 240  # the training split of 300 rows
+    assert [(f.name, f.kind) for f in reference.features] == [(f.name, f.kind.value) for f in trained.model.schema.features]
+    by_name = {f.name: f for f in reference.features}
+    contract = by_name["contract"]
+    assert set(contract.categories) == set(CONTRACTS)
+    assert list(contract.shares[:3]) == sorted(contract.shares[:3], reverse=True)  # most frequent first
+    assert set(by_name["paperless"].categories) == {"false", "true"}
+    assert 2 <= len(by_name["tenure"].edges) <= 9
+    for feature in (*reference.features, reference.probability):
+        assert abs(sum(feature.shares) - 1.0) < 1e-9
+
+
 def test_fast_path_matches_scikit_learn_within_a_millionth(trained: TrainedModel) -> None:
     model = trained.model
     assert model.serving_path != "sklearn"
