@@ -1,6 +1,6 @@
 """Fast path vs scikit-learn, per model type: one-row latency, parity and batch throughput.
 
-    .venv/bin/python bench/scoring.py [--csv PATH] [--target Churn] [--id-column customerID]
+    .venv/bin/python bench/scoring.py [--csv PATH] [--target Churn] [--id-column customerID] [--types random_forest ...]
 
 Trains every catalogue type with default hyperparameters on the CSV, then times, in this process:
 `score` on one feature dict vs `pipeline.predict_proba` on a pre-built one-row DataFrame (the
@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=TELCO if TELCO.exists() else SAMPLE)
     parser.add_argument("--target", default="Churn")
     parser.add_argument("--id-column", default="customerID")
+    parser.add_argument("--types", nargs="+", choices=[m.name for m in CATALOG], help="only these model types (default: every one)")
     args = parser.parse_args()
     content = args.csv.read_bytes()
     raw = read_csv(content)
@@ -77,6 +78,8 @@ def main() -> None:
     reasons_lines = []
     clean_rows = rows
     for model_type in CATALOG:
+        if args.types and model_type.name not in args.types:
+            continue
         model = trainer.train(dataset, content, model_type, {}).model
         pipeline = model.pipeline
         rows = [dict(model.schema.encode(row)) for row in clean_rows]  # as the model takes them (booleans 0/1, dates as ages)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from adapters.fast_scoring.encoding import RowEncoder
+from adapters.fast_scoring.trees import LEVELS_PER_CHECK, flat_arrays
 from churn.features import FeatureSchema
 from churn.reasons import ExplanationMethod
 
@@ -29,6 +30,9 @@ TREE_SHAP_BUDGET = 500_000
 by its decision paths instead: TreeSHAP would cost milliseconds to a tenth of a second per row."""
 
 PATH_CHUNK_ROWS = 512
+MAX_PATH_TABLE_BYTES = 512 * 1024 * 1024
+"""Built while loading (every node x feature, float64; the leaves' half is kept): above it a tree model
+too deep for TreeSHAP is explained by baseline substitution."""
 
 TRAINING_MEANS = "churn_training_means_"
 """Attribute of the fitted Pipeline: the encoded training matrix's column means (set by the trainer)."""
@@ -147,72 +151,83 @@ class TreePathExplainer:
     credits its feature with the change in node value it causes; they add up exactly to the model's
     raw output minus the root's (probability for forests, log-odds for boosting) but, unlike SHAP, the
     credit depends on the split order. Used for forests too deep for TreeSHAP's O(leaves x depth^2)
-    per row (a 100-tree forest of unlimited depth on Telco: ~160 ms a row through shap)."""
+    per row (a 100-tree forest of unlimited depth on Telco: ~160 ms a row through shap).
+
+    A leaf has one path from the root, so its credits per feature are fixed: they are summed once per
+    leaf when the model loads (a leaves x features table), and explaining a row is finding its leaf in
+    each tree (scikit-learn's own `apply`) and adding those rows of the table."""
 
     method = ExplanationMethod.TREE_PATH
 
     def __init__(self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str]) -> None:
         self._encoder = encoder
         self._names = tuple(names)
-        self._aggregate = aggregation(encoder, names)
-        offsets = np.cumsum([0] + [t.tree_.node_count for t in trees])
+        self._trees = [t.tree_ for t in trees]
+        owner = np.asarray(aggregation(encoder, names)).argmax(axis=1)  # encoded column -> its feature
+        offsets = np.cumsum([0] + [t.node_count for t in self._trees])
         total = int(offsets[-1])
-        self._roots = offsets[:-1].astype(np.intp)
-        self._feature = np.zeros(total, dtype=np.intp)
-        self._threshold = np.full(total, np.inf, dtype=np.float64)
-        self._children = np.empty(2 * total, dtype=np.intp)
-        self._is_leaf = np.zeros(total, dtype=bool)
-        self._value = np.zeros(total)
-        for tree, offset in zip(trees, offsets[:-1]):
-            t = tree.tree_
-            ids = np.arange(t.node_count) + offset
-            leaf = t.children_left == -1
-            split = ~leaf
-            self._feature[ids[split]] = t.feature[split]
-            self._threshold[ids[split]] = t.threshold[split]
-            self._children[2 * ids] = np.where(leaf, ids, t.children_left + offset)  # a leaf steps to itself: no credit
-            self._children[2 * ids + 1] = np.where(leaf, ids, t.children_right + offset)
-            self._is_leaf[ids] = leaf
-            self._value[ids] = scale * node_values(t.value)
-        # one record per node (feature, threshold, left, right, change going left, change going right):
-        # a step of the walk gathers one cache line per tree instead of one per array
-        left, right = self._children[0::2], self._children[1::2]
-        self._nodes = np.column_stack(
-            [self._feature, self._threshold, left, right, self._value[left] - self._value, self._value[right] - self._value]
-        )
+        parent = np.full(total, -1, dtype=np.intp)
+        credited = np.zeros(total, dtype=np.intp)  # the feature the split above a node belongs to
+        value = np.zeros(total)
+        for t, offset in zip(self._trees, offsets[:-1]):
+            split = np.flatnonzero(t.children_left != -1)
+            for children in (t.children_left[split], t.children_right[split]):
+                parent[children + offset] = split + offset
+                credited[children + offset] = owner[t.feature[split]]
+            value[offset : offset + t.node_count] = scale * node_values(t.value)
+        change = np.where(parent >= 0, value - value[np.maximum(parent, 0)], 0.0)
+        if total * len(self._names) * 8 > MAX_PATH_TABLE_BYTES:
+            raise ValueError(f"{total} nodes x {len(self._names)} features is too large a table of path credits")
+        table = np.zeros((total, len(self._names)))
+        frontier = offsets[:-1].astype(np.intp)  # the roots
+        children_of = np.full((total, 2), -1, dtype=np.intp)
+        for t, offset in zip(self._trees, offsets[:-1]):
+            split = t.children_left != -1
+            ids = np.flatnonzero(split) + offset
+            children_of[ids, 0] = t.children_left[split] + offset
+            children_of[ids, 1] = t.children_right[split] + offset
+        while frontier.size:  # one tree level at a time: a node's credits are its parent's plus its own split
+            below = children_of[frontier].ravel()
+            below = below[below >= 0]
+            if below.size:
+                table[below] = table[parent[below]]
+                table[below, credited[below]] += change[below]
+            frontier = below
+        leaves = np.flatnonzero(children_of[:, 0] < 0)
+        self._row_of = np.full(total, -1, dtype=np.intp)  # a leaf's row in the table
+        self._row_of[leaves] = np.arange(len(leaves))
+        self._table = table[leaves]  # only the leaves are ever read: half the memory
+        self._leaf_offsets = offsets[:-1].astype(np.intp)
+        self._walk = flat_arrays(self._trees, lambda value: np.zeros(len(value)))
 
-    def _paths(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(split features, value changes) of every step of every tree for the rows of `x` (float32),
-        each (steps, rows, trees)."""
-        nodes = self._nodes
-        node = np.broadcast_to(self._roots, (len(x), len(self._roots)))
-        rows = np.arange(len(x))[:, None]
-        features, changes = [], []
-        level = 0
-        while True:
-            record = nodes[node]
-            f = record[..., 0].astype(np.intp)
-            right = x[rows, f] > record[..., 1]
-            node = np.where(right, record[..., 3], record[..., 2]).astype(np.intp)
-            features.append(f)
-            changes.append(np.where(right, record[..., 5], record[..., 4]))
-            level += 1
-            if level % 4 == 0 and self._is_leaf[node].all():
-                return np.stack(features), np.stack(changes)
+    def _contributions(self, x: np.ndarray) -> np.ndarray:
+        """(rows x features) for encoded float32 rows: each tree's leaf row of the table, summed."""
+        out = np.zeros((len(x), len(self._names)))
+        table, row_of = self._table, self._row_of
+        for t, offset in zip(self._trees, self._leaf_offsets):
+            out += table[row_of[t.apply(x) + offset]]
+        return out
 
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
-        return self.many([features])[0]
+        """One row: every tree walked a level per NumPy step (as the one-row scoring path does), cheaper
+        than a call of `apply` per tree."""
+        x = np.array(self._encoder.row(features), dtype=np.float32)
+        roots, feature, threshold, children, is_leaf, _ = self._walk
+        node = roots
+        level = 0
+        while True:
+            node = children[2 * node + (x[feature[node]] > threshold[node])]
+            level += 1
+            if level % LEVELS_PER_CHECK == 0 and is_leaf[node].all():
+                break
+        return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist()))
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
-        width = self._encoder.width
         out: list[dict[str, float]] = []
+        names = self._names
         for start in range(0, len(rows), PATH_CHUNK_ROWS):
-            x = self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]).astype(np.float32)
-            f, d = self._paths(x)
-            n = len(x)
-            flat = (np.arange(n)[None, :, None] * width + f).ravel()
-            encoded = np.bincount(flat, weights=d.ravel(), minlength=n * width).reshape(n, width)
-            out.extend(dict(zip(self._names, row)) for row in (encoded @ self._aggregate).tolist())
+            x = np.ascontiguousarray(self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]), dtype=np.float32)
+            out.extend(dict(zip(names, row)) for row in self._contributions(x).tolist())
         return out
 
 

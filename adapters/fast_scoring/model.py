@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, training_means, tree_explainer
-from adapters.fast_scoring.predictors import LinearPredictor, Predictor, compile_predictor, positive_column
+from adapters.fast_scoring.predictors import CalibratedPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
 from churn.features import FeatureSchema, FeatureValue
@@ -145,13 +145,24 @@ class SklearnChurnModel(ChurnModel):
 
 
 def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, Any]], predictor: Predictor, encoder: RowEncoder | None) -> Any:
-    """Exact for the compiled linear and tree paths, baseline substitution for the rest (see explain.py)."""
+    """Exact for the compiled linear and tree paths, baseline substitution for the rest (see explain.py).
+
+    A calibrated model is explained through the model inside its calibrator (a random forest with its
+    isotonic step, k-NN or boosting with Platt's sigmoid): reasons are a ranking of contributions, and
+    calibration is a monotone map of that model's output, so the features that raise or lower the
+    calibrated risk are those that raise or lower the model's; the contributions are in the inner
+    model's units (probability for forests, log-odds for linear models and boosting), and exact there,
+    instead of a baseline substitution costing one calibrated scoring per feature. Baseline substitution
+    itself (k-NN, SVC) stays on the calibrated probability: a monotone map keeps its ranking anyway."""
     names = schema.names
+    inner, estimator = predictor, pipeline.steps[-1][1]
+    if isinstance(inner, CalibratedPredictor):
+        inner, estimator = inner.base, estimator.estimator.estimator  # CalibratedClassifierCV(FrozenEstimator(model))
     try:
-        if encoder is not None and isinstance(predictor, LinearPredictor):
-            return LinearExplainer(encoder, predictor.coefficients, training_means(pipeline, encoder, probe_rows), names)
-        if encoder is not None and isinstance(predictor, TreePredictor):
-            return tree_explainer(encoder, pipeline.steps[-1][1], names)
+        if encoder is not None and isinstance(inner, LinearPredictor):
+            return LinearExplainer(encoder, inner.coefficients, training_means(pipeline, encoder, probe_rows), names)
+        if encoder is not None and isinstance(inner, TreePredictor):
+            return tree_explainer(encoder, estimator, names)
     except Exception as exc:
         log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
     return BaselineSubstitutionExplainer(schema, predictor.many)

@@ -130,6 +130,11 @@ class CalibratedPredictor:
         self._base = base
         self.serving_path = f"{base.serving_path}+{self._method}"
 
+    @property
+    def base(self) -> Predictor:
+        """The compiled model the calibrator reads."""
+        return self._base
+
     def _calibrate(self, p: np.ndarray) -> np.ndarray:
         f = logit(p) if self._uses_decision else p
         if self._method == "sigmoid":

@@ -43,7 +43,7 @@ class TreePredictor:
         if any(int(t.feature.max(initial=0)) >= encoder.width for t in trees):
             raise NotCompilable("a tree splits on a column the encoder does not produce")
         self._n_trees = len(trees)
-        self._arrays = _flat_arrays(trees, leaf_values)
+        self._arrays = flat_arrays(trees, leaf_values)
         walkers: dict[str, Callable[[Mapping[str, Any]], float]] = {"numpy-trees": self._one_numpy}
         if sum(t.node_count for t in trees) <= MAX_PYTHON_NODES:
             self._lists = _flat_lists(trees, leaf_values)
@@ -104,7 +104,7 @@ def _boosting_init(estimator: GradientBoostingClassifier) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _flat_arrays(trees: Sequence[Any], leaf_values: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
+def flat_arrays(trees: Sequence[Any], leaf_values: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
     """Every tree's nodes at an offset in shared arrays; children[2n] is left, children[2n+1] right;
     a leaf points to itself (threshold +inf), so stepping past the bottom is harmless."""
     offsets = np.cumsum([0] + [t.node_count for t in trees])
