@@ -178,6 +178,10 @@ class InMemoryCustomerRepository(CustomerRepository):
             start = 0 if customer_id is None else bisect.bisect_right(ids, customer_id)
             return [self._customers[i] for i in ids[start : start + limit]]
 
+    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+        with self._lock:
+            return [self._customers[i] for i in sorted(set(customer_ids)) if i in self._customers]
+
 
 def _band_key(p: Prediction) -> tuple[float, datetime, str]:
     return (p.churn_probability, p.created_at, p.prediction_id)
@@ -347,6 +351,14 @@ class InMemoryScoringRunStore(ScoringRunStore):
             return self._runs[run_id]
         except KeyError:
             raise ScoringRunNotFoundError(f"scoring run {run_id!r} not found") from None
+
+    def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
+        with self._lock:
+            stored = self._runs.get(expected.run_id)
+            if stored is None or (stored.status, stored.heartbeat_at) != (expected.status, expected.heartbeat_at):
+                return False
+            self._runs[run.run_id] = run
+            return True
 
     def list(self, limit: int) -> list[ScoringRun]:
         with self._lock:

@@ -26,6 +26,7 @@ from churn.drift import DriftReference, ScoredInput
 from churn.evaluation import Evaluation, HoldoutSet
 from churn.model_types import ModelType
 from churn.outcomes import Outcome, OutcomeReport, Score
+from churn.reasons import DEFAULT_TOP, Reasons
 from churn.scoring_runs import ScoringRun
 from churn.training_options import TrainingOptions
 
@@ -73,6 +74,11 @@ class ChurnModel(Protocol):
     @abstractmethod
     def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         """`explain` for many rows, in order; vectorised."""
+
+    @abstractmethod
+    def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
+        """`Reasons.rank(contributions, label, top)` of each row's `explain_many` contributions, the
+        values named from `labels` (the rows as checked, before encoding), ranked for all rows at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +279,11 @@ class CustomerRepository(Protocol):
         """Up to `limit` customers with an id greater than `customer_id` (from the first when None),
         by id ascending: a scan of the whole base in constant time per batch."""
 
+    @abstractmethod
+    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+        """The stored customers among `customer_ids` (absent ones left out), by id ascending: one
+        lookup of the ids, whatever the size of the base."""
+
 
 class PredictionSubmitter(Protocol):
     """A prediction store that commits several callers' predictions together (SQLite's writer
@@ -370,6 +381,12 @@ class ScoringRunStore(Protocol):
     @abstractmethod
     def list(self, limit: int) -> list[ScoringRun]:
         """The newest `limit` runs, newest first (created_at desc, run_id desc)."""
+
+    @abstractmethod
+    def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
+        """Compare-and-set: store `run` only if the stored run still has `expected`'s status and
+        heartbeat_at (nobody saved it since `expected` was read), atomically; True when stored. Of
+        several processes claiming the same run from the same reading, exactly one wins."""
 
 
 class JobRunner(Protocol):

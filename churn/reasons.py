@@ -56,9 +56,16 @@ class Reasons:
     def rank(cls, contributions: Mapping[str, float], features: Mapping[str, Any], top: int = DEFAULT_TOP) -> "Reasons":
         positive = sorted(((-c, f) for f, c in contributions.items() if c > 0.0))[:top]
         negative = sorted(((c, f) for f, c in contributions.items() if c < 0.0))[:top]
+        return cls.of_ranked([(f, -c) for c, f in positive], [(f, c) for c, f in negative], features)
+
+    @classmethod
+    def of_ranked(
+        cls, raising: Sequence[tuple[str, float]], lowering: Sequence[tuple[str, float]], features: Mapping[str, Any]
+    ) -> "Reasons":
+        """Reasons from (feature, contribution) pairs already in `rank`'s order, each value named from `features`."""
         return cls(
-            tuple(Reason(f, value_label(features.get(f)), -c) for c, f in positive),
-            tuple(Reason(f, value_label(features.get(f)), c) for c, f in negative),
+            tuple(Reason(f, value_label(features.get(f)), c) for f, c in raising),
+            tuple(Reason(f, value_label(features.get(f)), c) for f, c in lowering),
         )
 
     def __bool__(self) -> bool:

@@ -3,6 +3,7 @@ customer-id order, a batch at a time, each customer at most once per run."""
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -38,14 +39,27 @@ class CustomerFilter:
     ids: tuple[str, ...] = ()
     attributes: Mapping[str, Any] = field(default_factory=dict)
     _id_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    _sorted_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_id_set", frozenset(self.ids))
+        object.__setattr__(self, "_sorted_ids", tuple(sorted(self._id_set)))
         if len(self.ids) > MAX_FILTER_IDS:
             raise InvalidRequestError(f"a scoring run's filter lists at most {MAX_FILTER_IDS} customer ids")
         for value in self.attributes.values():
             if value is not None and not isinstance(value, (str, int, float)):
                 raise InvalidRequestError("a filter on attributes compares each with a string, a number or null")
+
+    @property
+    def size(self) -> int | None:
+        """How many customers the ids name (repeats once), None without ids."""
+        return len(self._sorted_ids) if self.ids else None
+
+    def ids_after(self, customer_id: str | None, limit: int) -> tuple[str, ...]:
+        """The next `limit` ids of the filter greater than `customer_id`, ascending: a run with ids
+        looks these up instead of walking the whole base."""
+        start = 0 if customer_id is None else bisect.bisect_right(self._sorted_ids, customer_id)
+        return self._sorted_ids[start : start + limit]
 
     def matches(self, customer: Customer) -> bool:
         if self.ids and customer.customer_id not in self._id_set:

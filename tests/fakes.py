@@ -11,6 +11,7 @@ from churn.datasets import Dataset
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.evaluation import HoldoutSet
 from churn.model_types import ModelType
+from churn.reasons import DEFAULT_TOP, Reasons
 from churn.ports import ChurnModel, TrainedModel, Trainer
 from churn.customers import parse_value
 from churn.training_options import TrainingOptions
@@ -69,6 +70,9 @@ class StubChurnModel(ChurnModel):
 
     def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return [self.explain(r) for r in rows]
+
+    def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
+        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels)]
 
 
 def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:

@@ -82,10 +82,11 @@ class LinearExplainer:
             out[name] = weights.get(features[name], unknown) - baseline
         return out
 
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return ((self._encoder.matrix(rows) - self._means) * self._centred_weights) @ self._aggregate
+
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
-        contributions = ((self._encoder.matrix(rows) - self._means) * self._centred_weights) @ self._aggregate
-        names = self._names
-        return [dict(zip(names, row)) for row in contributions.tolist()]
+        return as_dicts(self._names, self.matrix(rows))
 
 
 class TreeShapExplainer:
@@ -117,10 +118,11 @@ class TreeShapExplainer:
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
         return self.many([features])[0]
 
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self.values(self._encoder.matrix(rows)) @ self._aggregate
+
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
-        contributions = self.values(self._encoder.matrix(rows)) @ self._aggregate
-        names = self._names
-        return [dict(zip(names, row)) for row in contributions.tolist()]
+        return as_dicts(self._names, self.matrix(rows))
 
 
 def tree_parts(estimator: Any) -> tuple[list[Any], float, Callable[[np.ndarray], np.ndarray]]:
@@ -222,13 +224,15 @@ class TreePathExplainer:
                 break
         return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist()))
 
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        parts = [
+            self._contributions(np.ascontiguousarray(self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]), dtype=np.float32))
+            for start in range(0, len(rows), PATH_CHUNK_ROWS)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, len(self._names)))
+
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
-        out: list[dict[str, float]] = []
-        names = self._names
-        for start in range(0, len(rows), PATH_CHUNK_ROWS):
-            x = np.ascontiguousarray(self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]), dtype=np.float32)
-            out.extend(dict(zip(names, row)) for row in self._contributions(x).tolist())
-        return out
+        return as_dicts(self._names, self.matrix(rows))
 
 
 class BaselineSubstitutionExplainer:
@@ -245,16 +249,45 @@ class BaselineSubstitutionExplainer:
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
         return self.many([features])[0]
 
-    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         variants: list[Mapping[str, Any]] = []
         for row in rows:
             variants.append(row)
             for name in self._names:
                 variants.append({**row, name: self._baseline[name]})
         scores = np.asarray(self._many(variants), dtype=np.float64).reshape(len(rows), len(self._names) + 1)
-        contributions = scores[:, :1] - scores[:, 1:]
-        names = self._names
-        return [dict(zip(names, row)) for row in contributions.tolist()]
+        return scores[:, :1] - scores[:, 1:]
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+        return as_dicts(self._names, self.matrix(rows))
+
+
+def as_dicts(names: Sequence[str], contributions: np.ndarray) -> list[dict[str, float]]:
+    return [dict(zip(names, row)) for row in contributions.tolist()]
+
+
+def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tuple[list[tuple[str, float]], list[tuple[str, float]]]]:
+    """churn.reasons.Reasons.rank for every row of a (rows x features) matrix at once: per row the
+    `top` largest positive contributions, largest first, and the `top` most negative, most negative
+    first, ties by feature name, as (feature, contribution) pairs. A stable sort over the columns
+    in name order gives the name order among equal values."""
+    if contributions.size == 0:
+        return [([], []) for _ in range(len(contributions))]
+    by_name = sorted(range(len(names)), key=lambda i: names[i])
+    m = contributions[:, by_name]
+    sorted_names = [names[i] for i in by_name]
+    k = min(top, m.shape[1])
+    up = np.argsort(-m, axis=1, kind="stable")[:, :k]
+    down = np.argsort(m, axis=1, kind="stable")[:, :k]
+    up_values = np.take_along_axis(m, up, axis=1).tolist()
+    down_values = np.take_along_axis(m, down, axis=1).tolist()
+    out = []
+    for ui, uv, di, dv in zip(up.tolist(), up_values, down.tolist(), down_values):
+        out.append((
+            [(sorted_names[i], v) for i, v in zip(ui, uv) if v > 0.0],
+            [(sorted_names[i], v) for i, v in zip(di, dv) if v < 0.0],
+        ))
+    return out
 
 
 def training_means(pipeline: Any, encoder: RowEncoder, probe_rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

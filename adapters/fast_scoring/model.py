@@ -11,12 +11,13 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, training_means, tree_explainer
+from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, training_means, tree_explainer
 from adapters.fast_scoring.predictors import CalibratedPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
 from churn.features import FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
+from churn.reasons import DEFAULT_TOP, Reasons
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,13 @@ class SklearnChurnModel(ChurnModel):
         if not rows:
             return []
         return self._explainer.many(rows)
+
+    def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
+        """Ranked with NumPy over the explainer's (rows x features) matrix (explain.ranked)."""
+        if not rows:
+            return []
+        ranks = ranked(self._schema.names, self._explainer.matrix(rows), top)
+        return [Reasons.of_ranked(up, down, label) for (up, down), label in zip(ranks, labels)]
 
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:

@@ -73,6 +73,16 @@ class MongoCustomerRepository(CustomerRepository):
         with translated_errors():
             return [_from_document(d) for d in self._customers.find(query).sort("_id", 1).limit(limit)]
 
+    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+        """`_id` lookups, _LOOKUP_BATCH ids per $in."""
+        ordered = sorted(set(customer_ids))
+        customers: list[Customer] = []
+        with translated_errors():
+            for start in range(0, len(ordered), _LOOKUP_BATCH):
+                found = self._customers.find({"_id": {"$in": ordered[start : start + _LOOKUP_BATCH]}}).sort("_id", 1)
+                customers.extend(_from_document(d) for d in found)
+        return customers
+
     def _attributes(self, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
         found: dict[str, dict[str, FeatureValue]] = {}
         ordered = sorted(ids)

@@ -24,6 +24,15 @@ class MongoScoringRunStore(ScoringRunStore):
             raise ScoringRunNotFoundError(f"scoring run {run_id!r} not found")
         return _from_document(document)
 
+    def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
+        """One update_one filtered on the stored status and heartbeat: atomic on the document."""
+        previous = expected.to_dict()
+        with translated_errors():
+            result = self._runs.update_one(
+                {"_id": expected.run_id, "status": previous["status"], "heartbeat_at": previous["heartbeat_at"]}, {"$set": run.to_dict()}
+            )
+        return result.matched_count == 1
+
     def list(self, limit: int) -> list[ScoringRun]:
         with translated_errors():
             return [_from_document(d) for d in self._runs.find().sort([("created_at", -1), ("_id", -1)]).limit(limit)]

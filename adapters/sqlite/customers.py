@@ -66,6 +66,18 @@ class SqliteCustomerRepository(CustomerRepository):
                 ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+        """Primary-key lookups, _LOOKUP_BATCH ids per IN (...)."""
+        ordered = sorted(set(customer_ids))
+        customers: list[Customer] = []
+        with self._db.snapshot() as db:
+            for start in range(0, len(ordered), _LOOKUP_BATCH):
+                chunk = ordered[start : start + _LOOKUP_BATCH]
+                marks = ", ".join("?" for _ in chunk)
+                rows = db.execute(f"SELECT customer_id, attributes FROM customers WHERE customer_id IN ({marks}) ORDER BY customer_id", chunk)
+                customers.extend(_from_row(row) for row in rows)
+        return customers
+
     @staticmethod
     def _attributes(db, ids: set[str]) -> dict[str, dict[str, FeatureValue]]:
         found: dict[str, dict[str, FeatureValue]] = {}

@@ -33,3 +33,14 @@ class SqliteScoringRunStore(ScoringRunStore):
         with self._db.snapshot() as db:
             rows = db.execute("SELECT document FROM scoring_runs ORDER BY created_at DESC, run_id DESC LIMIT ?", (limit,)).fetchall()
         return [ScoringRun.from_dict(json.loads(row[0])) for row in rows]
+
+    def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
+        """One UPDATE guarded by the stored status and heartbeat: SQLite runs one writer at a time."""
+        previous = expected.to_dict()
+        with self._db.transaction() as tx:
+            changed = tx.execute(
+                "UPDATE scoring_runs SET document = ? WHERE run_id = ? AND json_extract(document, '$.status') = ? "
+                "AND json_extract(document, '$.heartbeat_at') IS ?",
+                (json.dumps(run.to_dict()), expected.run_id, previous["status"], previous["heartbeat_at"]),
+            ).rowcount
+        return changed == 1

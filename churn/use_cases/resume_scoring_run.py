@@ -23,7 +23,9 @@ class ResumeScoringRun:
         self._owner = owner
 
     def execute(self, run_id: str, background: bool = True) -> ScoringRun:
-        """ScoringRunNotResumableError for a run that succeeded or is still alive in some process."""
+        """ScoringRunNotResumableError for a run that succeeded or is still alive in some process, and
+        for all but one of several callers resuming the same run at once (the store's compare-and-set
+        decides: only one of them hands it to a worker)."""
         run = self._runs.get(run_id)
         if run.status is RunStatus.SUCCEEDED or (not run.status.finished and not run.interrupted(self._clock.now(), self._lease)):
             raise ScoringRunNotResumableError(
@@ -32,7 +34,10 @@ class ResumeScoringRun:
                 + "; only a failed or interrupted run can be resumed"
             )
         resumed = run.queued_again(self._clock.now(), self._owner)
-        self._runs.save(resumed)
+        if not self._runs.claim(resumed, expected=run):
+            raise ScoringRunNotResumableError(
+                f"scoring run {run_id} was resumed or reported progress meanwhile (by another process); it is not resumed twice"
+            )
         if background:
             self._runner.submit(run_id, lambda: self._score.execute(run_id, owner=self._owner))
         return resumed

@@ -4,23 +4,26 @@ import logging
 from collections import Counter
 from typing import Callable
 
-from churn.errors import ChurnError, InvalidFeaturesError
+from churn.errors import ChurnError
+from churn.feature_batches import check_records
 from churn.predictions import Prediction
 from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, PredictionRepository, ScoringRunStore
-from churn.reasons import Reasons
 from churn.scoring_runs import ScoringRun
 from churn.services.model_versions import ModelVersions
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+NOT_STORED = "not a stored customer"
+"""The skip reason of an id named by a run's filter that CLIENTES does not hold."""
 
 Progress = Callable[[ScoringRun], None]
 
 
 class ScoreCustomerBase:
-    """Run (or resume) a scoring run: the stored customers in id order, BATCH at a time, each batch
+    """Run (or resume) a scoring run: the stored customers in id order (a filter's ids looked up, in
+    id order, rather than the whole base walked; ids not stored are skipped as NOT_STORED), BATCH at a time, each batch
     scored in one vectorised call with its reasons and stored all-or-nothing with the run's id, so
     each becomes the customer's latest risk. A resumed run goes on after the greatest customer id the
     store holds a prediction of this run for: no customer is scored twice in a run. Customers whose
@@ -70,36 +73,37 @@ class ScoreCustomerBase:
         wanted = run.customers
         while True:
             started = self._clock.monotonic()
-            batch = self._customers.batch_after(run.last_customer_id, self._batch)
-            if not batch:
-                return run.succeeded(self._clock.now())
-            ids: list[str] = []
-            rows: list[dict] = []
-            skipped: Counter = Counter()
-            excluded = 0
-            for customer in batch:
-                if wanted is not None and not wanted.matches(customer):
-                    excluded += 1
-                    continue
-                try:
-                    rows.append(schema.check(schema.pick(customer.attributes)))
-                except InvalidFeaturesError as exc:
-                    problem = exc.problems[0]
-                    skipped[f"{problem.feature}: {problem.problem}"] += 1
-                    continue
-                ids.append(customer.customer_id)
+            missing = 0
+            if wanted is not None and wanted.ids:  # the filter's ids looked up, not the whole base walked
+                ids = wanted.ids_after(run.last_customer_id, self._batch)
+                if not ids:
+                    return run.succeeded(self._clock.now())
+                batch = self._customers.batch_of(ids)
+                missing, last = len(ids) - len(batch), ids[-1]
+            else:
+                batch = self._customers.batch_after(run.last_customer_id, self._batch)
+                if not batch:
+                    return run.succeeded(self._clock.now())
+                last = batch[-1].customer_id
+            chosen = batch if wanted is None else [c for c in batch if wanted.matches(c)]
+            excluded = len(batch) - len(chosen)
+            checked = check_records(schema, [c.attributes for c in chosen])  # a column at a time, once per batch
+            skipped = Counter(f"{problem.feature}: {problem.problem}" for _, problem in checked.problems)
+            if missing:
+                skipped[NOT_STORED] += missing
+            rows = checked.rows
             if rows:
                 now = self._clock.now()
-                encoded = [schema.encode(row) for row in rows]  # as the model takes them: booleans, dates as numbers
-                scores = model.score_many(encoded)
-                contributions = model.explain_many(encoded)
+                scores = model.score_many(checked.encoded)  # as the model takes them: booleans, dates as numbers
+                reasons = model.reasons_many(checked.encoded, rows)
+                threshold = model.threshold
                 self._predictions.add_many(
                     [
-                        Prediction.new(customer_id, row, p, ref, now, Reasons.rank(c, row), run.run_id, threshold=model.threshold)
-                        for customer_id, row, p, c in zip(ids, rows, scores, contributions)
+                        Prediction.new(chosen[i].customer_id, row, p, ref, now, r, run.run_id, threshold=threshold)
+                        for i, row, p, r in zip(checked.kept, rows, scores, reasons)
                     ]
                 )
-            run = run.progressed(len(rows), skipped, excluded, batch[-1].customer_id, self._clock.monotonic() - started, self._clock.now())
+            run = run.progressed(len(rows), skipped, excluded, last, self._clock.monotonic() - started, self._clock.now())
             self._runs.save(run)
             if progress is not None:
                 progress(run)

@@ -33,7 +33,9 @@ class StartScoringRun:
         """NoActiveModelError / ModelNotFoundError before anything is stored. With `background` the
         run is handed to the runner and returned queued; otherwise the caller runs it (the CLI)."""
         ref, _ = self._models.get(model)
-        run = ScoringRun.new(ref, self._customers.count(), customers, self._clock.now(), self._owner)
+        size = None if customers is None else customers.size
+        total = self._customers.count() if size is None else size
+        run = ScoringRun.new(ref, total, customers, self._clock.now(), self._owner)
         self._runs.save(run)
         if background:
             self._runner.submit(run.run_id, lambda: self._score.execute(run.run_id, owner=self._owner))

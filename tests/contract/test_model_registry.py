@@ -28,6 +28,7 @@ from adapters.mlflow_registry import MlflowModelRegistry
 from churn.errors import InvalidRequestError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.versions import ModelRef, TrainingSummary
+from churn.reasons import DEFAULT_TOP, Reasons
 from churn.ports import ChurnModel, ModelArtifact, ModelCodec, ModelRegistry
 
 SCHEMA = FeatureSchema(
@@ -89,6 +90,9 @@ class PipelineModel(ChurnModel):
 
     def explain_many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return [self.explain(row) for row in rows]
+
+    def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
+        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels)]
 
 
 class PipelineCodec(ModelCodec):

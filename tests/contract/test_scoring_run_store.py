@@ -44,3 +44,55 @@ def test_customers_are_scanned_in_id_order_a_batch_at_a_time(backend):
     assert [c.customer_id for c in customers.batch_after("c-002", 2)] == ["c-003", "c-004"]
     assert [c.customer_id for c in customers.batch_after("c-0025", 10)] == ["c-003", "c-004", "c-005"]
     assert customers.batch_after("c-005", 10) == []
+
+
+def test_customers_named_by_id_are_looked_up_in_id_order_absent_ones_left_out(backend):
+    customers = backend.customers()
+    customers.upsert_many([Customer(f"c-{i:03d}", {"tenure": float(i)}) for i in range(1, 8)])
+    found = customers.batch_of(["c-006", "c-002", "nobody", "c-002", "c-004"])
+    assert [(c.customer_id, c.attributes["tenure"]) for c in found] == [("c-002", 2.0), ("c-004", 4.0), ("c-006", 6.0)]
+    assert customers.batch_of([]) == [] and customers.batch_of(["nobody"]) == []
+    many = customers.batch_of([f"c-{i:03d}" for i in range(1, 8)] * 300)  # more ids than one lookup takes
+    assert [c.customer_id for c in many] == [f"c-{i:03d}" for i in range(1, 8)]
+
+
+def test_a_claim_stores_only_over_the_state_it_was_read_in(backend):
+    runs = backend.scoring_runs()
+    run = ScoringRun.new(ModelRef("m", 1), 5, None, T0, "a").failed("boom", T0 + timedelta(seconds=1))
+    runs.save(run)
+    read = runs.get(run.run_id)
+    assert runs.claim(read.queued_again(T0 + timedelta(seconds=5), "b"), expected=read) is True
+    stored = runs.get(run.run_id)
+    assert stored.status is RunStatus.QUEUED and stored.owner == "b"
+    # a second claimer that read the run before the first claim loses, and changes nothing
+    assert runs.claim(read.queued_again(T0 + timedelta(seconds=6), "c"), expected=read) is False
+    assert runs.get(run.run_id) == stored
+
+
+def test_of_several_claims_from_one_reading_at_the_same_moment_exactly_one_wins(backend):
+    import threading
+
+    runs = backend.scoring_runs()
+    run = ScoringRun.new(ModelRef("m", 1), 5, None, T0, "a").failed("boom", T0 + timedelta(seconds=1))
+    runs.save(run)
+    claimers = 8
+    barrier = threading.Barrier(claimers)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def claim(i: int) -> None:
+        store = runs  # one adapter, as the processes of a server share one (on SQLite, a connection per thread)
+        read = store.get(run.run_id)
+        barrier.wait()  # every claimer has read the same state before any claims
+        won = store.claim(read.queued_again(T0 + timedelta(seconds=10 + i), f"p{i}"), expected=read)
+        with lock:
+            results.append(won)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(claimers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * (claimers - 1) + [True]
+    winner = runs.get(run.run_id)
+    assert winner.status is RunStatus.QUEUED and winner.owner in {f"p{i}" for i in range(claimers)}

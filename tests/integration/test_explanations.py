@@ -57,6 +57,16 @@ def test_each_type_names_its_method_and_explains_every_feature(model) -> None:
     assert all(r.contribution > 0 for r in reasons.raising) and all(r.contribution < 0 for r in reasons.lowering)
 
 
+def test_reasons_of_many_rows_are_each_rows_ranking(model) -> None:
+    _, m = model
+    rows = rows_of(m)
+    labels = [{k: (f"label-{v}" if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
+    expected = [Reasons.rank(c, label) for c, label in zip(m.explain_many(rows), labels)]
+    assert m.reasons_many(rows, labels) == expected
+    assert m.reasons_many(rows, labels, top=1) == [Reasons.rank(c, label, 1) for c, label in zip(m.explain_many(rows), labels)]
+    assert m.reasons_many([], []) == []
+
+
 def test_linear_contributions_add_up_to_the_log_odds_from_the_training_means(model) -> None:
     name, m = model
     if name != "logistic_regression":
@@ -187,3 +197,11 @@ def test_a_deep_calibrated_forest_is_explained_by_its_paths_one_row_as_in_batche
     for row, contributions in zip(rows[:10], many):
         one = m.explain(row)
         assert all(math.isclose(one[k], contributions[k], abs_tol=1e-9) for k in one)
+
+
+def test_the_vectorised_ranking_breaks_ties_by_feature_name_like_the_domain() -> None:
+    names = ["tenure", "Contract", "age", "Zone", "plan"]
+    rows = np.array([[0.5, 0.5, -0.2, -0.2, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0], [-1.0, 2.0, 2.0, -1.0, 2.0]])
+    for row, (up, down) in zip(rows, explain.ranked(names, rows, 3)):
+        expected = Reasons.rank(dict(zip(names, row.tolist())), {})
+        assert Reasons.of_ranked(up, down, {}) == expected

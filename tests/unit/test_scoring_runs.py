@@ -62,11 +62,43 @@ def test_a_run_scores_every_stored_customer_once_and_counts_the_skipped(runs):
 
 
 def test_a_filter_scores_only_the_matching_customers(runs):
-    run = runs.start.execute(None, CustomerFilter(("c01", "c02", "c03")))
+    run = runs.start.execute(None, CustomerFilter((), {"plan": "basic", "tenure": 3}))
     runs.runner.run_all()
     run = runs.store.get(run.run_id)
-    assert (run.scored, run.excluded, run.total) == (3, 8, 11)
-    assert latest_ids(runs.service) == ["c01", "c02", "c03"]
+    assert (run.scored, run.excluded, run.total) == (1, 10, 11)
+    assert latest_ids(runs.service) == ["c03"]
+
+
+class _CountingCustomers:
+    """The service's customers, counting the batches of the whole base a run asks for."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.scans = 0
+
+    def batch_after(self, customer_id, limit):
+        self.scans += 1
+        return self._inner.batch_after(customer_id, limit)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_a_filter_of_ids_looks_them_up_without_walking_the_base_and_counts_ids_not_stored(runs):
+    counting = _CountingCustomers(runs.service.customers)
+    score = ScoreCustomerBase(runs.service.versions, counting, runs.service.predictions, runs.store, runs.service.clock, batch=2)
+    start = StartScoringRun(runs.service.versions, counting, runs.store, runs.runner, score, runs.service.clock, owner=OWNER)
+    run = start.execute(None, CustomerFilter(("c03", "c01", "nobody", "c02", "c99", "c01")))
+    assert run.total == 5  # the distinct ids named, not the base
+    runs.runner.run_all()
+    run = runs.store.get(run.run_id)
+    assert (run.status, run.scored, run.skipped, run.excluded, run.done) == (RunStatus.SUCCEEDED, 3, 2, 0, 5)
+    assert run.skip_reasons == {"tenure: missing": 1, "not a stored customer": 1}
+    assert latest_ids(runs.service) == ["c01", "c02", "c03"] and counting.scans == 0
+    both = start.execute(None, CustomerFilter(("c04", "c05"), {"tenure": 4.0}))
+    runs.runner.run_all()
+    both = runs.store.get(both.run_id)
+    assert (both.scored, both.excluded, both.total) == (1, 1, 2)
 
 
 def test_a_run_without_an_active_model_is_refused_before_anything_is_stored():
