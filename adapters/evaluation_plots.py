@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -41,11 +42,11 @@ def write_evaluation_artifacts(summary: TrainingSummary, title: str, into: Path)
     written.append(_save(figure, into / "pr_curve.png"))
 
     figure, axes = _figure()
-    filled = [b for b in evaluation.reliability if b.count]
+    filled = [(b.mean_predicted, b.observed_rate, b.count) for b in evaluation.reliability if b.mean_predicted is not None and b.observed_rate is not None]
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8, label="perfectly calibrated")
-    axes.plot([b.mean_predicted for b in filled], [b.observed_rate for b in filled], marker="o", label=f"ECE {metrics.get('ece', float('nan')):.3f}")
-    for b in filled:
-        axes.annotate(str(b.count), (b.mean_predicted, b.observed_rate), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    axes.plot([x for x, _, _ in filled], [y for _, y, _ in filled], marker="o", label=f"ECE {metrics.get('ece', float('nan')):.3f}")
+    for x, y, count in filled:  # a bin's figures are None exactly when it is empty
+        axes.annotate(str(count), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     axes.set(
         xlabel="mean predicted probability (10 equal-width bins)", ylabel="observed churn rate",
         title=f"Reliability diagram ({evaluation.calibration}) · {title}", xlim=(0, 1), ylim=(0, 1),
@@ -80,7 +81,7 @@ def write_evaluation_artifacts(summary: TrainingSummary, title: str, into: Path)
     return written
 
 
-def _figure(size: tuple[float, float] = (5.6, 4.6)) -> tuple[Figure, object]:
+def _figure(size: tuple[float, float] = (5.6, 4.6)) -> tuple[Figure, Axes]:
     figure = Figure(figsize=size, dpi=100, layout="tight")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()

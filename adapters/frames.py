@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
 import unicodedata
 import warnings
@@ -299,7 +300,7 @@ def text_values(column: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(column.dtype):
         whole = column.dropna()
         if len(whole) and bool((whole == np.round(whole)).all()) and whole.abs().max() < 2**53:
-            return column.map(lambda v: v if v != v else str(int(v))).astype("str")
+            return column.map(lambda v: v if math.isnan(v) else str(int(v))).astype("str")
         return column.astype("str").where(column.notna(), np.nan)
     return column
 

@@ -24,13 +24,13 @@ class ThreadJobRunner(JobRunner):
         if workers < 1:
             raise ValueError("at least one training worker is needed")
         self._workers = workers
-        self._queue: deque[tuple[str, Callable[[], None]]] = deque()
+        self._queue: deque[tuple[str, Callable[[], object]]] = deque()
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._taken: set[str] = set()
 
-    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+    def submit(self, job_id: str, work: Callable[[], object]) -> None:
         with self._cond:
             self._queue.append((job_id, work))
             while len(self._threads) < self._workers:

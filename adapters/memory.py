@@ -7,6 +7,7 @@ Each guards its state with a lock because FastAPI runs sync routes in a thread p
 from __future__ import annotations
 
 import bisect
+import builtins
 import threading
 from collections import deque
 from concurrent.futures import Future
@@ -172,7 +173,7 @@ class InMemoryCustomerRepository(CustomerRepository):
     def count(self) -> int:
         return len(self._customers)
 
-    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+    def batch_after(self, customer_id: str | None, limit: int) -> builtins.list[Customer]:  # `list` is a method here
         with self._lock:
             ids = sorted(self._customers)
             start = 0 if customer_id is None else bisect.bisect_right(ids, customer_id)
@@ -224,15 +225,15 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
                 bisect.insort(self._sorted, (_band_key(p), p), key=lambda item: item[0])
                 if p.customer_id is not None:
                     self._by_customer.setdefault(p.customer_id, []).append(p)
-                    self._keep_latest(p)
+                    self._keep_latest(p.customer_id, p)
 
-    def _keep_latest(self, p: Prediction) -> None:
-        current = self._latest.get(p.customer_id)
+    def _keep_latest(self, customer_id: str, p: Prediction) -> None:
+        current = self._latest.get(customer_id)
         if current is not None:
             if not p.is_newer_than(current):
                 return
             del self._latest_sorted[bisect.bisect_left(self._latest_sorted, _band_key(current), key=lambda item: item[0])]
-        self._latest[p.customer_id] = p
+        self._latest[customer_id] = p
         bisect.insort(self._latest_sorted, (_band_key(p), p), key=lambda item: item[0])
 
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
@@ -371,7 +372,7 @@ class InlineJobRunner(JobRunner):
     def __init__(self) -> None:
         self.ran: list[str] = []
 
-    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+    def submit(self, job_id: str, work: Callable[[], object]) -> None:
         self.ran.append(job_id)
         work()
 
@@ -386,9 +387,9 @@ class DeferredJobRunner(JobRunner):
     """Queues work until `run_next()`/`run_all()`: lets tests observe queued jobs."""
 
     def __init__(self) -> None:
-        self._queue: deque[tuple[str, Callable[[], None]]] = deque()
+        self._queue: deque[tuple[str, Callable[[], object]]] = deque()
 
-    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+    def submit(self, job_id: str, work: Callable[[], object]) -> None:
         self._queue.append((job_id, work))
 
     def shutdown(self, timeout: float = 1.0) -> None:

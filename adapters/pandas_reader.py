@@ -112,7 +112,7 @@ def column_facts(name: str, column: pd.Series, rows: int, reading: Reading, y: n
     dates: tuple[DateFacts, ...] = ()
     if numeric:
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        numbers = (_number_facts(_native_format(column, reading), values, present, rows),) if present else ()
+        numbers: tuple[NumberFacts, ...] = (_number_facts(_native_format(column, reading), values, present, rows),) if present else ()
         distinct = _distinct_numbers(values[present_mask], numbers[0] if numbers else None)
         if distinct <= TOP:
             counts = column.value_counts(dropna=True)
@@ -162,11 +162,11 @@ def _distinct_numbers(values: np.ndarray, facts: NumberFacts | None) -> int:
     return len(pd.unique(values))
 
 
-def _label(value) -> str:
+def _label(value: object) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+        return str(int(value)) if float(value).is_integer() and abs(float(value)) < 2**53 else repr(float(value))
     return str(value)
 
 

@@ -41,7 +41,7 @@ class RqJobRunner(JobRunner):
     def queue_name(self) -> str:
         return self._queue_name
 
-    def submit(self, job_id: str, work: Callable[[], None]) -> None:
+    def submit(self, job_id: str, work: Callable[[], object]) -> None:
         """JobQueueUnavailableError when Redis cannot be reached: then nothing was queued."""
         try:
             self._queue.enqueue_call(

@@ -531,7 +531,7 @@ def feature_importances(
         owners = _encoded_owners(pipeline.named_steps["preprocess"])
         if len(owners) == len(native):
             totals: dict[str, float] = dict.fromkeys(kinds, 0.0)
-            for owner, value in zip(owners, native):
+            for owner, value in zip(owners, native, strict=True):
                 totals[owner] += float(value)
             return _ranked(totals), kind
     return _permutation_importances(pipeline, x_test, y_test, kinds, seed)
@@ -575,7 +575,7 @@ def _encoded_owners(preprocess: ColumnTransformer) -> list[str]:
         elif name == "categorical":
             encode = transformer.named_steps["encode"]
             infrequent = getattr(encode, "infrequent_categories_", [None] * len(columns))
-            for column, seen, rare in zip(columns, encode.categories_, infrequent):
+            for column, seen, rare in zip(columns, encode.categories_, infrequent, strict=True):
                 width = len(seen) - (0 if rare is None else len(rare) - 1)
                 owners.extend([column] * width)
     return owners
@@ -589,12 +589,12 @@ def _schema(pipeline: Pipeline, kinds: Mapping[str, FeatureKind], profiles: Mapp
     for name, transformer, columns in pipeline.named_steps["preprocess"].transformers_:
         if name == "numeric":
             medians = transformer.named_steps["impute"].statistics_
-            for column, median in zip(columns, medians):
+            for column, median in zip(columns, medians, strict=True):
                 fitted[column] = _numeric_spec(column, kinds[column], float(median), profiles.get(column))
         elif name == "categorical":
             modes = transformer.named_steps["impute"].statistics_
             categories = transformer.named_steps["encode"].categories_
-            for column, mode, seen in zip(columns, modes, categories):
+            for column, mode, seen in zip(columns, modes, categories, strict=True):
                 fitted[column] = FeatureSpec(column, FeatureKind.CATEGORY, str(mode), tuple(sorted(str(c) for c in seen)))
     return FeatureSchema(tuple(fitted[column] for column in kinds))
 

@@ -68,7 +68,15 @@ def step_run(home: str, model: str) -> dict:
     run = container.start_scoring_run().execute(ModelFilter.parse(model), None, background=False)
     run = container.score_customer_base().execute(run.run_id)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "loop_rate": run.rate, "scored": run.scored, "skipped": run.skipped, "status": run.status.value, "error": run.error, "peak_mib": peak_mib()}
+    return {
+        "seconds": seconds,
+        "loop_rate": run.rate,
+        "scored": run.scored,
+        "skipped": run.skipped,
+        "status": run.status.value,
+        "error": run.error,
+        "peak_mib": peak_mib(),
+    }
 
 
 def step_baseline(home: str, model: str, tracking_uri: str) -> dict:
@@ -219,11 +227,15 @@ def main() -> None:
                 ours = in_subprocess("run", home, model)
                 theirs = in_subprocess("baseline", home, model, tracking_uri)
                 rows.append((size, model_type, ours, theirs))
-                print(f"  {size:,} {model_type}: run {ours['scored'] / ours['seconds']:,.0f}/s, baseline {theirs['scored'] / theirs['seconds']:,.0f}/s", file=sys.stderr)
+                ours_rate, theirs_rate = ours["scored"] / ours["seconds"], theirs["scored"] / theirs["seconds"]
+                print(f"  {size:,} {model_type}: run {ours_rate:,.0f}/s, baseline {theirs_rate:,.0f}/s", file=sys.stderr)
         pages = in_subprocess("pages", home)
 
     print("\nscoring the stored base on SQLite (this machine: 2 shared cores; one run, figures comparable within it)\n")
-    header = f"{'customers':>10} {'model type':<20} {'run /s (reasons)':>17} {'run peak MiB':>13} {'baseline /s':>12} {'baseline peak MiB':>18} {'run / baseline':>15}"
+    header = (
+        f"{'customers':>10} {'model type':<20} {'run /s (reasons)':>17} {'run peak MiB':>13} {'baseline /s':>12} "
+        f"{'baseline peak MiB':>18} {'run / baseline':>15}"
+    )
     print(header)
     print("-" * len(header))
     for size, model_type, ours, theirs in rows:

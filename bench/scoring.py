@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.fast_scoring import to_frame  # noqa: E402
 from adapters.sklearn_trainer import SklearnTrainer, probe_rows, read_csv, typed_features  # noqa: E402
 from churn.model_types import CATALOG  # noqa: E402
+from churn.ports import ChurnModel  # noqa: E402
 from tests.support.profiling import profile_dataset  # noqa: E402
 from churn.reasons import Reasons  # noqa: E402
 
@@ -57,6 +59,14 @@ def best_seconds(call: Callable[[], Any], repeat: int = 3) -> float:
     return min(times)
 
 
+def rank_one(model: ChurnModel, row: dict[str, Any]) -> Reasons:
+    return Reasons.rank(model.explain(row), row)
+
+
+def rank_all(model: ChurnModel, rows: list[dict[str, Any]]) -> list[Reasons]:
+    return [Reasons.rank(c, r) for c, r in zip(model.explain_many(rows), rows, strict=True)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=TELCO if TELCO.exists() else SAMPLE)
@@ -71,7 +81,10 @@ def main() -> None:
     frame, kinds = typed_features(raw, dataset.feature_columns)
     rows = probe_rows(frame, kinds)
     print(f"{args.csv.name}: {len(rows)} rows, {len(kinds)} features; best of 5 rounds, this process, 1 thread\n")
-    header = f"{'model type':<20} {'serving path':<16} {'parity':>9} {'fast µs/row':>12} {'sklearn µs/row':>15} {'speed-up':>9} {'fast rows/s':>12} {'sklearn rows/s':>15}"
+    header = (
+        f"{'model type':<20} {'serving path':<16} {'parity':>9} {'fast µs/row':>12} {'sklearn µs/row':>15} {'speed-up':>9} "
+        f"{'fast rows/s':>12} {'sklearn rows/s':>15}"
+    )
     print(header)
     print("-" * len(header))
     trainer = SklearnTrainer()
@@ -85,17 +98,17 @@ def main() -> None:
         rows = [dict(model.schema.encode(row)) for row in clean_rows]  # as the model takes them (booleans 0/1, dates as ages)
         one_row_frames = [to_frame([row], model.schema) for row in rows[:50]]
         fast_us = per_call_us(model.score, rows[:200])
-        sklearn_us = per_call_us(lambda f: pipeline.predict_proba(f), one_row_frames, budget_s=0.6)
+        sklearn_us = per_call_us(pipeline.predict_proba, one_row_frames, budget_s=0.6)
         all_rows = to_frame(rows, model.schema)
-        fast_batch = best_seconds(lambda: model.score_many(rows))
-        sklearn_batch = best_seconds(lambda: pipeline.predict_proba(all_rows))
+        fast_batch = best_seconds(partial(model.score_many, rows))
+        sklearn_batch = best_seconds(partial(pipeline.predict_proba, all_rows))
         parity = "n/a" if model.parity is None else f"{model.parity:.1e}"
         print(
             f"{model_type.name:<20} {model.serving_path:<16} {parity:>9} {fast_us:>12.1f} {sklearn_us:>15.1f} "
             f"{sklearn_us / fast_us:>8.1f}x {len(rows) / fast_batch:>12,.0f} {len(rows) / sklearn_batch:>15,.0f}"
         )
-        reasons_us = per_call_us(lambda r: Reasons.rank(model.explain(r), r), rows[:200])  # labels from encoded values here
-        reasons_batch = best_seconds(lambda: [Reasons.rank(c, r) for c, r in zip(model.explain_many(rows), rows)], repeat=1)
+        reasons_us = per_call_us(partial(rank_one, model), rows[:200])  # labels from encoded values here
+        reasons_batch = best_seconds(partial(rank_all, model, rows), repeat=1)
         reasons_lines.append(
             f"{model_type.name:<20} {model.explanation_method:<22} {reasons_us:>14.1f} {fast_us + reasons_us:>16.1f} {len(rows) / reasons_batch:>16,.0f}"
         )

@@ -89,7 +89,7 @@ def main() -> None:
         for label, command in commands.items():
             runs = [timed(command, env) for _ in range(args.rounds)]
             rows.append((label, statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)))
-    health, ready = zip(*(serve_times(env) for _ in range(args.rounds)))
+    health, ready = zip(*(serve_times(env) for _ in range(args.rounds)), strict=True)
     rows += [("serve: /health 200", statistics.median(health), None), ("serve: start-up done", statistics.median(ready), None)]
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     width = max(len(label) for label, *_ in rows)

@@ -98,7 +98,7 @@ def timed(repeat: int, call: Callable[[int], object]) -> list[float]:
 
 def p(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def submit_from_a_loop(repository: PredictionRepository, predictions: list[Prediction], callers: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -90,7 +91,7 @@ def parse_value(cell: str) -> FeatureValue:
         number = float(text)
     except ValueError:
         return text
-    if number != number or number in (float("inf"), float("-inf")):
+    if not math.isfinite(number):
         return text
     return number
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence, TypeVar
 
 from churn.errors import InvalidRequestError
 
@@ -17,8 +17,19 @@ DEFAULT_THRESHOLD = 0.5
 """The threshold of versions trained before thresholds were chosen, and of `threshold: 0.5`."""
 
 
-def is_churn(probability: float, threshold: float) -> bool:
-    """The one decision rule: churn when the probability reaches the threshold."""
+_Decision = TypeVar("_Decision", covariant=True)
+_D = TypeVar("_D")
+
+
+class ComparableToThreshold(Protocol[_Decision]):
+    """A probability (→ bool), or an array of them compared element-wise (→ an array of bools)."""
+
+    def __ge__(self, threshold: float, /) -> _Decision: ...
+
+
+def is_churn(probability: ComparableToThreshold[_D], threshold: float) -> _D:
+    """The one decision rule: churn when the probability reaches the threshold (element-wise on the
+    trainer's arrays of hold-out probabilities)."""
     return probability >= threshold
 
 
@@ -82,7 +93,7 @@ class ThresholdRule:
         Ties in the objective go to the higher threshold (fewer offers)."""
         if self.kind is ThresholdKind.FIXED:
             return self.value
-        pairs = sorted(zip(probabilities, labels), reverse=True)
+        pairs = sorted(zip(probabilities, labels, strict=True), reverse=True)
         positives = sum(1 for _, label in pairs if label)
         if not pairs or positives == 0 or positives == len(pairs):
             return DEFAULT_THRESHOLD

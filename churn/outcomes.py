@@ -203,8 +203,8 @@ def _measure(pairs: list[tuple[float, bool]], horizon_days: int, threshold: floa
     flagged = sum(1 for d, _ in predicted if d)
     bands = []
     for band in Band:
-        inside = [y for p, y in pairs if Band.of(p) is band]
-        bands.append(BandOutcome(band, len(inside), sum(inside)))
+        churned = [y for p, y in pairs if Band.of(p) is band]
+        bands.append(BandOutcome(band, len(churned), sum(churned)))
     bins = []
     for i in range(RELIABILITY_BINS):
         low, high = i / RELIABILITY_BINS, (i + 1) / RELIABILITY_BINS

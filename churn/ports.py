@@ -6,6 +6,7 @@ StoreUnavailableError / RegistryUnavailableError, an absent thing into the match
 
 from __future__ import annotations
 
+import builtins
 from abc import abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -275,7 +276,7 @@ class CustomerRepository(Protocol):
     def count(self) -> int: ...
 
     @abstractmethod
-    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+    def batch_after(self, customer_id: str | None, limit: int) -> builtins.list[Customer]:  # `list` is a method here
         """Up to `limit` customers with an id greater than `customer_id` (from the first when None),
         by id ascending: a scan of the whole base in constant time per batch."""
 
@@ -393,7 +394,8 @@ class JobRunner(Protocol):
     """Runs training work off the request path, a bounded number at a time; the rest wait in order."""
 
     @abstractmethod
-    def submit(self, job_id: str, work: Callable[[], None]) -> None: ...
+    def submit(self, job_id: str, work: Callable[[], object]) -> None:
+        """`work`'s result is not kept."""
 
     @abstractmethod
     def position(self, job_id: str) -> int | None:

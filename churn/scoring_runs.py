@@ -79,7 +79,7 @@ class CustomerFilter:
 def _same(stored: Any, wanted: Any) -> bool:
     if isinstance(wanted, (int, float)) and not isinstance(wanted, bool) and isinstance(stored, (int, float)):
         return float(stored) == float(wanted)
-    return stored == wanted
+    return bool(stored == wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,7 @@ class ScoringRun:
             owner=owner or self.owner,
         )
 
-    def progressed(self, scored: int, skipped: Counter, excluded: int, last_customer_id: str, seconds: float, now: datetime) -> "ScoringRun":
+    def progressed(self, scored: int, skipped: Counter[str], excluded: int, last_customer_id: str, seconds: float, now: datetime) -> "ScoringRun":
         reasons = Counter(self.skip_reasons)
         for reason, n in skipped.items():
             if reason in reasons or len(reasons) < MAX_SKIP_REASONS:

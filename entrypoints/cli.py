@@ -13,6 +13,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import Any, TypedDict
 
 from churn.errors import ChurnError
 from churn.training_jobs import JobStatus
@@ -141,6 +142,16 @@ def configure_cli_logging(log_format: str | None) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
 
+class _ServerOptions(TypedDict):
+    """What `serve` passes to `uvicorn.run` in both of its modes."""
+
+    host: str
+    port: int
+    log_level: str
+    log_config: dict[str, Any] | None
+    access_log: bool
+
+
 def serve(host: str | None, port: int | None, workers: int | None = None) -> int:
     settings = Settings.from_env(host=host, port=port, workers=workers)
     # Refusals that need no library come first, so each answers at once.
@@ -179,7 +190,7 @@ def serve(host: str | None, port: int | None, workers: int | None = None) -> int
     log.info("store: %s, registry: %s, state under %s", settings.store, settings.registry, settings.home)
     if settings.store == "memory":
         log.warning("CHURN_STORE=memory: data sets, customers and predictions are lost when the process stops")
-    common = {
+    common: _ServerOptions = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
@@ -273,7 +284,7 @@ def profile_table(d) -> str:
         delimiter = "tab" if d.reading.delimiter == "\t" else d.reading.delimiter
         lines.append(f"read as {d.reading.encoding}, separator {delimiter!r}, decimal {d.reading.decimal!r}")
     if d.profile is None:
-        return "\n".join(lines + ["(stored before profiles: upload it again to see one)"])
+        return "\n".join([*lines, "(stored before profiles: upload it again to see one)"])
     rows = [("column", "kind", "role", "missing", "distinct", "range / most frequent", "warnings")]
     for c in d.profile.columns:
         if c.minimum is not None:

@@ -52,7 +52,7 @@ class RowEncoder:
         self.width = width
         self._zeros = [0.0] * width
         self._num = tuple((s.name, s.position, s.fill, s.mean, s.scale) for s in self.numeric)
-        self._cat = tuple((s.name, s.positions, s.unknown) for s in self.categorical)
+        self._cat: tuple[tuple[str, Mapping[str | None, int | None], int | None], ...] = tuple((s.name, s.positions, s.unknown) for s in self.categorical)
         self._cat_matrix = tuple((s.name, s.positions, width if s.unknown is None else s.unknown) for s in self.categorical)
         self._num_positions = np.array([s.position for s in self.numeric], dtype=np.intp)
         self._num_getter = _getter([s.name for s in self.numeric])
@@ -77,10 +77,11 @@ class RowEncoder:
                 raise NotCompilable(f"unsupported transformer {part!r}")
             imputer, last = part.steps[0][1], part.steps[1][1]
             fills = list(imputer.statistics_)
-            if len(fills) != len(columns):
-                raise NotCompilable("the imputer dropped an empty column")
+            if len(fills) != len(columns) or getattr(last, "n_features_in_", len(columns)) != len(columns):
+                raise NotCompilable("the imputer dropped an empty column")  # its statistics_ keep every column; the next step sees fewer
             if isinstance(last, StandardScaler):
-                for column, fill, mean, scale in zip(columns, fills, _per_column(last.mean_, 0.0, len(columns)), _per_column(last.scale_, 1.0, len(columns))):
+                means, scales = _per_column(last.mean_, 0.0, len(columns)), _per_column(last.scale_, 1.0, len(columns))
+                for column, fill, mean, scale in zip(columns, fills, means, scales, strict=True):
                     numeric.append(NumericSlot(column, position, float(fill), mean, scale))
                     position += 1
             elif isinstance(last, OneHotEncoder):
@@ -96,9 +97,9 @@ class RowEncoder:
             value = features[name]
             x[position] = ((fill if value is None else value) - mean) / scale
         for name, positions, unknown in self._cat:
-            position = positions.get(features[name], unknown)
-            if position is not None:
-                x[position] = 1.0
+            hot = positions.get(features[name], unknown)
+            if hot is not None:
+                x[hot] = 1.0
         return x
 
     def row32(self, features: Mapping[str, Any]) -> list[float]:
@@ -143,7 +144,7 @@ def _one_hot_slots(encoder: OneHotEncoder, columns: Sequence[str], fills: Sequen
     infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(encoder.categories_)
     slots: list[CategorySlot] = []
     position = start
-    for column, fill, categories, grouped in zip(columns, fills, encoder.categories_, infrequent):
+    for column, fill, categories, grouped in zip(columns, fills, encoder.categories_, infrequent, strict=True):
         rare = set() if grouped is None else {str(c) for c in grouped}
         frequent = [str(c) for c in categories if str(c) not in rare]
         positions: dict[str | None, int] = {c: position + i for i, c in enumerate(frequent)}

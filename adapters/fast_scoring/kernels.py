@@ -76,7 +76,7 @@ class SvcPredictor:
 
 def _fold(calibrated: Any) -> dict[str, Any]:
     svc = calibrated.estimator
-    calibrators = getattr(calibrated, "calibrators", ())
+    calibrators: Sequence[Any] = getattr(calibrated, "calibrators", ())
     method = getattr(calibrated, "method", None)
     if not isinstance(svc, SVC) or method not in ("sigmoid", "isotonic") or len(calibrators) != 1:
         raise NotCompilable("not a sigmoid- or isotonic-calibrated binary SVC")

@@ -114,7 +114,7 @@ def flat_arrays(trees: Sequence[Any], leaf_values: Callable[[np.ndarray], np.nda
     children = np.empty(2 * total, dtype=np.intp)
     is_leaf = np.zeros(total, dtype=bool)
     value = np.zeros(total)
-    for tree, offset in zip(trees, offsets[:-1]):
+    for tree, offset in zip(trees, offsets[:-1], strict=True):
         ids = np.arange(tree.node_count) + offset
         leaf = tree.children_left == -1
         split = ~leaf
@@ -158,7 +158,9 @@ def _flat_lists(trees: Sequence[Any], leaf_values: Callable[[np.ndarray], np.nda
     return roots, feature, threshold, left, right, leaf
 
 
-def _fastest(walkers: Mapping[str, Callable[[Mapping[str, Any]], float]], rows: Sequence[Mapping[str, Any]]) -> tuple[str, Callable[[Mapping[str, Any]], float]]:
+def _fastest(
+    walkers: Mapping[str, Callable[[Mapping[str, Any]], float]], rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, Callable[[Mapping[str, Any]], float]]:
     """The walker with the lowest best-of-3 time on up to 50 rows; the first one without rows."""
     if len(walkers) == 1 or not rows:
         name = next(iter(walkers))

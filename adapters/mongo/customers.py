@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError
@@ -68,7 +69,7 @@ class MongoCustomerRepository(CustomerRepository):
         with translated_errors():
             return self._customers.count_documents({})
 
-    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+    def batch_after(self, customer_id: str | None, limit: int) -> builtins.list[Customer]:  # `list` is a method here
         query = {} if customer_id is None else {"_id": {"$gt": customer_id}}
         with translated_errors():
             return [_from_document(d) for d in self._customers.find(query).sort("_id", 1).limit(limit)]

@@ -71,7 +71,13 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], dict[str, Any]]]] = {
         ("by_model", [("model_name", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
         (
             "by_model_version",
-            [("model_name", ASCENDING), ("model_version", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)],
+            [
+                ("model_name", ASCENDING),
+                ("model_version", ASCENDING),
+                ("churn_probability", DESCENDING),
+                ("created_at", DESCENDING),
+                ("prediction_id", DESCENDING),
+            ],
             {},
         ),
         ("by_band", [("band", ASCENDING), ("model_name", ASCENDING), ("model_version", ASCENDING)], {}),
@@ -102,7 +108,8 @@ def translate(exc: PyMongoError | InvalidDocument) -> ChurnError:
     retryable = isinstance(exc, PyMongoError) and exc.has_error_label("RetryableWriteError")
     if isinstance(exc, (ConnectionFailure, ExecutionTimeout, WTimeoutError)) or retryable:
         log.warning("MongoDB unavailable: %s", exc)
-        kind = "did not answer in time" if isinstance(exc, (ExecutionTimeout, WTimeoutError, NetworkTimeout, ServerSelectionTimeoutError)) else "cannot be reached"
+        timed_out = isinstance(exc, (ExecutionTimeout, WTimeoutError, NetworkTimeout, ServerSelectionTimeoutError))
+        kind = "did not answer in time" if timed_out else "cannot be reached"
         return StoreUnavailableError(f"store unavailable: MongoDB {kind}")
     if isinstance(exc, DuplicateKeyError) or (isinstance(exc, BulkWriteError) and _only_duplicates(exc)):
         return StoreConflictError("the store already holds a record with this key; nothing was changed")
@@ -154,7 +161,7 @@ class MongoDatabase:
 
     def __init__(self, client_or_uri: str | Any, db_name: str = "churn") -> None:
         self._owns_client = isinstance(client_or_uri, str)
-        if self._owns_client:
+        if isinstance(client_or_uri, str):
             self.client = MongoClient(client_or_uri, **client_options(client_or_uri))  # connects lazily
         else:
             self.client = client_or_uri

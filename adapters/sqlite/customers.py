@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from typing import Mapping, Sequence
 
@@ -55,7 +56,7 @@ class SqliteCustomerRepository(CustomerRepository):
         with self._db.snapshot() as db:
             return db.execute("SELECT count(*) FROM customers").fetchone()[0]
 
-    def batch_after(self, customer_id: str | None, limit: int) -> list[Customer]:
+    def batch_after(self, customer_id: str | None, limit: int) -> builtins.list[Customer]:  # `list` is a method here
         """One seek on the primary key, then `limit` rows in id order."""
         with self._db.snapshot() as db:
             if customer_id is None:

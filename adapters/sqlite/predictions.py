@@ -101,7 +101,10 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
                 ).fetchall()
             else:
                 # one version at a time, each in band order and cut at what the page can need, merged
-                each = f"SELECT * FROM (SELECT {_COLUMNS} FROM predictions INDEXED BY {_BY_VERSION} WHERE model_name = ? AND model_version = ? AND {where} ORDER BY {_BAND_ORDER} LIMIT ?)"
+                each = (
+                    f"SELECT * FROM (SELECT {_COLUMNS} FROM predictions INDEXED BY {_BY_VERSION} "
+                    f"WHERE model_name = ? AND model_version = ? AND {where} ORDER BY {_BAND_ORDER} LIMIT ?)"
+                )
                 values: list[Any] = []
                 for _, _, model_args in arms:
                     values.extend((*model_args, *args, page.offset + page.limit + 1))
@@ -161,6 +164,7 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
                     f"WHERE l.model_name = ? AND l.model_version = ? AND {where} ORDER BY {_LATEST_ORDER} LIMIT ?)"
                 )
                 values: list[Any] = []
+                assert model is not None  # versions are those of a model filter
                 for version in versions:
                     values.extend((model.name, version, *args, page.offset + page.limit + 1))
                 rows = db.execute(
@@ -278,6 +282,7 @@ def _latest_total(db, probabilities: ProbabilityRange, model: ModelFilter | None
         return _count_by_band(db, "latest_counts", bands, model_sql, model_args)
     conditions, args = _probability_conditions(probabilities)
     if versions is not None:
+        assert model is not None  # versions are those of a model filter
         model_sql = ["model_name = ?", f"model_version IN ({', '.join('?' for _ in versions)})"]
         model_args = [model.name, *versions]
     return db.execute(f"SELECT count(*) FROM latest_predictions WHERE {' AND '.join([*model_sql, *conditions])}", (*model_args, *args)).fetchone()[0]

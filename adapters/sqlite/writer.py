@@ -78,7 +78,7 @@ class GroupWriter:
                     break
                 group.append(write)
             for write in group:
-                if not write.future.set_running_or_notify_cancel():
+                if write.future is not None and not write.future.set_running_or_notify_cancel():
                     write.future = None
             for run in _runs(group):
                 self._write(run)

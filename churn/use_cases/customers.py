@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Callable
 
 from churn.columns import ReadOptions
 from churn.errors import InvalidCustomerFileError, InvalidDatasetError
@@ -22,7 +23,9 @@ class ImportCustomers:
         self._customers = customers
         self._reader = reader
 
-    def execute(self, content: bytes, id_column: str, progress=None, options: ReadOptions = ReadOptions()) -> ImportReport:
+    def execute(
+        self, content: bytes, id_column: str, progress: Callable[[int], None] | None = None, options: ReadOptions = ReadOptions()
+    ) -> ImportReport:
         """InvalidCustomerFileError for a file that cannot be read or lacks the id column (nothing loaded)."""
         try:
             table = self._reader.records(content, options)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem, InvalidFeaturesError, InvalidRequestError
+from churn.features import FeatureValue
 from churn.customers import check_customer_id
 from churn.predictions import Prediction
 from churn.versions import ModelFilter
@@ -52,7 +53,7 @@ class PredictBatch:
         if not 1 <= len(rows) <= MAX_BATCH:
             raise InvalidRequestError(f"a batch holds 1 to {MAX_BATCH} customers, got {len(rows)}")
         ref, model = self._models.get(version)
-        cleaned: list[tuple[str | None, dict]] = []
+        cleaned: list[tuple[str | None, dict[str, FeatureValue]]] = []
         problems: list[FeatureProblem] = []
         for index, (customer_id, features) in enumerate(rows):
             try:
@@ -67,12 +68,12 @@ class PredictBatch:
         if problems:
             raise InvalidFeaturesError(problems, model.schema.example())
         now = self._clock.now()
-        rows = [model.schema.encode(features) for _, features in cleaned]
-        scores = model.score_many(rows)
-        contributions = model.explain_many(rows)
+        encoded = [model.schema.encode(features) for _, features in cleaned]
+        scores = model.score_many(encoded)
+        contributions = model.explain_many(encoded)
         predictions = [
             Prediction.new(cid, f, p, ref, now, Reasons.rank(c, f), threshold=model.threshold)
-            for (cid, f), p, c in zip(cleaned, scores, contributions)
+            for (cid, f), p, c in zip(cleaned, scores, contributions, strict=True)
         ]
         self._predictions.add_many(predictions)
         return predictions

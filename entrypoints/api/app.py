@@ -8,6 +8,7 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from churn.errors import ChurnError
 from entrypoints.api.errors import install_error_handlers
@@ -93,7 +94,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     # FastAPI's native OpenTelemetry looks up the global providers on every request even when none is
     # configured (~10 us of a /predict); it runs only when asked for. /metrics is always there.
     otel = bool(config.get("opentelemetry"))
-    telemetry = {"tracing": otel, "metrics": otel, "logs": otel}
+    telemetry: TelemetryConfig = {"tracing": otel, "metrics": otel, "logs": otel}
     app = FastAPI(
         title="churn",
         version="0.1.0",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,7 +68,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 def _churn_error(request: Request, exc: e.ChurnError) -> JSONResponse:
     status, code = status_for(exc)
-    extra = {}
+    extra: dict[str, Any] = {}
     if isinstance(exc, e.InvalidFeaturesError):
         extra["problems"] = [p.to_dict() for p in exc.problems]
         extra["expected_example"] = {"customer_id": "example-customer-id", "features": exc.expected_example}
@@ -143,7 +144,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(e.ChurnError, _churn_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # FastAPI's decorator form of add_exception_handler: its type admits a handler of one exception class
+    app.exception_handler(e.ChurnError)(_churn_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(Exception)(_unexpected)

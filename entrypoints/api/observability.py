@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from starlette.routing import compile_path
@@ -141,6 +141,8 @@ class Metrics:
             multiprocess.mark_process_dead(os.getpid())  # drops this process's live gauges
 
     def _mirror_now(self) -> None:
+        if self._mirror is None:  # one process: nothing to mirror (the callers check it first)
+            return
         try:
             self._mirror.update(family for collect in self._local for family in collect())
         except Exception:  # metrics must never take a request or the process down
@@ -247,7 +249,7 @@ class _Mirror:
     LATEST = ("churn_model_load_last_seconds", "process_start_time_seconds")
 
     def __init__(self) -> None:
-        self._metrics: dict[str, Any] = {}
+        self._metrics: dict[tuple[str, tuple[str, ...]], Counter | Gauge] = {}
         self._seen: dict[tuple, float] = {}
         self._lock = threading.Lock()
 
@@ -267,14 +269,14 @@ class _Mirror:
             if family.type == "counter":
                 metric = Counter(family.name, family.documentation, list(labels), registry=None)
             else:
-                mode = "livemostrecent" if sample.name in self.LATEST else "livesum"
+                mode: Literal["livemostrecent", "livesum", "min"] = "livemostrecent" if sample.name in self.LATEST else "livesum"
                 if sample.name == "process_start_time_seconds":
                     mode = "min"
                 metric = Gauge(sample.name, family.documentation, list(labels), registry=None, multiprocess_mode=mode)
             self._metrics[key] = metric
         child = metric.labels(**sample.labels) if labels else metric
         series = (sample.name, tuple(sorted(sample.labels.items())))
-        if family.type == "counter":
+        if isinstance(child, Counter):  # made for a counter family above
             increase = sample.value - self._seen.get(series, 0.0)
             if increase > 0:
                 child.inc(increase)
@@ -311,7 +313,7 @@ class ObservabilityMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from churn.bands import Band, ProbabilityRange
 from churn.customers import Customer
@@ -22,7 +23,7 @@ from churn.promotion import Activation
 from churn.training_options import Calibration, TrainingOptions
 from churn.use_cases.compare_models import ComparedVersion
 
-TELCO_EXAMPLE = {
+TELCO_EXAMPLE: JsonDict = {
     "gender": "Female",
     "SeniorCitizen": 0,
     "Partner": "Yes",
@@ -255,7 +256,7 @@ class JobOut(BaseModel):
     def from_domain(cls, job: TrainingJob, position: int | None = None) -> "JobOut":
         return cls(
             job_id=job.job_id,
-            status=job.status.value,
+            status=job.status,
             dataset=job.dataset,
             model_type=job.model_type,
             hyperparameters=dict(job.hyperparameters),
@@ -432,7 +433,7 @@ class PredictionOut(BaseModel):
             customer_id=p.customer_id,
             churn_probability=p.churn_probability,
             churn=p.churn,
-            band=p.band.value,
+            band=p.band,
             model=ModelRefOut(name=p.model.name, version=p.model.version),
             created_at=p.created_at,
             reasons=ReasonsOut.from_domain(p.reasons),
@@ -511,7 +512,7 @@ class BandCountsOut(BaseModel):
 
     @classmethod
     def from_domain(cls, counts: dict[Band, int], model: str | None) -> "BandCountsOut":
-        items = [BandCountOut(label=b.value, min=b.range.minimum, max=b.range.maximum, count=counts.get(b, 0)) for b in Band]
+        items = [BandCountOut(label=b, min=b.range.minimum, max=b.range.maximum, count=counts.get(b, 0)) for b in Band]
         return cls(items=items, total=sum(i.count for i in items), model=model)
 
 
@@ -688,8 +689,8 @@ class ModelDetailOut(ModelOut):
     evaluation: EvaluationOut | None = Field(default=None, description="null for versions trained before evaluations were kept")
 
     @classmethod
-    def from_domain(cls, entry: ModelEntry) -> "ModelDetailOut":
-        base = ModelOut.from_domain(entry).model_dump()
+    def from_domain(cls, entry: ModelEntry, full: bool = True) -> "ModelDetailOut":
+        base = ModelOut.from_domain(entry, full).model_dump()
         e = entry.record.summary.evaluation
         if e is None:
             return cls(**base)

@@ -15,7 +15,10 @@ from adapters.mongo.database import MongoDatabase
 from entrypoints.api.app import create_app
 from tests.api.conftest import make_container
 
-METHODS = ["find", "find_one", "count_documents", "insert_one", "insert_many", "replace_one", "update_one", "update_many", "delete_many", "aggregate", "create_index"]
+METHODS = [
+    "find", "find_one", "count_documents", "insert_one", "insert_many", "replace_one", "update_one", "update_many", "delete_many", "aggregate",
+    "create_index",
+]
 HOSTS = ("mongo-1.internal", "27017")
 
 

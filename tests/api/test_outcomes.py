@@ -19,7 +19,7 @@ def test_outcomes_come_in_as_json_or_csv_and_the_version_is_measured_on_them(cli
     one = client.post("/outcomes", json={"customer_id": "A00000", "churned": True, "observed_at": tomorrow})
     assert one.status_code == 200 and one.json()["inserted"] == 1
     lines = ["customer_id,churned,observed_at"] + [f"A{i:05d},{'yes' if i % 3 == 0 else 'no'},{tomorrow}" for i in range(1, 40)]
-    csv_body = ("\n".join(lines + [f"A00001,bogus,{tomorrow}"]) + "\n").encode()
+    csv_body = ("\n".join([*lines, f"A00001,bogus,{tomorrow}"]) + "\n").encode()
     report = client.post("/outcomes/import", files={"file": ("o.csv", csv_body, "text/csv")}).json()
     assert (report["inserted"], len(report["rejected"])) == (39, 1)
     again = client.post("/outcomes/import", files={"file": ("o.csv", csv_body, "text/csv")}).json()

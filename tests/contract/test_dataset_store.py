@@ -15,17 +15,17 @@ CSV = b"customer_id,tenure,plan,churn\nc1,3,basic,yes\nc2,40,premium,no\n"
 
 
 def dataset(name: str = "telco", created_at: datetime = T0, **changes) -> Dataset:
-    fields = dict(
-        name=name,
-        rows=2,
-        columns=("customer_id", "tenure", "plan", "churn"),
-        target="churn",
-        positive_label="yes",
-        positive_rate=0.1 + 0.2,
-        content_hash="sha256:" + "ab" * 32,
-        created_at=created_at,
-        id_column="customer_id",
-    )
+    fields = {
+        "name": name,
+        "rows": 2,
+        "columns": ("customer_id", "tenure", "plan", "churn"),
+        "target": "churn",
+        "positive_label": "yes",
+        "positive_rate": 0.1 + 0.2,
+        "content_hash": "sha256:" + "ab" * 32,
+        "created_at": created_at,
+        "id_column": "customer_id",
+    }
     fields.update(changes)
     return Dataset(**fields)
 

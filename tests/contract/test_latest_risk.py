@@ -35,7 +35,7 @@ def history(n: int = 120, seed: int = 5) -> list[Prediction]:
     """Twenty customers scored several times, out of time order, some at the same instant."""
     rng = random.Random(seed)
     out = []
-    for i in range(n):
+    for _ in range(n):
         out.append(
             prediction(
                 f"{rng.getrandbits(64):016x}",

@@ -36,7 +36,7 @@ def sample(n: int = 150, seed: int = 11) -> list[Prediction]:
     rng = random.Random(seed)
     instants = [T0 + timedelta(seconds=s, microseconds=us) for s, us in [(0, 0), (0, 1), (5, 0), (86400, 999999)]]
     predictions = []
-    for n_ in range(n):
+    for _ in range(n):
         probability = rng.choice(EDGES) if rng.random() < 0.6 else rng.random()
         predictions.append(
             prediction(
@@ -236,7 +236,12 @@ def _walk_by_offset(repository, probabilities, model, limit, total):
 @pytest.mark.parametrize("limit", [1, 4, 7, 1000])
 @pytest.mark.parametrize(
     "probabilities, model",
-    [(ProbabilityRange(0.0, 1.0), None), (Band.VERY_HIGH.range, None), (ProbabilityRange(0.3, 0.8), ModelFilter("churn-gb")), (Band.MEDIUM.range, ModelFilter("churn-gb", 2))],
+    [
+        (ProbabilityRange(0.0, 1.0), None),
+        (Band.VERY_HIGH.range, None),
+        (ProbabilityRange(0.3, 0.8), ModelFilter("churn-gb")),
+        (Band.MEDIUM.range, ModelFilter("churn-gb", 2)),
+    ],
     ids=["all", "75-100", "30-80 gb", "25-50 gb:2"],
 )
 def test_walking_by_cursor_and_by_offset_visit_the_same_items(repository, stored, probabilities, model, limit):
@@ -246,7 +251,7 @@ def test_walking_by_cursor_and_by_offset_visit_the_same_items(repository, stored
     assert [p for page in by_cursor for p in page.items] == expected
     assert [p for page in by_offset for p in page.items] == expected
     assert [list(page.items) for page in by_cursor] == [list(page.items) for page in by_offset]
-    for cursor_page, offset_page in zip(by_cursor, by_offset):
+    for cursor_page, offset_page in zip(by_cursor, by_offset, strict=True):
         assert cursor_page.total == offset_page.total == len(expected)
         assert cursor_page.next == offset_page.next
     for page in by_cursor[:-1]:

@@ -62,7 +62,12 @@ def imported_after(home, *args):
 
 @pytest.mark.parametrize(
     "args, code",
-    [(["datasets", "list"], 0), (["train", "--model-type", "nope"], 1), (["use-model", "not a name", "1"], 1), (["train", "--model-type", "knn", "--param", "n_neighbors=0"], 1)],
+    [
+        (["datasets", "list"], 0),
+        (["train", "--model-type", "nope"], 1),
+        (["use-model", "not a name", "1"], 1),
+        (["train", "--model-type", "knn", "--param", "n_neighbors=0"], 1),
+    ],
 )
 def test_listing_and_argument_errors_import_no_heavy_library_and_errors_are_one_line(tmp_path, args, code):
     returncode, lines, heavy = imported_after(tmp_path / "home", *args)

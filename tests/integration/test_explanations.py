@@ -49,7 +49,7 @@ def test_each_type_names_its_method_and_explains_every_feature(model) -> None:
     rows = rows_of(m)
     many = m.explain_many(rows)
     assert all(set(c) == set(m.schema.names) for c in many)
-    for row, contributions in zip(rows[:20], many):
+    for row, contributions in zip(rows[:20], many[:20], strict=True):
         one = m.explain(row)
         assert one.keys() == contributions.keys()
         assert all(math.isclose(one[k], contributions[k], rel_tol=1e-9, abs_tol=1e-9) for k in one)
@@ -118,7 +118,7 @@ def test_forests_too_deep_for_tree_shap_are_explained_by_paths_that_add_up(monke
     assert m.explanation_method == ExplanationMethod.TREE_PATH
     rows = rows_of(m)
     many = m.explain_many(rows)
-    for row, contributions in zip(rows[:10], many):
+    for row, contributions in zip(rows[:10], many[:10], strict=True):
         one = m.explain(row)
         assert all(math.isclose(one[k], contributions[k], abs_tol=1e-9) for k in one)
     trees, scale, node_values = explain.tree_parts(m.pipeline.steps[-1][1])

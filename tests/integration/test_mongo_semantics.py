@@ -55,7 +55,8 @@ def test_unreachable_or_timed_out_is_unavailable_and_names_no_host(error):
 
 
 def test_a_duplicate_key_is_a_conflict():
-    assert isinstance(translate(DuplicateKeyError("E11000 duplicate key error collection: churn.X index: _id_ dup key: { _id: 'c-1' }", 11000)), StoreConflictError)
+    duplicate = DuplicateKeyError("E11000 duplicate key error collection: churn.X index: _id_ dup key: { _id: 'c-1' }", 11000)
+    assert isinstance(translate(duplicate), StoreConflictError)
     bulk = BulkWriteError({"writeErrors": [{"index": 0, "code": 11000, "errmsg": "dup", "op": {"_id": "secret"}}], "writeConcernErrors": []})
     translated = translate(bulk)
     assert isinstance(translated, StoreConflictError) and "secret" not in translated.message

@@ -238,7 +238,7 @@ def test_a_data_set_stored_before_profiles_still_trains_as_before() -> None:
     legacy = dataclasses.replace(DATASET, profile=None, reading=None)
     trained = SklearnTrainer().train(legacy, CONTENT, model_type("logistic_regression"), {})
     assert {f.name: f.kind for f in trained.model.schema.features}["paperless"] is FeatureKind.CATEGORY
-    with pytest.raises(TrainingFailedError, match="customer_id.*identifier"):
+    with pytest.raises(TrainingFailedError, match=r"customer_id.*identifier"):
         SklearnTrainer().train(dataclasses.replace(legacy, id_column=None), CONTENT, model_type("logistic_regression"), {})
 
 

@@ -62,7 +62,7 @@ def test_positive_label_is_a_churn_word_or_the_given_value():
     assert profile().positive_label == "Yes"
     assert profile(b"id,tenure,Churn\n1,3,0\n2,40,1\n3,5,0\n4,60,1\n").positive_label == "1"
     assert profile(b"id,tenure,Status\n1,3,stay\n2,40,leave\n3,5,stay\n4,60,leave\n", target="Status", positive_label="LEAVE").positive_label == "leave"
-    with pytest.raises(InvalidDatasetError, match="'leave' and 'stay'|'stay' and 'leave'") as info:
+    with pytest.raises(InvalidDatasetError, match=r"'leave' and 'stay'|'stay' and 'leave'") as info:
         profile(b"id,tenure,Status\n1,3,stay\n2,40,leave\n3,5,stay\n4,60,leave\n", target="Status")
     assert "positive_label" in info.value.message
 
@@ -76,9 +76,12 @@ def test_customers_are_typed_as_whole_columns_and_bad_ids_reported_by_line():
     rows = customers_from_records(PandasTableReader().records(content, ReadOptions()), "customerID")
     assert [c.customer_id for c in rows.customers] == ["A", "B"]
     assert rows.customers[1].attributes == {"SeniorCitizen": 1.0, "TotalCharges": None, "Partner": "No"}
-    assert [(r.line, r.reason.split(",")[0]) for r in rows.rejected] == [(4, "duplicate customerID"), (5, "customerID is blank or longer than 128 characters (record 4)")]
+    assert [(r.line, r.reason.split(",")[0]) for r in rows.rejected] == [
+        (4, "duplicate customerID"),
+        (5, "customerID is blank or longer than 128 characters (record 4)"),
+    ]
 
 
 def test_customers_need_the_id_column():
-    with pytest.raises(InvalidCustomerFileError, match="id column .customerID."):
+    with pytest.raises(InvalidCustomerFileError, match=r"id column .customerID."):
         customers_from_records(PandasTableReader().records(b"id,x\n1,2\n", ReadOptions()), "customerID")

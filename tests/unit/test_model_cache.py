@@ -10,7 +10,11 @@ A, B, C = ModelRef("m", 1), ModelRef("m", 2), ModelRef("m", 3)
 def test_least_recently_used_model_is_evicted_but_never_the_pinned_one():
     cache = LruModelCache(capacity=2)
     loaded = []
-    load = lambda ref: loaded.append(ref) or f"model-{ref.version}"
+
+    def load(ref: ModelRef) -> str:
+        loaded.append(ref)
+        return f"model-{ref.version}"
+
     cache.get_or_load(A, load)
     cache.pin(A)
     cache.get_or_load(B, load)
@@ -67,7 +71,10 @@ def test_a_failed_load_leaves_nothing_behind_and_counts_as_a_failed_load():
 
 def test_hits_misses_and_loads_are_counted_truthfully():
     cache = LruModelCache(capacity=2)
-    load = lambda ref: f"model-{ref.version}"
+
+    def load(ref: ModelRef) -> str:
+        return f"model-{ref.version}"
+
     cache.get_or_load(A, load)
     cache.get_or_load(A, load)
     cache.get_or_load(B, load)

@@ -64,7 +64,7 @@ def test_realised_auc_matches_the_usual_definition_on_random_data():
         scores.append(Score(f"c{i}", p, T0))
         outcomes.append(Outcome(f"c{i}", rng.random() < p, T0 + timedelta(days=5)))
     performance = realised_performance(scores, outcomes, 30)
-    pairs = [(s.probability, o.churned) for s, o in zip(scores, outcomes)]
+    pairs = [(s.probability, o.churned) for s, o in zip(scores, outcomes, strict=True)]
     assert performance.roc_auc == pytest.approx(roc_auc(pairs)) and 0.65 < performance.roc_auc < 0.95
     with pytest.raises(InvalidRequestError):
         realised_performance(scores, outcomes, 0)

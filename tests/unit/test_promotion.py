@@ -58,7 +58,9 @@ def test_unknown_promotion_metric_is_refused():
         PromotionRule(metric="lift")
 
 
-@pytest.mark.parametrize("value, expected", [(True, Activation.ALWAYS), (False, Activation.NEVER), ("if_better", Activation.IF_BETTER), (None, Activation.IF_BETTER)])
+@pytest.mark.parametrize(
+    "value, expected", [(True, Activation.ALWAYS), (False, Activation.NEVER), ("if_better", Activation.IF_BETTER), (None, Activation.IF_BETTER)]
+)
 def test_activate_accepts_if_better_true_and_false(value, expected):
     assert Activation.parse(value) is expected
 

@@ -1,6 +1,6 @@
 
 from time import perf_counter
-from typing import Annotated
+from typing import Annotated, Any
 
 from dependency_injector.wiring import inject
 
@@ -37,7 +37,7 @@ from entrypoints.container import Container
 router = APIRouter(tags=["predictions"])
 hot_router = APIRouter(tags=["predictions"], route_class=LeanRoute)
 
-PREDICT_ERRORS = {
+PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut},
     404: {"model": ErrorOut, "description": "the version named in `model` does not exist"},
     503: {"model": ErrorOut},
