@@ -4,16 +4,22 @@ and the compiled scoring path groups them (and unseen ones) exactly as scikit-le
 from __future__ import annotations
 
 import random
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import adapters.sklearn_trainer as sklearn_trainer
 from adapters.fast_scoring import SklearnChurnModel, to_frame
-from adapters.fast_scoring.encoding import RowEncoder
+from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.sklearn_trainer import MAX_CATEGORIES_PER_COLUMN, SklearnTrainer
 from churn.errors import TrainingFailedError
 from churn.datasets import Dataset
@@ -155,3 +161,24 @@ def test_bank_surnames_are_grouped_and_served_by_the_compiled_path() -> None:
     surname = next(f for f in model.schema.features if f.name == "Surname")
     assert len(surname.categories) > 2000
     assert trained.metrics["roc_auc"] > 0.7
+
+
+
+@pytest.mark.parametrize(
+    "strategy, last, cells",
+    [
+        ("median", StandardScaler(), {"blank": [np.nan] * 4, "fee": [10.0, 20.0, 10.0, 20.0]}),
+        ("most_frequent", OneHotEncoder(handle_unknown="ignore"), {"blank": [np.nan] * 4, "plan": ["basic", "premium", "basic", "basic"]}),
+    ],
+    ids=["numeric", "categorical"],
+)
+def test_a_column_blank_in_every_training_row_leaves_the_encoder_uncompiled(strategy: str, last: Any, cells: dict[str, list[Any]]) -> None:
+    """SimpleImputer drops such a column from its output but keeps it in `statistics_`: the compiled
+    path refuses it (the model keeps scikit-learn's) rather than shift every later column by one."""
+    impute_then = Pipeline([("impute", SimpleImputer(strategy=strategy)), ("last", last)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Skipping features without any observed values"
+        preprocess = ColumnTransformer([("part", impute_then, list(cells))]).fit(pd.DataFrame(cells))
+    assert preprocess.named_transformers_["part"].named_steps["last"].n_features_in_ == 1  # the blank column is gone
+    with pytest.raises(NotCompilable, match="dropped an empty column"):
+        RowEncoder.compile(preprocess)
