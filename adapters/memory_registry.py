@@ -72,7 +72,7 @@ class InMemoryModelRegistry(ModelRegistry):
             self._entry(ref)
             self._broken.add(ref)
 
-    def _entry(self, ref: ModelRef) -> tuple[ModelRecord, ChurnModel]:
+    def _entry(self, ref: ModelRef) -> tuple[ModelRecord, ModelArtifact]:
         try:
             return self._models[ref]
         except KeyError:

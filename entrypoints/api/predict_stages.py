@@ -95,7 +95,7 @@ class MeteredModelVersions:
         if stages is None:
             return ref, model
         stages._mark = perf_counter()
-        return ref, MeteredModel(model, stages)  # type: ignore[return-value]
+        return ref, MeteredModel(model, stages)
 
 
 class MeteredPredictions:

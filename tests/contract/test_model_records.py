@@ -21,18 +21,18 @@ SCHEMA = FeatureSchema(
 
 
 def record(name: str = "churn-gb", version: int = 1, finished_at: datetime = T0, **changes) -> ModelRecord:
-    fields = dict(
-        model_type="gradient_boosting",
-        hyperparameters={"n_estimators": 200, "learning_rate": 0.1, "max_depth": None},
-        metrics={"roc_auc": 0.8412345678901234, "accuracy": 0.1 + 0.7, "log_loss": 0.4321},
-        dataset="telco",
-        dataset_hash="sha256:" + "cd" * 32,
-        rows=7043,
-        schema=SCHEMA,
-        training_seconds=3.14159,
-        started_at=finished_at - timedelta(seconds=3, microseconds=141590),
-        finished_at=finished_at,
-    )
+    fields = {
+        "model_type": "gradient_boosting",
+        "hyperparameters": {"n_estimators": 200, "learning_rate": 0.1, "max_depth": None},
+        "metrics": {"roc_auc": 0.8412345678901234, "accuracy": 0.1 + 0.7, "log_loss": 0.4321},
+        "dataset": "telco",
+        "dataset_hash": "sha256:" + "cd" * 32,
+        "rows": 7043,
+        "schema": SCHEMA,
+        "training_seconds": 3.14159,
+        "started_at": finished_at - timedelta(seconds=3, microseconds=141590),
+        "finished_at": finished_at,
+    }
     fields.update(changes)
     return ModelRecord(ModelRef(name, version), TrainingSummary(**fields), run_id=f"run-{name}-{version}")
 

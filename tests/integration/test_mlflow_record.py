@@ -19,14 +19,13 @@ from churn.decision import ThresholdRule
 from churn.versions import TrainingSummary
 from churn.model_types import model_type
 from churn.training_options import TrainingOptions
-from tests.contract.test_model_registry import migrated_sqlite  # noqa: F401 - the shared migrated store
 from tests.integration.test_trainer import CONTENT, DATASET
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def record(tmp_path_factory, migrated_sqlite):  # noqa: F811
+def record(tmp_path_factory, migrated_sqlite):  # migrated_sqlite: tests/integration/conftest.py
     tmp_path = tmp_path_factory.mktemp("mlflow-record")
     shutil.copy(migrated_sqlite, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -12,24 +12,14 @@ import pytest
 
 from adapters.mlflow_registry import MODEL_FILE, MlflowModelRegistry
 from churn.errors import ModelArtifactError
-from tests.contract.test_model_registry import (  # noqa: F401 - fixtures
-    CUSTOMERS,
-    MlflowStore,
-    PipelineCodec,
-    PipelineModel,
-    gentle,
-    migrated_sqlite,
-    mlflow_store,
-    strict,
-    summary_of,
-)
+from tests.contract.test_model_registry import CUSTOMERS, MlflowStore, PipelineCodec, PipelineModel, summary_of
 
 
 def cached_registry(store: MlflowStore, cache: Path) -> MlflowModelRegistry:
     return MlflowModelRegistry(store.tracking_uri, codec=PipelineCodec(), artifact_location=str(store.artifacts), download_cache=str(cache))
 
 
-def test_a_loaded_version_is_kept_on_local_disk_and_read_from_there_afterwards(mlflow_store, gentle, tmp_path):
+def test_a_loaded_version_is_kept_on_local_disk_and_read_from_there_afterwards(mlflow_store: MlflowStore, gentle: PipelineModel, tmp_path: Path) -> None:
     registry = cached_registry(mlflow_store, tmp_path / "cache")
     record = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
     registry.load(record.ref)
@@ -39,7 +29,9 @@ def test_a_loaded_version_is_kept_on_local_disk_and_read_from_there_afterwards(m
     assert registry.load(record.ref).score_many(CUSTOMERS) == pytest.approx(gentle.score_many(CUSTOMERS), abs=1e-12)
 
 
-def test_an_altered_local_copy_is_refused_dropped_and_downloaded_again(mlflow_store, gentle, strict, tmp_path):
+def test_an_altered_local_copy_is_refused_dropped_and_downloaded_again(
+    mlflow_store: MlflowStore, gentle: PipelineModel, strict: PipelineModel, tmp_path: Path
+) -> None:
     registry = cached_registry(mlflow_store, tmp_path / "cache")
     record = registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0))
     registry.load(record.ref)

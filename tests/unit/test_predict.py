@@ -1,6 +1,5 @@
 import pytest
 
-from adapters.memory import InMemoryPredictionRepository
 from adapters.memory_registry import InMemoryModelRegistry
 from churn.errors import (
     CustomerNotFoundError,
@@ -10,12 +9,10 @@ from churn.errors import (
     ModelNotFoundError,
     NoActiveModelError,
     RegistryUnavailableError,
-    StoreUnavailableError,
 )
 from churn.bands import Band
 from churn.customers import Customer
 from churn.paging import PageRequest
-from churn.predictions import Prediction
 from churn.versions import ModelFilter, ModelRef
 from churn.services.active_model import ActiveModel
 from tests.unit.conftest import make_service
