@@ -179,7 +179,7 @@ class InMemoryCustomerRepository(CustomerRepository):
             start = 0 if customer_id is None else bisect.bisect_right(ids, customer_id)
             return [self._customers[i] for i in ids[start : start + limit]]
 
-    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+    def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         with self._lock:
             return [self._customers[i] for i in sorted(set(customer_ids)) if i in self._customers]
 

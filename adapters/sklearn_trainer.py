@@ -164,7 +164,7 @@ class SklearnTrainer(Trainer):
         """The training split's feature bins (a fixed-seed sample of DRIFT_REFERENCE_ROWS above that) and
         the hold-out probabilities' bins (churn.drift)."""
         sample = x_train.sample(DRIFT_REFERENCE_ROWS, random_state=self._seed) if len(x_train) > DRIFT_REFERENCE_ROWS else x_train
-        columns = {c: [None if v is None or v != v else v for v in sample[c].tolist()] for c in kinds}  # NaN -> None
+        columns = {c: [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in sample[c].tolist()] for c in kinds}  # NaN -> None
         return DriftReference.build({c: k.value for c, k in kinds.items()}, columns, p_test.tolist())
 
     def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:

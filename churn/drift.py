@@ -16,6 +16,7 @@ days; booleans 1.0/0.0; categories as text; None or NaN for unknown). Standard l
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class FeatureReference:
             if not bounds:
                 inner = ["any value"]
             else:
-                inner = [f"< {bounds[0]}"] + [f"{low} to < {high}" for low, high in zip(bounds, bounds[1:])] + [f">= {bounds[-1]}"]
+                inner = [f"< {bounds[0]}"] + [f"{low} to < {high}" for low, high in itertools.pairwise(bounds)] + [f">= {bounds[-1]}"]
         else:
             inner = [*self.categories, OTHER]
         return (*inner, MISSING)
@@ -250,7 +251,7 @@ def psi(expected: Sequence[float], actual: Sequence[float]) -> float:
 
 def feature_drift(reference: FeatureReference, values: Iterable[Any]) -> FeatureDrift:
     actual, n = reference.shares_of(values)
-    bins = tuple(DriftBin(label, e, a) for label, e, a in zip(reference.labels(), reference.shares, actual))
+    bins = tuple(DriftBin(label, e, a) for label, e, a in zip(reference.labels(), reference.shares, actual, strict=True))
     return FeatureDrift(reference.name, reference.kind, round(psi(reference.shares, actual), 6) if n else None, bins)
 
 

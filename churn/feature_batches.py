@@ -47,10 +47,10 @@ def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -
         encoded_columns.append(encoded)
     names = schema.names
     kept = [i for i in range(n) if first[i] is None]
-    all_rows = [dict(zip(names, values)) for values in zip(*clean_columns)]
+    all_rows = [dict(zip(names, values, strict=True)) for values in zip(*clean_columns, strict=True)]
     rows = [all_rows[i] for i in kept]
     if derived:
-        every = [dict(zip(names, values)) for values in zip(*encoded_columns)]
+        every = [dict(zip(names, values, strict=True)) for values in zip(*encoded_columns, strict=True)]
         encoded_rows: list[Mapping[str, Any]] = [every[i] for i in kept]
     else:
         encoded_rows = list(rows)  # FeatureSchema.encode returns the mapping itself

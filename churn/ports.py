@@ -281,7 +281,7 @@ class CustomerRepository(Protocol):
         by id ascending: a scan of the whole base in constant time per batch."""
 
     @abstractmethod
-    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+    def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         """The stored customers among `customer_ids` (absent ones left out), by id ascending: one
         lookup of the ids, whatever the size of the base."""
 

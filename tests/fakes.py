@@ -72,7 +72,7 @@ class StubChurnModel(ChurnModel):
         return [self.explain(r) for r in rows]
 
     def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
-        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels)]
+        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels, strict=True)]
 
 
 def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:

@@ -44,9 +44,9 @@ def aggregation(encoder: RowEncoder, names: Sequence[str]) -> np.ndarray:
     matrix = np.zeros((encoder.width, len(names)))
     for slot in encoder.numeric:
         matrix[slot.position, index[slot.name]] = 1.0
-    for slot in encoder.categorical:
-        for position in set(slot.positions.values()) | ({slot.unknown} if slot.unknown is not None else set()):
-            matrix[position, index[slot.name]] = 1.0
+    for category in encoder.categorical:
+        for position in set(category.positions.values()) | ({category.unknown} if category.unknown is not None else set()):
+            matrix[position, index[category.name]] = 1.0
     return matrix
 
 
@@ -171,7 +171,7 @@ class TreePathExplainer:
         parent = np.full(total, -1, dtype=np.intp)
         credited = np.zeros(total, dtype=np.intp)  # the feature the split above a node belongs to
         value = np.zeros(total)
-        for t, offset in zip(self._trees, offsets[:-1]):
+        for t, offset in zip(self._trees, offsets[:-1], strict=True):
             split = np.flatnonzero(t.children_left != -1)
             for children in (t.children_left[split], t.children_right[split]):
                 parent[children + offset] = split + offset
@@ -183,7 +183,7 @@ class TreePathExplainer:
         table = np.zeros((total, len(self._names)))
         frontier = offsets[:-1].astype(np.intp)  # the roots
         children_of = np.full((total, 2), -1, dtype=np.intp)
-        for t, offset in zip(self._trees, offsets[:-1]):
+        for t, offset in zip(self._trees, offsets[:-1], strict=True):
             split = t.children_left != -1
             ids = np.flatnonzero(split) + offset
             children_of[ids, 0] = t.children_left[split] + offset
@@ -206,7 +206,7 @@ class TreePathExplainer:
         """(rows x features) for encoded float32 rows: each tree's leaf row of the table, summed."""
         out = np.zeros((len(x), len(self._names)))
         table, row_of = self._table, self._row_of
-        for t, offset in zip(self._trees, self._leaf_offsets):
+        for t, offset in zip(self._trees, self._leaf_offsets, strict=True):
             out += table[row_of[t.apply(x) + offset]]
         return out
 
@@ -222,7 +222,7 @@ class TreePathExplainer:
             level += 1
             if level % LEVELS_PER_CHECK == 0 and is_leaf[node].all():
                 break
-        return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist()))
+        return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist(), strict=True))
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         parts = [
@@ -263,7 +263,7 @@ class BaselineSubstitutionExplainer:
 
 
 def as_dicts(names: Sequence[str], contributions: np.ndarray) -> list[dict[str, float]]:
-    return [dict(zip(names, row)) for row in contributions.tolist()]
+    return [dict(zip(names, row, strict=True)) for row in contributions.tolist()]
 
 
 def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tuple[list[tuple[str, float]], list[tuple[str, float]]]]:
@@ -282,10 +282,10 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     up_values = np.take_along_axis(m, up, axis=1).tolist()
     down_values = np.take_along_axis(m, down, axis=1).tolist()
     out = []
-    for ui, uv, di, dv in zip(up.tolist(), up_values, down.tolist(), down_values):
+    for ui, uv, di, dv in zip(up.tolist(), up_values, down.tolist(), down_values, strict=True):
         out.append((
-            [(sorted_names[i], v) for i, v in zip(ui, uv) if v > 0.0],
-            [(sorted_names[i], v) for i, v in zip(di, dv) if v < 0.0],
+            [(sorted_names[i], v) for i, v in zip(ui, uv, strict=True) if v > 0.0],
+            [(sorted_names[i], v) for i, v in zip(di, dv, strict=True) if v < 0.0],
         ))
     return out
 

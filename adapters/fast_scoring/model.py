@@ -141,7 +141,7 @@ class SklearnChurnModel(ChurnModel):
         if not rows:
             return []
         ranks = ranked(self._schema.names, self._explainer.matrix(rows), top)
-        return [Reasons.of_ranked(up, down, label) for (up, down), label in zip(ranks, labels)]
+        return [Reasons.of_ranked(up, down, label) for (up, down), label in zip(ranks, labels, strict=True)]
 
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:

@@ -74,7 +74,7 @@ class MongoCustomerRepository(CustomerRepository):
         with translated_errors():
             return [_from_document(d) for d in self._customers.find(query).sort("_id", 1).limit(limit)]
 
-    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+    def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         """`_id` lookups, _LOOKUP_BATCH ids per $in."""
         ordered = sorted(set(customer_ids))
         customers: list[Customer] = []

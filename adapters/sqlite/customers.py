@@ -67,7 +67,7 @@ class SqliteCustomerRepository(CustomerRepository):
                 ).fetchall()
         return [_from_row(row) for row in rows]
 
-    def batch_of(self, customer_ids: Sequence[str]) -> list[Customer]:
+    def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         """Primary-key lookups, _LOOKUP_BATCH ids per IN (...)."""
         ordered = sorted(set(customer_ids))
         customers: list[Customer] = []

@@ -100,7 +100,7 @@ class ScoreCustomerBase:
                 self._predictions.add_many(
                     [
                         Prediction.new(chosen[i].customer_id, row, p, ref, now, r, run.run_id, threshold=threshold)
-                        for i, row, p, r in zip(checked.kept, rows, scores, reasons)
+                        for i, row, p, r in zip(checked.kept, rows, scores, reasons, strict=True)
                     ]
                 )
             run = run.progressed(len(rows), skipped, excluded, last, self._clock.monotonic() - started, self._clock.now())

@@ -92,7 +92,7 @@ class PipelineModel(ChurnModel):
         return [self.explain(row) for row in rows]
 
     def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
-        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels)]
+        return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels, strict=True)]
 
 
 class PipelineCodec(ModelCodec):

@@ -4,6 +4,7 @@ for the rest."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -61,9 +62,9 @@ def test_reasons_of_many_rows_are_each_rows_ranking(model) -> None:
     _, m = model
     rows = rows_of(m)
     labels = [{k: (f"label-{v}" if isinstance(v, float) else v) for k, v in row.items()} for row in rows]
-    expected = [Reasons.rank(c, label) for c, label in zip(m.explain_many(rows), labels)]
+    expected = [Reasons.rank(c, label) for c, label in zip(m.explain_many(rows), labels, strict=True)]
     assert m.reasons_many(rows, labels) == expected
-    assert m.reasons_many(rows, labels, top=1) == [Reasons.rank(c, label, 1) for c, label in zip(m.explain_many(rows), labels)]
+    assert m.reasons_many(rows, labels, top=1) == [Reasons.rank(c, label, 1) for c, label in zip(m.explain_many(rows), labels, strict=True)]
     assert m.reasons_many([], []) == []
 
 
@@ -191,10 +192,10 @@ def test_a_deep_calibrated_forest_is_explained_by_its_paths_one_row_as_in_batche
             t = tree.tree_
             p = t.value[:, 0, 1] / t.value[:, 0].sum(axis=1)
             path = t.decision_path(x[i : i + 1]).indices  # node ids rise along a path
-            for parent, child in zip(path, path[1:]):
+            for parent, child in itertools.pairwise(path):
                 credits[owner[t.feature[parent]]] += (p[child] - p[parent]) / len(inner.estimators_)
         assert np.allclose([many[i][name] for name in m.schema.names], credits, atol=1e-9)
-    for row, contributions in zip(rows[:10], many):
+    for row, contributions in zip(rows[:10], many[:10], strict=True):
         one = m.explain(row)
         assert all(math.isclose(one[k], contributions[k], abs_tol=1e-9) for k in one)
 
@@ -202,6 +203,6 @@ def test_a_deep_calibrated_forest_is_explained_by_its_paths_one_row_as_in_batche
 def test_the_vectorised_ranking_breaks_ties_by_feature_name_like_the_domain() -> None:
     names = ["tenure", "Contract", "age", "Zone", "plan"]
     rows = np.array([[0.5, 0.5, -0.2, -0.2, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0], [-1.0, 2.0, 2.0, -1.0, 2.0]])
-    for row, (up, down) in zip(rows, explain.ranked(names, rows, 3)):
-        expected = Reasons.rank(dict(zip(names, row.tolist())), {})
+    for row, (up, down) in zip(rows, explain.ranked(names, rows, 3), strict=True):
+        expected = Reasons.rank(dict(zip(names, row.tolist(), strict=True)), {})
         assert Reasons.of_ranked(up, down, {}) == expected

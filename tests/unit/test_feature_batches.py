@@ -30,7 +30,7 @@ def test_every_record_gets_what_check_gives_or_its_first_problem():
         record["colour"] = "red"  # not a feature: left out, as pick leaves it
         records.append(record)
     checked = check_records(SCHEMA, records)
-    kept = iter(zip(checked.kept, checked.rows, checked.encoded))
+    kept = iter(zip(checked.kept, checked.rows, checked.encoded, strict=True))
     problems = dict(checked.problems)
     assert len(checked.kept) + len(problems) == len(records) and checked.kept and problems
     for i, record in enumerate(records):
