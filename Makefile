@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test test-fast bench-store bench-scoring bench-serving sample clean
+.PHONY: run test lint test-fast bench-store bench-scoring bench-serving sample clean
 
 $(BIN)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("churn needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -16,10 +16,15 @@ $(BIN)/.installed: requirements.txt
 run: $(BIN)/.installed
 	$(BIN)/python main.py serve
 
-## Set up and run the architecture checks and the whole test suite (two workers: pytest-xdist)
-test: $(BIN)/.installed
+## Set up and run ruff and mypy, the architecture checks, then the whole test suite (two workers: pytest-xdist)
+test: $(BIN)/.installed lint
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n 2
+
+## ruff (rules and line length in pyproject.toml) and mypy (strict on churn/)
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Unit tests only (seconds)
 test-fast: $(BIN)/.installed
