@@ -104,7 +104,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, create_model
 import json, sys
 fields = json.loads(sys.argv[1])
-Features = create_model("Features", **{name: ((float | None) if kind == "number" else (str | None), ...) for name, kind in fields})
+TYPES = {"number": float | None, "boolean": bool | str | None}  # booleans: true/false or the file's own two values
+Features = create_model("Features", **{name: (TYPES.get(kind, str | None), ...) for name, kind in fields})
 class Body(BaseModel):
     customer_id: str | None = None
     features: Features
@@ -185,6 +186,9 @@ def main() -> int:
         theirs = check.json()["predictions"][0]
         theirs = theirs[1] if isinstance(theirs, list) else theirs
         print(f"same model, same answer: service p={ours['churn_probability']:.12f}  mlflow serve p={float(theirs):.12f}")
+        ceiling = httpx.post(f"http://127.0.0.1:{ceiling_port}/validate", json=body, timeout=30)
+        if ceiling.status_code != 200:  # a ceiling that refuses the body measures its error path, not validation
+            raise RuntimeError(f"the validation-only endpoint refused the body: {ceiling.status_code} {ceiling.text[:300]}")
 
         # Interleaved rounds (ceiling, mlflow, /predict, ceiling, ...): on a shared machine the load of
         # the moment moves every figure, so ratios are taken within a round and the median reported.
