@@ -8,6 +8,7 @@ import os
 import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Mapping, Sequence
@@ -27,6 +28,23 @@ log = logging.getLogger(__name__)
 def _build(trainer_path: str, options: Mapping[str, Any]) -> Trainer:
     module, _, name = trainer_path.partition(":")
     return getattr(importlib.import_module(module), name)(**options)
+
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _follow_parent(parent: int) -> None:
+    """Each worker's initializer: the worker exits once the process that started it is gone. A server
+    stopped with SIGKILL runs no shutdown, so without this its workers would train on, orphaned,
+    holding memory and CPU. (Not PR_SET_PDEATHSIG: it fires when the *thread* that spawned the
+    worker ends, and the pool spawns workers from whichever thread submits.)"""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def _train_in_worker(trainer_path: str, options: Mapping[str, Any], *args: Any) -> TrainedModel:
@@ -110,11 +128,13 @@ class ProcessTrainer(Trainer):
                 # shutdown, see the issue note).
                 os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
                 # spawn, not fork: the serving process has threads (writer, followers) a fork would copy mid-state
-                self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent, initargs=(os.getpid(),)
+                )
             return self._pool
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
             if self._pool is broken:
                 self._pool = None
-        broken.shutdown(wait=False, cancel_futures=True)
+        broken.shutdown(wait=True, cancel_futures=True)  # its workers are gone: waiting releases its queues now

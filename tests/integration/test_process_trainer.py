@@ -56,3 +56,49 @@ def test_a_worker_killed_mid_training_fails_it_as_interrupted_and_the_next_train
     assert outcome == {"error": INTERRUPTED}
     again = trainer.train(DATASET, CSV, model_type("logistic_regression"), {})
     assert again.metrics["roc_auc"] == 0.8
+
+
+ORPHAN_SCRIPT = """
+import sys, threading
+from adapters.process_trainer import ProcessTrainer
+from tests.integration.test_process_trainer import CSV, DATASET
+from churn.model_types import model_type
+trainer = ProcessTrainer("tests.support.blocking_trainer:BlockingTrainer")
+trainer.train(DATASET, CSV, model_type("logistic_regression"), {"block": sys.argv[1]})
+"""
+
+
+def test_workers_of_a_server_killed_with_sigkill_stop_too(tmp_path):
+    """SIGKILL runs no shutdown: the worker notices its parent is gone and exits by itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    marker = tmp_path / "worker.pid"
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT, str(marker)], cwd=root)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists(), "the worker never started the training"
+        worker = int(marker.read_text())
+        server.send_signal(signal.SIGKILL)
+        server.wait(30)
+        deadline = time.monotonic() + 60
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), f"worker {worker} outlived the killed server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by init) counts as gone
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
