@@ -16,6 +16,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
+from churn.decision import DEFAULT_THRESHOLD
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 from churn.drift import ScoredInput
@@ -220,6 +221,7 @@ def _to_document(prediction: Prediction) -> dict[str, Any]:
         "created_at": to_text(prediction.created_at),
         "reasons": prediction.reasons.to_dict() if prediction.reasons else None,
         **({"run_id": prediction.run_id} if prediction.run_id is not None else {}),
+        "threshold": prediction.threshold,
     }
 
 
@@ -245,4 +247,5 @@ def _from_document(document: dict[str, Any]) -> Prediction:
         from_text(document["created_at"]),
         Reasons.from_dict(document.get("reasons")),
         document.get("run_id"),
+        document.get("threshold", DEFAULT_THRESHOLD),  # documents stored before thresholds were kept: 0.5
     )

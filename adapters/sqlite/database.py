@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS predictions (
     created_at INTEGER NOT NULL,
     features TEXT NOT NULL,
     reasons TEXT,
-    run_id TEXT
+    run_id TEXT,
+    threshold REAL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS predictions_by_probability
     ON predictions (churn_probability DESC, created_at DESC, prediction_id DESC);
@@ -149,7 +150,7 @@ BEGIN
 END;
 """
 
-_ADDED_COLUMNS = {"predictions": (("reasons", "TEXT"), ("run_id", "TEXT"))}
+_ADDED_COLUMNS = {"predictions": (("reasons", "TEXT"), ("run_id", "TEXT"), ("threshold", "REAL"))}
 """Columns added since the first schema: an older file gets them (NULL) before the schema runs."""
 
 _BACKFILL_LATEST = """

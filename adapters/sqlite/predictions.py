@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
+from churn.decision import DEFAULT_THRESHOLD
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 from churn.drift import ScoredInput
@@ -31,11 +32,11 @@ from churn.outcomes import Score
 from churn.ports import PredictionRepository, PredictionSubmitter
 from churn.reasons import NO_REASONS, Reasons
 
-_COLUMNS = "prediction_id, customer_id, churn_probability, model_name, model_version, created_at, features, reasons, run_id"
+_COLUMNS = "prediction_id, customer_id, churn_probability, model_name, model_version, created_at, features, reasons, run_id, threshold"
 _LATEST_COLUMNS = ", ".join(f"p.{c.strip()}" for c in _COLUMNS.split(","))
 _INSERT = (
     "INSERT OR IGNORE INTO predictions (prediction_id, customer_id, churn_probability, band, model_name, model_version, "
-    "created_at, features, reasons, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, features, reasons, run_id, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 EPOCH = date(1970, 1, 1)
 _BAND_ORDER = "churn_probability DESC, created_at DESC, prediction_id DESC"
@@ -312,11 +313,12 @@ def _to_row(prediction: Prediction) -> tuple[Any, ...]:
         json.dumps(dict(prediction.features)),
         json.dumps(prediction.reasons.to_dict()) if prediction.reasons else None,
         prediction.run_id,
+        prediction.threshold,
     )
 
 
 def _from_row(row: tuple[Any, ...]) -> Prediction:
-    prediction_id, customer_id, probability, model_name, model_version, created_at, features, reasons, run_id = row
+    prediction_id, customer_id, probability, model_name, model_version, created_at, features, reasons, run_id, threshold = row
     return Prediction(
         prediction_id,
         customer_id,
@@ -326,4 +328,5 @@ def _from_row(row: tuple[Any, ...]) -> Prediction:
         from_micros(created_at),
         Reasons.from_dict(json.loads(reasons)) if reasons else NO_REASONS,
         run_id,
+        DEFAULT_THRESHOLD if threshold is None else threshold,  # rows stored before thresholds were kept: 0.5
     )

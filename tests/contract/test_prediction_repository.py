@@ -339,3 +339,11 @@ def test_counts_by_day_are_per_utc_day_from_the_given_instant(repository):
     counts = repository.count_by_day(T0 - timedelta(days=1))
     assert counts == {late.date(): 2, (late + timedelta(days=1)).date(): 1, (T0 + timedelta(days=2)).date(): 1}
     assert repository.count_by_day(T0 + timedelta(days=10)) == {}
+
+
+def test_a_prediction_keeps_the_threshold_of_the_version_that_made_it(repository):
+    """`churn` read back from the history is the version's decision, not one at 0.5."""
+    kept = Prediction("p-t", "c-1", {"tenure": 3.0}, 0.4, GB1, T0, threshold=0.3)
+    repository.add(kept)
+    [again] = repository.for_customer("c-1", PageRequest()).items
+    assert again == kept and again.threshold == 0.3 and again.churn
