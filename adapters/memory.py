@@ -120,7 +120,14 @@ class InMemoryJobStore(JobStore):
 class InMemoryModelRecordRepository(ModelRecordRepository):
     def __init__(self) -> None:
         self._records: dict[ModelRef, ModelRecord] = {}
+        self._active: ModelRef | None = None
         self._lock = threading.Lock()
+
+    def mark_active(self, ref: ModelRef) -> None:
+        self._active = ref
+
+    def last_active(self) -> ModelRef | None:
+        return self._active
 
     def save(self, record: ModelRecord) -> None:
         with self._lock:

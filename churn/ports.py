@@ -253,6 +253,15 @@ class ModelRecordRepository(Protocol):
     def list(self) -> list[ModelRecord]:
         """Newest first (finished_at desc, then name, version desc)."""
 
+    @abstractmethod
+    def mark_active(self, ref: ModelRef) -> None:
+        """Keep `ref` as the version last seen active. The registry holds the pointer; this copy lets a
+        reader that must not load the registry (a quick CLI listing) say which version that was."""
+
+    @abstractmethod
+    def last_active(self) -> ModelRef | None:
+        """What `mark_active` kept last; None before any."""
+
 
 class CustomerRepository(Protocol):
     """`CLIENTES`."""

@@ -312,8 +312,10 @@ def train(container, args, params) -> int:
 
 
 def models(container, args, params) -> int:
+    """From the store alone (the active flag is the version the service last recorded as active), so
+    the listing never imports MLflow."""
     rows = []
-    for entry in container.list_models().execute():
+    for entry in container.list_recorded_models().execute():
         r = entry.record
         rows.append(
             {

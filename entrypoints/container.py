@@ -60,7 +60,7 @@ from churn.use_cases.resume_scoring_run import ResumeScoringRun
 from churn.use_cases.score_customer_base import ScoreCustomerBase
 from churn.use_cases.start_scoring_run import StartScoringRun
 from churn.use_cases.list_datasets import ListDatasets
-from churn.use_cases.list_models import ListModels
+from churn.use_cases.list_models import ListModels, ListRecordedModels
 from churn.use_cases.count_predictions_per_day import CountPredictionsPerDay
 from churn.use_cases.list_running_jobs import ListRunningJobs
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions, ListPredictionsByBand
@@ -169,7 +169,7 @@ class Container(containers.DeclarativeContainer):
     promotion_rule = providers.ThreadSafeSingleton(PromotionRule, metric=config.promotion_metric, min_roc_auc=config.min_roc_auc)
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)
     active_model = providers.ThreadSafeSingleton(
-        ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds
+        ActiveModel, registry, model_cache, clock, refresh_seconds=config.active_refresh_seconds, records=model_records
     )
     active_model_follower = providers.ThreadSafeSingleton(
         Periodic,
@@ -228,6 +228,7 @@ class Container(containers.DeclarativeContainer):
     run_queued_training = providers.ThreadSafeSingleton(RunQueuedTraining, job_store, train_model, clock, owner=process_identity)
     sync_model_records = providers.ThreadSafeSingleton(SyncModelRecords, registry, model_records)
     list_models = providers.ThreadSafeSingleton(ListModels, model_records, active_model, model_cache)
+    list_recorded_models = providers.ThreadSafeSingleton(ListRecordedModels, model_records)
     use_model = providers.ThreadSafeSingleton(UseModel, model_records, registry, model_cache, active_model)
     get_active_model = providers.ThreadSafeSingleton(GetActiveModel, model_records, active_model, model_cache)
     model_versions = providers.ThreadSafeSingleton(ModelVersions, active_model, model_records, registry, model_cache)

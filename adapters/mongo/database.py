@@ -49,6 +49,8 @@ JOBS = "JOBS"
 SCORING_RUNS = "SCORING_RUNS"
 OUTCOMES = "RESULTADOS"
 LATEST = "RISCO"
+ACTIVE = "MODELO_ATIVO"
+"""One document: the version last seen active (a copy of the registry's pointer)."""
 """Each customer's latest prediction, _id the customer id (kept by the prediction repository)."""
 
 SERVER_SELECTION_TIMEOUT_MS = 2000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.mongo.database import MODELS, MongoDatabase, translated_errors
+from adapters.mongo.database import ACTIVE, MODELS, MongoDatabase, translated_errors
 from churn.errors import ModelNotFoundError
 from adapters.documents import record_document, record_of
 from churn.versions import ModelRecord, ModelRef
@@ -14,6 +14,16 @@ from churn.ports import ModelRecordRepository
 class MongoModelRecordRepository(ModelRecordRepository):
     def __init__(self, database: MongoDatabase) -> None:
         self._models = database.collection(MODELS)
+        self._active = database.collection(ACTIVE)
+
+    def mark_active(self, ref: ModelRef) -> None:
+        with translated_errors():
+            self._active.replace_one({"_id": "active"}, {"_id": "active", "name": ref.name, "version": ref.version}, upsert=True)
+
+    def last_active(self) -> ModelRef | None:
+        with translated_errors():
+            document = self._active.find_one({"_id": "active"})
+        return None if document is None else ModelRef(document["name"], document["version"])
 
     def save(self, record: ModelRecord) -> None:
         """Insert or replace by (name, version); `_id` is `name:version`."""

@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS model_records (
 );
 CREATE INDEX IF NOT EXISTS model_records_by_finished ON model_records (finished_at DESC, name, version DESC);
 
+CREATE TABLE IF NOT EXISTS active_model (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS customers (
     customer_id TEXT PRIMARY KEY,
     attributes TEXT NOT NULL

@@ -33,6 +33,19 @@ class SqliteModelRecordRepository(ModelRecordRepository):
             raise ModelNotFoundError(f"model {ref} not found; GET /models lists the trained versions")
         return _from_row(row)
 
+    def mark_active(self, ref: ModelRef) -> None:
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO active_model (slot, name, version) VALUES (1, ?, ?) "
+                "ON CONFLICT (slot) DO UPDATE SET name = excluded.name, version = excluded.version",
+                (ref.name, ref.version),
+            )
+
+    def last_active(self) -> ModelRef | None:
+        with self._db.snapshot() as db:
+            row = db.execute("SELECT name, version FROM active_model WHERE slot = 1").fetchone()
+        return None if row is None else ModelRef(row[0], row[1])
+
     def list(self) -> list[ModelRecord]:
         """Newest first: finished_at desc, then name asc, version desc."""
         with self._db.snapshot() as db:

@@ -7,7 +7,7 @@ import threading
 
 from churn.errors import ChurnError, NoActiveModelError
 from churn.versions import ModelRef
-from churn.ports import ChurnModel, Clock, ModelCache, ModelRegistry
+from churn.ports import ChurnModel, Clock, ModelCache, ModelRecordRepository, ModelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,17 @@ class ActiveModel:
     and labelled by the same version. Re-reads the registry's pointer at most every
     `refresh_seconds`, so another process's switch is followed without a restart."""
 
-    def __init__(self, registry: ModelRegistry, cache: ModelCache, clock: Clock, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        cache: ModelCache,
+        clock: Clock,
+        refresh_seconds: float = 5.0,
+        records: ModelRecordRepository | None = None,
+    ) -> None:
+        """`records`, when given, gets a copy of the pointer each time this process learns of a new
+        active version (ModelRecordRepository.mark_active)."""
+        self._records = records
         self._registry = registry
         self._cache = cache
         self._clock = clock
@@ -70,6 +80,7 @@ class ActiveModel:
             self._cache.pin(ref)
             self._serving = (ref, model)
             self._checked_at = self._clock.monotonic()
+        self._remember(ref)
 
     def _stale(self) -> bool:
         return self._checked_at is None or self._clock.monotonic() - self._checked_at >= self._refresh_seconds
@@ -83,6 +94,7 @@ class ActiveModel:
                 model = self._cache.get_or_load(ref, self._registry.load)
                 self._cache.pin(ref)
                 self._serving = (ref, model)
+                self._remember(ref)
         except ChurnError as exc:
             # Keep serving what we have; the registry being away must not stop predictions.
             log.warning("could not refresh the active model: %s", exc.message)
@@ -90,3 +102,11 @@ class ActiveModel:
                 self._checked_at = self._clock.monotonic()
                 raise
         self._checked_at = self._clock.monotonic()
+
+    def _remember(self, ref: ModelRef) -> None:
+        if self._records is None:
+            return
+        try:
+            self._records.mark_active(ref)
+        except ChurnError as exc:  # the copy is a convenience: the registry's pointer stays the truth
+            log.warning("could not record the active version %s in the store: %s", ref, exc.message)

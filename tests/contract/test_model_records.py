@@ -83,3 +83,11 @@ def test_list_is_empty_at_first(repository):
 def test_records_survive_a_restart(backend):
     backend.model_records().save(record())
     assert backend.restarted().model_records().list() == [record()]
+
+
+def test_the_version_last_seen_active_is_kept_and_replaced(repository):
+    assert repository.last_active() is None
+    repository.mark_active(ModelRef("churn-gb", 1))
+    repository.mark_active(ModelRef("churn-lr", 3))
+    assert repository.last_active() == ModelRef("churn-lr", 3)
+    assert repository.list() == []  # the copy of the pointer is not a record

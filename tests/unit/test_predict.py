@@ -200,3 +200,19 @@ def test_a_stored_customer_is_scored_by_the_version_read_even_if_a_switch_comes_
     prediction = service.predict_customer.execute("c9")
     assert (prediction.model, prediction.churn_probability) == (low.model, 0.1)
     assert service.active.current_ref() == high.model
+
+
+def test_the_store_keeps_a_copy_of_the_active_version_for_listings_without_the_registry(service):
+    """A switch here and a switch followed from another process both leave their version in the
+    store, where ListRecordedModels (the CLI's quick listing) reads it."""
+    from churn.use_cases.list_models import ListRecordedModels
+
+    first = service.trained(model_type="knn", base=0.1)
+    second = service.trained(model_type="svc", base=0.9, activate=False)
+    recorded = ListRecordedModels(service.records)
+    here = ActiveModel(service.registry, service.cache, service.clock, refresh_seconds=5.0, records=service.records)
+    here.switch(first.model, service.registry.load(first.model))
+    assert [e.record.ref for e in recorded.execute() if e.active] == [first.model]
+    service.use_model.execute(second.model.name, second.model.version)  # another process's switch
+    here.refresh()
+    assert [e.record.ref for e in recorded.execute() if e.active] == [second.model]
