@@ -214,6 +214,38 @@ PT_BR_SENTENCES: list[tuple[str, str]] = [
     (r"the outcomes file is not UTF-8 text", "o arquivo de desfechos não é texto UTF-8"),
 ]
 
+# The model types' words (churn/model_types.py), exact sentences; a test checks every type and
+# hyperparameter of the catalogue has one.
+PT_BR_WORDS: dict[str, str] = {
+    "Linear model on scaled numbers and one-hot categories; fast, calibrated, a strong baseline for churn.":
+        "Modelo linear sobre números padronizados e categorias one-hot; rápido, calibrado, uma base forte para churn.",
+    "Bagged decision trees.": "Árvores de decisão em bagging.",
+    "Boosted shallow regression trees (scikit-learn GradientBoostingClassifier).":
+        "Árvores de regressão rasas em boosting (GradientBoostingClassifier do scikit-learn).",
+    "Support vector classifier; probabilities from explicit sigmoid calibration (CalibratedClassifierCV).":
+        "Classificador de vetores de suporte; probabilidades por calibração sigmoide explícita (CalibratedClassifierCV).",
+    "A single decision tree; easy to explain.": "Uma única árvore de decisão; fácil de explicar.",
+    "k nearest neighbours on scaled features.": "k vizinhos mais próximos sobre variáveis padronizadas.",
+    "inverse regularisation strength": "inverso da força de regularização",
+    "solver iterations": "iterações do otimizador",
+    "'balanced' reweights classes by inverse frequency": "'balanced' repondera as classes pelo inverso da frequência",
+    "number of trees": "número de árvores",
+    "maximum tree depth (null: unlimited)": "profundidade máxima da árvore (nulo: sem limite)",
+    "minimum rows in a leaf": "mínimo de linhas numa folha",
+    "features tried per split": "variáveis testadas por divisão",
+    "boosting stages": "etapas de boosting",
+    "shrinkage per stage": "encolhimento por etapa",
+    "depth of each tree": "profundidade de cada árvore",
+    "fraction of rows per stage": "fração de linhas por etapa",
+    "regularisation": "regularização",
+    "kernel": "kernel",
+    "kernel coefficient": "coeficiente do kernel",
+    "maximum depth (null: unlimited)": "profundidade máxima (nulo: sem limite)",
+    "split quality": "qualidade da divisão",
+    "neighbours voting": "vizinhos que votam",
+    "vote weighting": "peso dos votos",
+}
+
 EN_SENTENCES: list[tuple[str, str]] = [
     # The API's advice, said the console's way.
     (r"(?P<head>columns? .+ (?:is|are) blank in every row; remove (?:it|them) from the file), or declare (?P<them>it|them) with "
@@ -244,10 +276,13 @@ def known(lang: str, text: str) -> bool:
 def domain_translator(lang: str) -> Callable[[str | None], str]:
     """`said(text)`: the domain's message in the reader's language, else as it is."""
     catalogue = CATALOGUES.get(lang, [])
+    words = PT_BR_WORDS if lang == "pt-BR" else {}
 
     def said(text: str | None) -> str:
         if not text:
             return ""
+        if text in words:
+            return words[text]
         for pattern, sentence in catalogue:
             found = pattern.fullmatch(text)
             if found:

@@ -10,13 +10,13 @@ from markupsafe import escape
 from churn.decision import ThresholdRule
 from churn.errors import ChurnError
 from churn.features import FeatureKind, FeatureSpec
-from churn.model_types import model_type
+from churn.model_types import CATALOG, model_type
 from churn.outcomes import read_outcomes
 from churn.promotion import Activation, Incumbent, PromotionRule
 from churn.training_options import Calibration, TrainingOptions, check_holdout
 from churn.datasets import check_dataset_name
 from churn.versions import ModelRef
-from entrypoints.console.domain_messages import domain_translator, known
+from entrypoints.console.domain_messages import PT_BR_WORDS, domain_translator, known
 from tests.api.conftest import upload
 
 PT = {"Accept-Language": "pt-BR"}
@@ -54,6 +54,14 @@ def test_every_training_refusal_reads_in_portuguese(name):
     text = message_of(REFUSALS[name])
     assert known("pt-BR", text), text
     assert said(text) != text
+
+
+def test_every_model_type_and_hyperparameter_is_described_in_portuguese():
+    for kind in CATALOG:
+        for text in (kind.description, *(h.description for h in kind.hyperparameters)):
+            assert text in PT_BR_WORDS, text
+        for h in kind.hyperparameters:
+            assert known("pt-BR", h.allowed()), h.allowed()
 
 
 def test_every_promotion_reason_reads_in_portuguese_and_without_api_advice_in_english():
