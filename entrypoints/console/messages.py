@@ -85,8 +85,6 @@ PT_BR: dict[str, str] = {
     "succeeded": "concluído",
     "failed": "falhou",
     # models
-    "Every trained version, newest first. Tick two or more to compare them.":
-        "Todas as versões treinadas, das mais novas às mais antigas. Marque duas ou mais para compará-las.",
     "Compare": "Comparar",
     "Version": "Versão",
     "Trained": "Treinado em",
@@ -120,15 +118,10 @@ PT_BR: dict[str, str] = {
         "toda previsão daqui em diante a usa; o modelo atual continua servindo até ela ser carregada.",
     "Yes, activate": "Sim, ativar",
     "Cancel": "Cancelar",
-    "Hold-out metrics side by side; the best value of each row is marked.":
-        "Métricas de validação lado a lado; o melhor valor de cada linha fica destacado.",
     "Pick at least two versions on the Models page to compare them.":
         "Escolha ao menos duas versões na página Modelos para compará-las.",
     "Metric": "Métrica",
     "best": "melhor",
-    "Realised performance and drift": "Desempenho real e deriva",
-    "No outcomes recorded for this version's predictions yet: once the customers who really churned are known, how the version did and how its inputs drifted show here.":
-        "Nenhum desfecho registrado ainda para as previsões desta versão: quando se souber quem realmente saiu, o desempenho real da versão e a deriva das entradas aparecem aqui.",
     "Decision threshold": "Limiar de decisão",
     "calibration": "calibração",
     "Hold-out rows at this threshold": "Linhas de validação com este limiar",
@@ -150,13 +143,10 @@ PT_BR: dict[str, str] = {
     "observed": "observado",
     "Feature importances": "Importância das variáveis",
     # training
-    "Pick a data set and a model type; the hyperparameters show their allowed ranges. The training runs in the background: watch it below.":
-        "Escolha um conjunto de dados e um tipo de modelo; os hiperparâmetros mostram seus intervalos permitidos. O treino roda em segundo plano: acompanhe abaixo.",
     "No data set yet: upload one first.": "Nenhum conjunto de dados ainda: envie um primeiro.",
     "Model type": "Tipo de modelo",
     "Registered name": "Nome registrado",
     "optional": "opcional",
-    "Activate when the training succeeds": "Ativar quando o treino terminar bem",
     "Start training": "Começar o treino",
     "Hyperparameters of": "Hiperparâmetros de",
     "This type has no hyperparameters.": "Este tipo não tem hiperparâmetros.",
@@ -166,7 +156,6 @@ PT_BR: dict[str, str] = {
     "Place in the queue:": "Posição na fila:",
     "Training; this page follows it.": "Treinando; esta página acompanha.",
     "Trained and registered as": "Treinado e registrado como",
-    "now the active model": "agora é o modelo ativo",
     "The training failed:": "O treino falhou:",
     "finished": "terminado em",
     # data sets
