@@ -219,3 +219,25 @@ def realised_reliability(bins) -> dict | None:
     """The reliability diagram of realised performance (bins holding outcomes only), or None."""
     points = [(b.mean_predicted, b.observed_rate) for b in bins if b.count and b.mean_predicted is not None and b.observed_rate is not None]
     return unit_curve(points, diagonal=True) if points else None
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    name: str
+    kind: str
+    psi: float | None
+    reading: object
+    moved: object
+    is_probability: bool
+
+
+def drift_rows(report) -> list[DriftRow]:
+    """The probability first, then the features, most drifted first (unmeasured last); each with the
+    bin whose share moved most."""
+
+    def row(d, is_probability: bool) -> DriftRow:
+        moved = max(d.bins, key=lambda b: abs(b.actual - b.expected), default=None)
+        return DriftRow(d.name, d.kind, d.psi, d.reading, moved, is_probability)
+
+    features = sorted(report.features, key=lambda d: (d.psi is None, -(d.psi or 0.0), d.name))
+    return [row(report.probability, True), *(row(d, False) for d in features)]

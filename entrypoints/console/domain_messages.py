@@ -185,6 +185,11 @@ PT_BR_SENTENCES: list[tuple[str, str]] = [
     (r"\|coefficient\| on scaled inputs \(model-native\)", "|coeficiente| nas entradas padronizadas (do próprio modelo)"),
     (r"permutation importance \(drop in hold-out ROC AUC, (?P<rows>\d+) rows, (?P<repeats>\d+) repeats\)",
      "importância por permutação (queda do ROC AUC no hold-out, {rows} linhas, {repeats} repetições)"),
+    # --- drift bins (version page)
+    (r"(?P<low>-?[\d.e+-]+) to < (?P<high>-?[\d.e+-]+)", "{low} a < {high}"),
+    (r"any value", "qualquer valor"),
+    (r"\(missing\)", "(ausente)"),
+    (r"\(other\)", "(outros)"),
     # --- comparing versions
     (r"the data set " + _q("name") + r" lacks (?P<n>\d+) of its features", "o conjunto {name} não tem {n} das variáveis dela"),
     (r"the data set's columns do not fit its features: (?P<which>.+)", "as colunas do conjunto não servem às variáveis dela: {which}"),

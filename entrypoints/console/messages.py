@@ -344,8 +344,6 @@ PT_BR: dict[str, str] = {
         "Cada versão pontuada pelo serviço nas mesmas linhas: o hold-out de um conjunto de dados, cada uma no seu próprio limiar de decisão. O melhor valor de cada linha é marcado.",
     "No data set to score them on: upload one first.": "Nenhum conjunto de dados para pontuá-las: envie um primeiro.",
     "No outcome recorded for this version's predictions yet.": "Nenhum desfecho registrado ainda para as previsões desta versão.",
-    "Not measured by this release of the service: how far the inputs scored recently have moved from the training data (PSI per feature) will show here.":
-        "Não medida por esta versão do serviço: aqui aparecerá o quanto as entradas pontuadas recentemente se afastaram dos dados de treino (PSI por variável).",
     "Not scored": "Não pontuada",
     "Outcomes": "Desfechos",
     "Outcomes recorded:": "Desfechos registrados:",
@@ -383,6 +381,23 @@ PT_BR: dict[str, str] = {
     "the one with the best F1": "o de melhor F1",
     "the rows a version trained on this data set never saw.": "as linhas que uma versão treinada neste conjunto nunca viu.",
     "without": "sem",
+    # drift (issue 13's PSI)
+    "Predictions of the last": "Previsões dos últimos",
+    "This version was trained before a training reference was kept with each version, so there is nothing to measure its drift against: train it again to see it.":
+        "Esta versão foi treinada antes de cada versão guardar uma referência do treino, então não há com o que medir sua deriva: treine-a de novo para vê-la.",
+    "No prediction of this version in this period: drift is measured on the inputs it scored.":
+        "Nenhuma previsão desta versão neste período: a deriva é medida sobre as entradas que ela pontuou.",
+    "predictions measured": "previsões medidas",
+    "the newest of the period": "as mais novas do período",
+    "against": "contra",
+    "training rows": "linhas de treino",
+    "PSI below 0.1: stable; 0.1 to 0.25: watch; above 0.25: shifted": "PSI abaixo de 0,1: estável; de 0,1 a 0,25: atenção; acima de 0,25: deslocada",
+    "Reading": "Leitura",
+    "Most moved bin": "Faixa que mais mudou",
+    "churn probability": "probabilidade de churn",
+    "stable": "estável",
+    "watch": "atenção",
+    "shifted": "deslocada",
 }
 
 CATALOGUES = {"en": {}, "pt-BR": PT_BR}

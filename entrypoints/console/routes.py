@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from churn.errors import ChurnError, InvalidFeaturesError, ModelNotFoundError
+from churn.errors import ChurnError, DriftReferenceMissingError, InvalidFeaturesError, ModelNotFoundError
 from churn.bands import Band, ProbabilityRange
 from churn.features import FeatureKind
 from churn.paging import PageRequest
@@ -36,6 +36,7 @@ from churn.use_cases.list_models import ListModels
 from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.list_predictions import CountPredictionsByBand, ListCustomerPredictions
 from churn.use_cases.list_running_jobs import ListRunningJobs
+from churn.use_cases.measure_drift import MeasureDrift
 from churn.use_cases.measure_realised_performance import MeasureRealisedPerformance
 from churn.use_cases.predict_churn import PredictChurn
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
@@ -217,6 +218,7 @@ def compare(
 
 
 HORIZONS = (30, 90, 180, 365)
+DRIFT_PERIODS = (7, 30, 90)
 
 
 @router.get("/ui/part/models/{name}/{version}")
@@ -227,10 +229,30 @@ def model_version(
     version: int,
     use_case: Annotated[ListModels, Depends(Provide[Container.list_models])],
     performance: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
+    drift: Annotated[MeasureDrift, Depends(Provide[Container.measure_drift])],
 ) -> Response:
     entry = _entry(use_case, name, version)
     return render(request, "parts/model.html", role=role_of(request), entry=entry, flash=None,
-                  **_performance(entry.record.ref, performance, 90, None))
+                  **_performance(entry.record.ref, performance, 90, None), **_drift(entry.record.ref, drift, 30))
+
+
+def _drift(ref: ModelRef, use_case: MeasureDrift, days: int) -> dict[str, Any]:
+    """The drift section's context; a version trained before drift references has an empty state."""
+    try:
+        report, missing = use_case.execute(ref, days), False
+    except DriftReferenceMissingError:
+        report, missing = None, True
+    return {"drift": report, "drift_missing": missing, "drift_days": days, "drift_periods": DRIFT_PERIODS}
+
+
+@router.get("/ui/part/models/{name}/{version}/drift")
+@inject
+def model_drift(
+    request: Request, name: str, version: int, use_case: Annotated[MeasureDrift, Depends(Provide[Container.measure_drift])], days: int = 30
+) -> Response:
+    """PSI of each feature and of the probability over the period (GET /models/{name}/{version}/drift)."""
+    ref = ModelRef(name, version)
+    return render(request, "parts/drift.html", role=role_of(request), ref=ref, **_drift(ref, use_case, days))
 
 
 def _performance(ref: ModelRef, use_case: MeasureRealisedPerformance, horizon_days: int, report: Any) -> dict[str, Any]:
@@ -286,11 +308,13 @@ def activate(
     use_model: Annotated[UseModel, Depends(Provide[Container.use_model])],
     listing: Annotated[ListModels, Depends(Provide[Container.list_models])],
     performance: Annotated[MeasureRealisedPerformance, Depends(Provide[Container.measure_realised_performance])],
+    drift: Annotated[MeasureDrift, Depends(Provide[Container.measure_drift])],
 ) -> Response:
     role = require_admin(request)
     use_model.execute(name, version)
     entry = _entry(listing, name, version)
-    return render(request, "parts/model.html", role=role, entry=entry, flash="activated", **_performance(entry.record.ref, performance, 90, None))
+    return render(request, "parts/model.html", role=role, entry=entry, flash="activated",
+                  **_performance(entry.record.ref, performance, 90, None), **_drift(entry.record.ref, drift, 30))
 
 
 # ------------------------------------------------------------------ training

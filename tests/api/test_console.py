@@ -284,3 +284,19 @@ def test_realised_performance_starts_empty_and_fills_in_from_an_outcome_upload(c
     assert "outcomes matched</dt><dd>20<" in shown.text and f"<dt>roc_auc</dt><dd>{measured['roc_auc']:.3f}<" in shown.text
     assert '<path class="curve" d="M' in shown.text  # the reliability diagram on real outcomes
     assert "No outcome recorded" in client.get(f"{page}/performance?horizon_days=1").text  # outcomes 2 days later: outside
+
+
+def test_the_drift_section_shows_each_feature_psi_with_its_reading(client):
+    assert upload(client).status_code == 201
+    train(client, activate=True)
+    page = "/ui/part/models/churn-logistic_regression/1"
+    assert "No prediction of this version in this period" in client.get(page).text
+    for i in range(30):  # customers unlike the training data: old, many support calls
+        features = {"age": 79, "plan": "premium", "monthly_fee": 30.0, "support_calls": 9, "autopay": "no"}
+        assert client.post("/predict", json={"customer_id": f"d{i}", "features": features}).status_code == 200
+    measured = client.get("/models/churn-logistic_regression/1/drift", params={"days": 7}).json()
+    html = client.get(f"{page}/drift?days=7").text
+    assert f"{measured['predictions']} predictions measured" in html
+    shown = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td>[^<]*</td>\s*<td class="num">([^<]+)</td>\s*<td><span class="badge drift-(\w+)"', html)
+    expected = sorted(measured["features"], key=lambda f: (-f["psi"], f["feature"]))
+    assert [(name, psi, reading) for name, psi, reading in shown] == [(f["feature"], f"{f['psi']:.3f}", f["reading"]) for f in expected]

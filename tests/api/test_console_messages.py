@@ -140,3 +140,13 @@ def test_a_training_refusal_and_a_bad_value_read_in_portuguese_in_the_console(cl
     client.post("/train", json={"dataset": "subs", "model_type": "logistic_regression", "cv_folds": 2})
     scored = client.post("/ui/part/score", data={"model": "churn-logistic_regression:1", "f0": "40", "f1": "basic", "f2": "many"}, headers=PT)
     assert scored.status_code == 400 and "esperava um número, veio um texto" in scored.text
+
+
+def test_drift_bins_read_in_portuguese():
+    from churn.drift import FeatureReference
+
+    numbers = FeatureReference.of("tenure", "number", [float(v) for v in range(100)])
+    words = FeatureReference.of("plan", "category", ["basic", "premium"] * 10)
+    for label in (*numbers.labels(), *words.labels()):
+        if label not in ("basic", "premium") and not label.startswith(("<", ">=")):  # symbols need no words
+            assert known("pt-BR", label), label

@@ -250,6 +250,11 @@ def test_realised_performance_from_an_outcome_file(watched, server):
     section = page.locator("#performance")
     assert section.get_by_text("outcomes matched").is_visible() and "25" in section.locator(".stats").inner_text()
     assert section.locator("figure.square svg path.curve").count() == 1  # reliability on real outcomes
+    with httpx.Client(base_url=server.url) as http:
+        drift = http.get("/models/hostile-rf/1/drift").json()
+    rows = page.locator("#drift table.drift tbody tr")  # the probability, then each feature with its PSI and reading
+    assert rows.count() == 1 + len(drift["features"]) and drift["predictions"] == 25
+    assert f'{drift["probability"]["psi"]:.3f}' in rows.first.inner_text()
     watched.shoot("model-performance")
     assert_no_script_ran(watched)
 
