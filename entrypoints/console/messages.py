@@ -210,6 +210,10 @@ PT_BR: dict[str, str] = {
     "date": "data",
     "identifier": "identificador",
     "ignored": "ignorada",
+    "Use as": "Usar como",
+    "automatic": "automático",
+    "Value that means churn": "Valor que significa cancelamento",
+    "automatic (churn words: yes, sim, 1, ...)": "automático (palavras de cancelamento: yes, sim, 1, ...)",
     "left out": "deixada de fora",
     "Profile": "Perfil",
     "No profile: this data set was stored before the service kept profiles.":

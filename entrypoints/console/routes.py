@@ -439,11 +439,25 @@ def preview_dataset(
     name: Annotated[str, Form()] = "",
     target: Annotated[str, Form()] = "",
     id_column: Annotated[str, Form()] = "",
+    column_type: Annotated[list[str] | None, Form()] = None,
+    positive_label: Annotated[str, Form()] = "",
 ) -> Response:
     require_admin(request)
-    preview = use_case.execute(name.strip(), read_upload(file, max_mb), target or None, id_column or None)
+    preview = use_case.execute(
+        name.strip(), read_upload(file, max_mb), target or None, id_column or None, _column_types(column_type), positive_label or None
+    )
     suggested = name.strip() or _name_from(file.filename or "")
     return render(request, "parts/dataset_preview.html", preview=preview, name=suggested)
+
+
+def _column_types(chosen: list[str] | None) -> dict[str, str]:
+    """The preview's per-column kind selects, each `column=kind` (automatic ones send nothing)."""
+    kinds = {}
+    for choice in chosen or ():
+        column, _, kind = choice.rpartition("=")
+        if column and kind:
+            kinds[column] = kind
+    return kinds
 
 
 def _name_from(filename: str) -> str:
@@ -463,9 +477,14 @@ def upload_dataset(
     listing: Annotated[ListDatasets, Depends(Provide[Container.list_datasets])],
     max_mb: Annotated[float, Depends(Provide[Container.config.max_upload_mb])],
     id_column: Annotated[str, Form()] = "",
+    column_type: Annotated[list[str] | None, Form()] = None,
+    positive_label: Annotated[str, Form()] = "",
 ) -> Response:
     role = require_admin(request)
-    added = use_case.execute(name.strip(), read_upload(file, max_mb), target, id_column or None)
+    added = use_case.execute(
+        name.strip(), read_upload(file, max_mb), target, id_column or None,
+        column_types=_column_types(column_type) or None, positive_label=positive_label or None,
+    )
     return render(request, "parts/datasets.html", role=role, datasets=listing.execute(), added=added, removed=None)
 
 

@@ -300,3 +300,20 @@ def test_the_drift_section_shows_each_feature_psi_with_its_reading(client):
     shown = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td>[^<]*</td>\s*<td class="num">([^<]+)</td>\s*<td><span class="badge drift-(\w+)"', html)
     expected = sorted(measured["features"], key=lambda f: (-f["psi"], f["feature"]))
     assert [(name, psi, reading) for name, psi, reading in shown] == [(f["feature"], f"{f['psi']:.3f}", f["reading"]) for f in expected]
+
+
+def test_the_upload_preview_takes_the_kinds_and_the_churn_value_the_api_takes(client):
+    """A file the service would refuse as it stands (a blank column, a target in no known language)
+    is made trainable from the preview itself: the column marked ignored, the churn value chosen."""
+    rows = "".join(f"A{i},{i % 9},,{'sai' if i % 3 == 0 else 'fica'}\n" for i in range(60))
+    files = {"file": ("kunden.csv", ("konto,anrufe,notiz,gekuendigt\n" + rows).encode(), "text/csv")}
+    refused = client.post("/ui/part/datasets/preview", files=files, data={"target": "gekuendigt", "id_column": "konto"})
+    assert refused.status_code == 200 and "Not trainable as it stands:" in refused.text
+    assert 'name="column_type"' in refused.text and 'name="positive_label"' in refused.text
+    chosen = {"target": "gekuendigt", "id_column": "konto", "column_type": ["notiz=ignored"], "positive_label": "sai"}
+    preview = client.post("/ui/part/datasets/preview", files=files, data=chosen)
+    assert "Trainable:" in preview.text and 'value="notiz=ignored" selected' in preview.text and 'value="sai" selected' in preview.text
+    stored = client.post("/ui/part/datasets", files=files, data={"name": "kunden", **chosen})
+    assert stored.status_code == 200 and "Data set stored:" in stored.text
+    dataset = client.get("/datasets/kunden").json()
+    assert dataset["positive_label"] == "sai" and dataset["features"] == ["anrufe"]
