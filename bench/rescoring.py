@@ -63,7 +63,10 @@ def step_run(home: str, model: str) -> dict:
     from churn.versions import ModelFilter
 
     container = container_for(home)
+    from entrypoints.heap import freeze_long_lived
+
     container.model_versions().get(ModelFilter.parse(model))  # loaded before timing, as the baseline's load_model is
+    freeze_long_lived()  # as `main.py serve` (after start-up) and `main.py score-all` (after loading the model) do
     started = time.perf_counter()
     run = container.start_scoring_run().execute(ModelFilter.parse(model), None, background=False)
     run = container.score_customer_base().execute(run.run_id)

@@ -369,6 +369,7 @@ def score_all(container, args, params) -> int:
     """A scoring run in this process (the same use case a POST /scoring-runs hands to a worker), with
     a progress bar on stderr; --resume goes on with a failed or interrupted run."""
     from churn.versions import ModelFilter
+    from entrypoints.heap import freeze_long_lived
 
     def progress(run) -> None:
         width = 30
@@ -387,6 +388,7 @@ def score_all(container, args, params) -> int:
     else:
         model = ModelFilter.parse(args.model) if args.model else None
         run = container.start_scoring_run().execute(model, None, background=False)
+    freeze_long_lived()  # the model is loaded: what the run allocates is collected without re-walking it
     run = container.score_customer_base().execute(run.run_id, progress=progress, owner=container.process_identity())
     print(file=sys.stderr)
     _print(

@@ -6,6 +6,8 @@ import builtins
 import json
 from typing import Mapping, Sequence
 
+import orjson
+
 from adapters.sqlite.database import SqliteDatabase
 from churn.errors import CustomerNotFoundError
 from churn.customers import Customer, ImportReport, UpsertPlan
@@ -93,5 +95,5 @@ class SqliteCustomerRepository(CustomerRepository):
 
 def _from_row(row: tuple[str, str]) -> Customer:
     customer_id, raw = row
-    attributes: Mapping[str, FeatureValue] = json.loads(raw)
+    attributes: Mapping[str, FeatureValue] = orjson.loads(raw)
     return Customer(customer_id, attributes)

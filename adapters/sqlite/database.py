@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS prediction_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (band, model_name, model_version)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS predictions_counted AFTER INSERT ON predictions
+CREATE TRIGGER IF NOT EXISTS predictions_counted AFTER INSERT ON predictions WHEN NEW.run_id IS NULL
 BEGIN
     INSERT INTO prediction_counts (band, model_name, model_version, n)
     VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
@@ -132,7 +132,7 @@ CREATE TABLE IF NOT EXISTS latest_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (band, model_name, model_version)
 ) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS predictions_latest AFTER INSERT ON predictions WHEN NEW.customer_id IS NOT NULL
+CREATE TRIGGER IF NOT EXISTS predictions_latest AFTER INSERT ON predictions WHEN NEW.customer_id IS NOT NULL AND NEW.run_id IS NULL
 BEGIN
     INSERT INTO latest_predictions (customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id)
     VALUES (NEW.customer_id, NEW.seq, NEW.churn_probability, NEW.band, NEW.model_name, NEW.model_version, NEW.created_at, NEW.prediction_id)
@@ -158,6 +158,10 @@ END;
 
 _ADDED_COLUMNS = {"predictions": (("reasons", "TEXT"), ("run_id", "TEXT"), ("threshold", "REAL"))}
 """Columns added since the first schema: an older file gets them (NULL) before the schema runs."""
+
+RUN_ROWS_TRIGGERS = ("predictions_counted", "predictions_latest")
+"""Triggers that leave a scoring run's rows (run_id set) to the repository's set-based statements
+(SqlitePredictionRepository.add_many): a file whose triggers predate that gets them again."""
 
 _BACKFILL_LATEST = """
 INSERT INTO latest_predictions (customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id)
@@ -340,6 +344,10 @@ def _has_table(connection: sqlite3.Connection, name: str) -> bool:
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
+    for name in RUN_ROWS_TRIGGERS:
+        row = connection.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+        if row is not None and "run_id IS NULL" not in row[0]:
+            connection.execute(f"DROP TRIGGER {name}")  # the schema creates it again, with the run rows left out
     for table, columns in _ADDED_COLUMNS.items():
         if not _has_table(connection, table):
             continue

@@ -16,10 +16,11 @@ back with its own probability and time.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import Future
 from datetime import date, datetime, timedelta
 from typing import Any, Sequence
+
+import orjson
 
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.bands import Band, ProbabilityRange
@@ -38,6 +39,23 @@ _INSERT = (
     "INSERT OR IGNORE INTO predictions (prediction_id, customer_id, churn_probability, band, model_name, model_version, "
     "created_at, features, reasons, run_id, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_COUNT_RUN_ROWS = (
+    "INSERT INTO prediction_counts (band, model_name, model_version, n) "
+    "SELECT band, model_name, model_version, count(*) FROM predictions WHERE seq > ? AND run_id IS NOT NULL GROUP BY 1, 2, 3 "
+    "ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + excluded.n"
+)
+_LATEST_RUN_ROWS = """
+INSERT INTO latest_predictions (customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id)
+SELECT customer_id, seq, churn_probability, band, model_name, model_version, created_at, prediction_id
+FROM predictions WHERE seq > ? AND run_id IS NOT NULL AND customer_id IS NOT NULL ORDER BY seq
+ON CONFLICT (customer_id) DO UPDATE SET
+    seq = excluded.seq, churn_probability = excluded.churn_probability, band = excluded.band,
+    model_name = excluded.model_name, model_version = excluded.model_version,
+    created_at = excluded.created_at, prediction_id = excluded.prediction_id
+WHERE (excluded.created_at, excluded.prediction_id) > (latest_predictions.created_at, latest_predictions.prediction_id)
+"""
+"""The predictions_latest trigger's upsert, for a batch's run rows at once (the same rule: the later
+created_at, then the greater prediction_id)."""
 EPOCH = date(1970, 1, 1)
 _BAND_ORDER = "churn_probability DESC, created_at DESC, prediction_id DESC"
 _BY_PROBABILITY = "predictions_by_probability"
@@ -52,6 +70,8 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def add(self, prediction: Prediction) -> None:
         """Stored once: a prediction_id already present is ignored. One autocommit statement (the
         insert and its counter trigger are atomic): no BEGIN/COMMIT round trips on the scoring path."""
+        if prediction.run_id is not None:
+            return self.add_many([prediction])  # a run's rows are counted and made latest by add_many
         row = _to_row(prediction)
         with translated_errors():
             self._db.connection().execute(_INSERT, row)
@@ -59,12 +79,21 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def submit(self, prediction: Prediction) -> Future[None]:
         """Through the database's group-commit writer: concurrent requests share one commit, and the
         row (features as JSON) is built in the writer thread."""
+        if prediction.run_id is not None:
+            return super().submit(prediction)
         return self._db.submit(_INSERT, lambda: _to_row(prediction))
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
-        """All or nothing, in one transaction."""
+        """All or nothing, in one transaction. The rows of a scoring run (run_id set) are left out by
+        the per-row counter and latest-risk triggers: one statement each counts them per band and
+        version and upserts them into `latest_predictions`, for the whole batch (a trigger program
+        per row cost more than the inserts themselves)."""
         with self._db.transaction() as tx:
+            last = tx.execute("SELECT coalesce(max(seq), 0) FROM predictions").fetchone()[0]
             tx.executemany(_INSERT, (_to_row(p) for p in predictions))
+            if any(p.run_id is not None for p in predictions):
+                tx.execute(_COUNT_RUN_ROWS, (last,))
+                tx.execute(_LATEST_RUN_ROWS, (last,))
 
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
         """Newest first (created_at desc, prediction_id desc), offset paging; `next` stays None."""
@@ -217,7 +246,7 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
                 "WHERE model_name = ? AND model_version = ? AND created_at >= ? ORDER BY created_at DESC, prediction_id DESC LIMIT ?",
                 (model.name, model.version, to_micros(since), limit),
             ).fetchall()
-        return [ScoredInput(json.loads(features), probability) for features, probability in rows]
+        return [ScoredInput(orjson.loads(features), probability) for features, probability in rows]
 
     @staticmethod
     def _total(db, probabilities: ProbabilityRange, model: ModelFilter | None, arms: list[tuple[str, list[str], list[Any]]]) -> int:
@@ -310,8 +339,8 @@ def _to_row(prediction: Prediction) -> tuple[Any, ...]:
         prediction.model.name,
         prediction.model.version,
         to_micros(prediction.created_at),
-        json.dumps(dict(prediction.features)),
-        json.dumps(prediction.reasons.to_dict()) if prediction.reasons else None,
+        orjson.dumps(dict(prediction.features)).decode(),
+        orjson.dumps(prediction.reasons.to_dict()).decode() if prediction.reasons else None,
         prediction.run_id,
         prediction.threshold,
     )
@@ -322,11 +351,11 @@ def _from_row(row: tuple[Any, ...]) -> Prediction:
     return Prediction(
         prediction_id,
         customer_id,
-        json.loads(features),
+        orjson.loads(features),
         probability,
         ModelRef(model_name, model_version),
         from_micros(created_at),
-        Reasons.from_dict(json.loads(reasons)) if reasons else NO_REASONS,
+        Reasons.from_dict(orjson.loads(reasons)) if reasons else NO_REASONS,
         run_id,
         DEFAULT_THRESHOLD if threshold is None else threshold,  # rows stored before thresholds were kept: 0.5
     )

@@ -124,3 +124,28 @@ def test_the_latest_risk_outlives_a_restart(backend):
     again = backend.restarted().predictions()
     assert [p.prediction_id for p in again.latest_in_range(ALL, None, PageRequest()).items] == ["a"]
     assert again.count_latest_by_band(None)[Band.VERY_HIGH] == 1
+
+
+def test_a_scoring_runs_batches_are_counted_and_become_latest_like_any_prediction(repository):
+    """Run rows (run_id set) take the repository's batch path on SQLite: the promises are the same."""
+    mixed = history(90, seed=9)
+    runs = [
+        Prediction(f"run-{i}", p.customer_id, {}, p.churn_probability, p.model, p.created_at + timedelta(seconds=i % 3), run_id=f"run-{i % 2}")
+        for i, p in enumerate(history(60, seed=4))
+    ]
+    repository.add_many(mixed[:30])
+    repository.add_many(runs[:30])
+    for p in mixed[30:60]:
+        repository.add(p)
+    repository.add_many(runs[30:] + mixed[60:])
+    repository.add(Prediction("run-single", "c-000", {}, 0.99, LR1, T0 - timedelta(days=1), run_id="run-9"))  # older: not latest
+    everything = [*mixed, *runs, Prediction("run-single", "c-000", {}, 0.99, LR1, T0 - timedelta(days=1), run_id="run-9")]
+    page = repository.latest_in_range(ALL, None, PageRequest(limit=1000))
+    assert [p.prediction_id for p in page.items] == [p.prediction_id for p in latest_of(everything)]
+    expected_latest = {band: sum(1 for p in latest_of(everything) if p.band is band) for band in Band}
+    assert repository.count_latest_by_band(None) == expected_latest
+    assert repository.count_by_band(None) == {band: sum(1 for p in everything if p.band is band) for band in Band}
+    assert repository.count_by_band(ModelFilter(GB1.name, GB1.version)) == {
+        band: sum(1 for p in everything if p.band is band and p.model == GB1) for band in Band
+    }
+    assert repository.count_of_run("run-1") == 30

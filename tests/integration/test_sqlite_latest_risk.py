@@ -4,6 +4,7 @@ file written before the latest-risk table existed."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import sqlite3
 from datetime import timedelta
 
@@ -45,3 +46,28 @@ def test_a_file_from_before_the_latest_risk_table_is_filled_from_its_history(tmp
     [latest] = repository.latest_in_range(ProbabilityRange(0.0, 1.0), None, PageRequest()).items
     assert latest.prediction_id == "new"
     assert repository.count_latest_by_band(None)[Band.LOW] == 1
+
+
+def test_a_file_whose_triggers_counted_run_rows_gets_the_new_ones_and_counts_a_run_once(tmp_path):
+    path = tmp_path / "old.db"
+    SqliteDatabase(path).close()
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        DROP TRIGGER predictions_counted;
+        CREATE TRIGGER predictions_counted AFTER INSERT ON predictions
+        BEGIN
+            INSERT INTO prediction_counts (band, model_name, model_version, n) VALUES (NEW.band, NEW.model_name, NEW.model_version, 1)
+            ON CONFLICT (band, model_name, model_version) DO UPDATE SET n = n + 1;
+        END;
+        """
+    )
+    old.close()
+    database = SqliteDatabase(path)
+    triggers = dict(database.connection().execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    assert "run_id IS NULL" in triggers["predictions_counted"] and "run_id IS NULL" in triggers["predictions_latest"]
+    repository = SqlitePredictionRepository(database)
+    run = [replace(prediction(f"p{i}", 0.8, f"c-{i}"), run_id="run-1") for i in range(5)]
+    repository.add_many(run)
+    assert repository.count_by_band(None)[Band.VERY_HIGH] == 5 and repository.count_latest_by_band(None)[Band.VERY_HIGH] == 5
+    database.close()
