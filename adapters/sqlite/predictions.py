@@ -79,8 +79,15 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def submit(self, prediction: Prediction) -> Future[None]:
         """Through the database's group-commit writer: concurrent requests share one commit, and the
         row (features as JSON) is built in the writer thread."""
-        if prediction.run_id is not None:
-            return super().submit(prediction)
+        if prediction.run_id is not None:  # a run's rows go through add_many (see there), at once
+            future: Future[None] = Future()
+            try:
+                self.add_many([prediction])
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+            return future
         return self._db.submit(_INSERT, lambda: _to_row(prediction))
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:

@@ -71,3 +71,13 @@ def test_a_file_whose_triggers_counted_run_rows_gets_the_new_ones_and_counts_a_r
     repository.add_many(run)
     assert repository.count_by_band(None)[Band.VERY_HIGH] == 5 and repository.count_latest_by_band(None)[Band.VERY_HIGH] == 5
     database.close()
+
+
+def test_a_run_prediction_submitted_alone_is_counted_and_made_latest_once(tmp_path):
+    database = SqliteDatabase(tmp_path / "churn.db")
+    repository = SqlitePredictionRepository(database)
+    repository.submit(replace(prediction("p1", 0.8, "c-1"), run_id="run-1")).result(timeout=10)
+    repository.add(replace(prediction("p2", 0.3, "c-2"), run_id="run-1"))
+    assert repository.count_by_band(None)[Band.VERY_HIGH] == 1 and repository.count_by_band(None)[Band.MEDIUM] == 1
+    assert repository.count_latest_by_band(None)[Band.VERY_HIGH] == 1 and repository.count_latest_by_band(None)[Band.MEDIUM] == 1
+    database.close()
