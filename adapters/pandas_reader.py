@@ -1,15 +1,20 @@
-"""The TableReader port on pandas: one read of the file, then every column's facts computed
-vectorised (value counts, number formats and date formats tried on whole columns, separation of
-the target), so the domain decides kinds from a few figures per column instead of every cell."""
+"""The TableReader port: one read of the file (Arrow's CSV reader for data sets, pandas for the
+row-by-row customer import), then every column's facts computed vectorised (value counts, number
+formats and date formats tried on the distinct values of a text column, separation of the target),
+so the domain decides kinds from a few figures per column instead of every cell."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pyarrow
+import pyarrow.compute as pc
 
 from adapters import frames
 from churn.columns import (
@@ -34,29 +39,40 @@ MIN_ROWS_FOR_SEPARATION = 10
 
 
 class PandasTableReader(TableReader):
-    """Arrow buffers (pandas' text columns) go to the system allocator: with Arrow's default
-    mimalloc pool the buffers freed by the column passes were kept and the peak memory of an upload
-    doubled (106 MB instead of 58 MB for a 22 MB file)."""
+    """Data sets are parsed by Arrow's CSV reader (`frames.read_table`) and measured on its columns;
+    customers by pandas, as text, so that bad records can be reported row by row and the rest loaded.
+    Arrow buffers go to the system allocator: with Arrow's default mimalloc pool the buffers freed by
+    the column passes were kept and the peak memory of an upload doubled."""
 
     def __init__(self) -> None:
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
     def read(self, content: bytes, options: ReadOptions, target: str | None = None) -> TableFacts:
-        reading = frames.decide_reading(content, options)
-        frame = frames.read_frame(content, reading)
-        return table_facts(frame, reading, target)
+        """The file's SHA-256 is computed in a thread while Arrow parses (hashlib releases the GIL)."""
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            digest = hasher.submit(lambda: hashlib.sha256(content).hexdigest())
+            reading = frames.decide_reading(content, options, whole=False)
+            try:
+                table = frames.read_table(content, reading)
+            except frames.NotUtf8Error:
+                if options.encoding:
+                    raise
+                reading = frames.decide_reading(content, options)  # a Western encoding past the first block
+                table = frames.read_table(content, reading)
+            facts = table_facts(table, reading, target)
+            return dataclasses.replace(facts, content_hash=digest.result())
 
     def records(self, content: bytes, options: ReadOptions) -> RecordTable:
         reading = frames.decide_reading(content, options)
         starts, bad, longer = frames.scan_records(content, reading)
-        frame = frames.read_frame(content, reading, skip_long=bool(longer), as_text=True)
+        frame = frames.read_text_frame(content, reading, skip_long=bool(longer))
         kept = [record for record in range(1, len(starts) + 1) if record not in longer]
-        facts = table_facts(frame, reading, None)
+        facts = table_facts(frames.table_from_frame(frame), reading, None)
         columns: dict[str, np.ndarray] = {}
         for column in facts.columns:
             number = choose_number_format(column, reading.decimal)
             if number is not None and is_identifier(column, len(frame), reading.decimal):
-                number = None  # ids and codes are kept as written (00123)
+                number = None  # ids and codes are kept as written
             series = frame[column.name]
             if number is not None and column.present:
                 values = frames.number_column(series, number.format).to_numpy(dtype=object)
@@ -85,73 +101,80 @@ def _plain(value):
     return str(value)
 
 
-def table_facts(frame: pd.DataFrame, reading: Reading, target: str | None) -> TableFacts:
-    rows = len(frame)
-    y = _target_codes(frame[target]) if target in frame.columns else None
+def table_facts(table: frames.Table, reading: Reading, target: str | None) -> TableFacts:
+    y = _target_codes(table.column(target)) if target in table.names else None
     columns = tuple(
-        column_facts(name, frame[name], rows, reading, None if name == target else y) for name in frame.columns
+        column_facts(name, column, table, reading, None if name == target else y)
+        for name, column in zip(table.names, table.columns, strict=True)
     )
-    return TableFacts(reading, rows, columns)
+    return TableFacts(reading, table.rows, columns)
 
 
-def _target_codes(column: pd.Series) -> np.ndarray | None:
-    values = column.dropna()
-    if len(values) != len(column) or values.nunique() != 2:
+def _target_codes(column: frames.Column) -> np.ndarray | None:
+    """The target as booleans (first row's value True) when it has two values and no blank."""
+    if isinstance(column, frames.NumberColumn):
+        values = column.values
+        if np.isnan(values).any() or len(np.unique(values)) != 2:
+            return None
+        return values == values[0]
+    codes = column.codes
+    if not len(codes) or (codes < 0).any() or np.count_nonzero(np.bincount(codes)) != 2:
         return None
-    first = values.iloc[0]
-    return (column == first).to_numpy(dtype=bool)
+    return codes == codes[0]
 
 
-def column_facts(name: str, column: pd.Series, rows: int, reading: Reading, y: np.ndarray | None) -> ColumnFacts:
-    present_mask = column.notna().to_numpy()
-    present = int(present_mask.sum())
-    first_blank = int(np.flatnonzero(~present_mask)[0]) + 1 if present < rows else None
-    numeric = pd.api.types.is_numeric_dtype(column.dtype)
-    counts = None
+def column_facts(name: str, column: frames.Column, table: frames.Table, reading: Reading, y: np.ndarray | None) -> ColumnFacts:
+    rows = table.rows
+    blank = column.blank()
+    present = int(rows - np.count_nonzero(blank))
+    first_blank = table.record_of(int(np.argmax(blank))) if present < rows else None
     top: tuple[tuple[str, int], ...] = ()
     dates: tuple[DateFacts, ...] = ()
-    if numeric:
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        numbers: tuple[NumberFacts, ...] = (_number_facts(_native_format(column, reading), values, present, rows),) if present else ()
-        distinct = _distinct_numbers(values[present_mask], numbers[0] if numbers else None)
-        if distinct <= TOP:
-            counts = column.value_counts(dropna=True)
-            top = tuple((_label(value), int(count)) for value, count in counts.items())
-    else:
-        codes = uniques = None
-        if _looks_unique(column):
-            distinct = int(column.nunique(dropna=True))
-        else:
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            distinct = len(uniques)
-            tally = np.bincount(codes[codes >= 0], minlength=distinct)
-            order = np.argsort(-tally, kind="stable")[:TOP]
-            top = tuple((str(uniques[i]), int(tally[i])) for i in order)
-        numbers = _text_numbers(column, present, rows) if present and _has_digits(column) else ()
-        if present and not any(n.parsed == present for n in numbers) and _has_digits(column):
-            dates = _dates(column, present)
     separation = None
-    if y is not None and rows >= MIN_ROWS_FOR_SEPARATION and present:
-        full = [n for n in numbers if n.parsed == present]
-        if numeric:
-            separation = _auc(values, y, numbers[0])
-        elif full:
-            separation = _auc(frames.number_column(column, full[0].format).to_numpy(dtype=np.float64, na_value=np.nan), y, full[0])
-        elif codes is not None and distinct <= MAX_GROUPS_FOR_SEPARATION:
-            separation = _balanced_accuracy(codes, distinct, y)
+    measured = y is not None and rows >= MIN_ROWS_FOR_SEPARATION and present > 0
+    if isinstance(column, frames.NumberColumn):
+        values = column.values
+        numbers: tuple[NumberFacts, ...] = (_number_facts(_native_format(reading), values, present, rows),) if present else ()
+        distinct = _distinct_numbers(values[~blank], numbers[0] if numbers else None)
+        if distinct <= TOP:
+            found, counts = np.unique(values[~blank], return_counts=True)
+            order = np.argsort(-counts, kind="stable")
+            top = tuple((_label(found[i]), int(counts[i])) for i in order)
+        if measured and numbers:
+            separation = _auc(values, y, numbers[0])  # type: ignore[arg-type]
+        return ColumnFacts(name, present, int(distinct), top, numbers, dates, separation, first_blank)
+    codes, values = column.codes, column.values
+    counts = np.bincount(codes + 1, minlength=len(values) + 1)[1:]
+    used = np.flatnonzero(counts)
+    distinct = len(used)
+    if distinct:
+        top = tuple((str(values[int(i)].as_py()), int(counts[i])) for i in _most_frequent(counts, used))
+    present_values = values.take(pyarrow.array(used)) if distinct < len(values) else values
+    digits = present and _has_digits(present_values)
+    numbers, parsed = _text_numbers(values, counts, codes, present, rows) if digits else ((), None)
+    if digits and parsed is None:
+        dates = _dates(present_values, present)
+    if measured and (parsed is not None or distinct <= MAX_GROUPS_FOR_SEPARATION):
+        tally = np.bincount((codes + 1) * 2 + y, minlength=2 * (len(values) + 1)).reshape(-1, 2)  # (blank, values) x (other, churned)
+        positives, blank_positives = tally[1:, 1], int(tally[0, 1])
+        if parsed is not None:
+            separation = _auc_by_value(parsed[1], counts, positives, rows - present, blank_positives, parsed[0])
+        else:
+            separation = _balanced_accuracy(counts, positives, rows - present, blank_positives)
     return ColumnFacts(name, present, int(distinct), top, numbers, dates, separation, first_blank)
 
 
-def _looks_unique(column: pd.Series) -> bool:
-    """A text column whose first cells are nearly all different (ids, free text): only its distinct
-    values are counted, not tallied."""
-    head = column.dropna().head(1000)
-    return len(head) >= 100 and head.nunique() >= 0.9 * len(head)
+def _most_frequent(counts: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """The TOP most frequent values' indices, ties in order of first appearance."""
+    if len(used) > 4 * TOP:
+        threshold = np.partition(counts[used], len(used) - TOP)[len(used) - TOP]
+        used = used[counts[used] >= threshold]
+    return used[np.argsort(-counts[used], kind="stable")[:TOP]]
 
 
-def _has_digits(column: pd.Series) -> bool:
-    """Whether the first cells all hold a digit: else no number or date format can read the column."""
-    return all(any(ch.isdigit() for ch in str(v)) for v in column.dropna().head(20))
+def _has_digits(values: pyarrow.Array) -> bool:
+    """Whether the first values all hold a digit: else no number or date format can read the column."""
+    return frames.every(pc.match_substring_regex(values[:20], r"\d"))
 
 
 def _distinct_numbers(values: np.ndarray, facts: NumberFacts | None) -> int:
@@ -170,11 +193,9 @@ def _label(value: object) -> str:
     return str(value)
 
 
-def _native_format(column: pd.Series, reading: Reading) -> NumberFormat:
-    """A column pandas read as numbers was written with the reading's decimal mark."""
-    if reading.decimal == "," and pd.api.types.is_float_dtype(column.dtype):
-        return NumberFormat.COMMA_DECIMAL
-    return NumberFormat.PLAIN
+def _native_format(reading: Reading) -> NumberFormat:
+    """A column Arrow read as numbers was written with the reading's decimal mark."""
+    return NumberFormat.COMMA_DECIMAL if reading.decimal == "," else NumberFormat.PLAIN
 
 
 def _number_facts(number_format: NumberFormat, values: np.ndarray, present: int, rows: int) -> NumberFacts:
@@ -186,33 +207,57 @@ def _number_facts(number_format: NumberFormat, values: np.ndarray, present: int,
     )
 
 
-def _text_numbers(column: pd.Series, present: int, rows: int) -> tuple[NumberFacts, ...]:
-    cells = column.dropna()
-    sample = cells.head(SAMPLE)
-    found = []
+def _text_numbers(
+    values: pyarrow.Array, counts: np.ndarray, codes: np.ndarray, present: int, rows: int
+) -> tuple[tuple[NumberFacts, ...], tuple[NumberFacts, np.ndarray] | None]:
+    """Every number format that reads the first distinct values, with how many cells it reads; and
+    the first that reads every cell, with each distinct value as a number under it (None when no
+    format reads every cell). Measured on the distinct values weighted by their counts."""
+    sample = values[:SAMPLE]
+    found: list[NumberFacts] = []
+    full = None
+    integers = not bool(pc.any(pc.match_substring_regex(values, r"[.,eE]")).as_py())  # then every format reads the same
     for number_format in NumberFormat:
-        if not bool(frames.matches(sample, number_format).all()):
+        if not frames.every(frames.arrow_matches(sample, number_format)):
             continue
-        parsed = int(frames.matches(cells, number_format).sum())
+        if integers and found:
+            found.append(dataclasses.replace(found[0], format=number_format))
+            continue
+        matched = frames.arrow_matches(values, number_format).to_numpy(zero_copy_only=False)
+        parsed = int(counts[matched].sum())
         if parsed < present:
             found.append(NumberFacts(number_format, parsed, 0.0, 0.0, 0.0, False, False))
             continue
-        values = frames.number_column(column, number_format).to_numpy(dtype=np.float64, na_value=np.nan)
-        found.append(_number_facts(number_format, values, present, rows))
-    return tuple(found)
+        numbers = frames.arrow_numbers(values, number_format)
+        used = numbers[counts > 0]
+        integral = bool(np.all(used == np.round(used)))
+        row_number = bool(
+            integral and present == rows == len(used) and rows > 1 and np.all(np.diff(numbers[codes]) == 1)
+        )
+        facts = NumberFacts(
+            number_format, present, float(used.min()), float(used.max()), float((numbers * counts).sum()), integral, row_number
+        )
+        found.append(facts)
+        full = full or (facts, numbers)
+    return tuple(found), full
 
 
-def _dates(column: pd.Series, present: int) -> tuple[DateFacts, ...]:
-    cells = column.dropna()
-    sample = cells.head(SAMPLE)
-    if not bool(sample.str.match(frames.DATE_LIKE).all()):
+def _dates(values: pyarrow.Array, present: int) -> tuple[DateFacts, ...]:
+    """The date formats that read every distinct value (so every cell), with the earliest and latest."""
+    head = values[:SAMPLE]
+    if not frames.every(pc.match_substring_regex(head, frames.DATE_LIKE)):
         return ()
-    if bool(sample.str.match(ISO_LIKE).all()):
-        moments = frames.iso_dates(cells)
+    if frames.every(pc.match_substring_regex(head, ISO_LIKE)):
+        try:  # Arrow's strict ISO parser, as `frames.iso_dates`
+            moments = pc.min_max(pc.cast(values, pyarrow.timestamp("us")))
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+            moments = None
         if moments is not None:
-            first = str(sample.iloc[0])
+            first = str(head[0].as_py())
             date_format = next((f for f in DATE_FORMATS if f in frames.ISO_FORMATS and _reads(first, f)), "%Y-%m-%d")
-            return (DateFacts(date_format, present, moments.min().to_pydatetime(), moments.max().to_pydatetime()),)
+            return (DateFacts(date_format, present, moments["min"].as_py(), moments["max"].as_py()),)
+    cells = values.to_pandas()
+    sample = cells.head(SAMPLE)
     found = []
     for date_format in DATE_FORMATS:
         if date_format in frames.ISO_FORMATS:
@@ -220,10 +265,9 @@ def _dates(column: pd.Series, present: int) -> tuple[DateFacts, ...]:
         if not bool(frames.date_column(sample, date_format).notna().all()):
             continue
         parsed = frames.date_column(cells, date_format)
-        ok = parsed.dropna()
-        if len(ok) < present:
+        if bool(parsed.isna().any()):
             continue
-        found.append(DateFacts(date_format, len(ok), ok.min().to_pydatetime(), ok.max().to_pydatetime()))
+        found.append(DateFacts(date_format, present, parsed.min().to_pydatetime(), parsed.max().to_pydatetime()))
     return tuple(found)
 
 
@@ -259,15 +303,35 @@ def _auc(values: np.ndarray, y: np.ndarray, facts: NumberFacts) -> float | None:
     return round(max(auc, 1 - auc), 6)
 
 
-def _balanced_accuracy(codes: np.ndarray, distinct: int, y: np.ndarray) -> float | None:
-    """Predicting the (class-balanced) majority target value of each category, blank a category too."""
-    positives, negatives = int(y.sum()), int(len(y) - y.sum())
-    if not positives or not negatives:
+def _auc_by_value(
+    numbers: np.ndarray, counts: np.ndarray, positives: np.ndarray, blanks: int, blank_positives: int, facts: NumberFacts
+) -> float | None:
+    """`_auc` for a text column read as numbers, from its distinct values: each value's rows and
+    churners fall in the value's bin, blanks in bin 0."""
+    total_positives = int(positives.sum()) + blank_positives
+    total = int(counts.sum()) + blanks
+    if not total_positives or total_positives == total:
         return None
-    shifted = codes + 1  # blank (-1) is category 0
-    pos = np.bincount(shifted, weights=y, minlength=distinct + 1)
-    neg = np.bincount(shifted, minlength=distinct + 1) - pos
-    predicted_positive = pos * negatives > neg * positives
-    tpr = pos[predicted_positive].sum() / positives
-    tnr = neg[~predicted_positive].sum() / negatives
+    low, high = facts.minimum, facts.maximum
+    scale = (AUC_BINS - 1) / (high - low) if high > low else 0.0
+    bins = ((np.nan_to_num(numbers, nan=low) - low) * scale + 1.0).astype(np.int64)
+    pos = np.bincount(bins, weights=positives, minlength=AUC_BINS + 1)
+    neg = np.bincount(bins, weights=counts - positives, minlength=AUC_BINS + 1)
+    pos[0] += blank_positives
+    neg[0] += blanks - blank_positives
+    below = np.cumsum(neg) - neg
+    auc = float((pos * (below + 0.5 * neg)).sum() / (total_positives * (total - total_positives)))
+    return round(max(auc, 1 - auc), 6)
+
+
+def _balanced_accuracy(counts: np.ndarray, positives: np.ndarray, blanks: int, blank_positives: int) -> float | None:
+    """Predicting the (class-balanced) majority target value of each category, blank a category too."""
+    pos = np.append(positives, blank_positives).astype(np.float64)
+    neg = np.append(counts - positives, blanks - blank_positives).astype(np.float64)
+    total_positives, total_negatives = pos.sum(), neg.sum()
+    if not total_positives or not total_negatives:
+        return None
+    predicted_positive = pos * total_negatives > neg * total_positives
+    tpr = pos[predicted_positive].sum() / total_positives
+    tnr = neg[~predicted_positive].sum() / total_negatives
     return round(float(0.5 * (tpr + tnr)), 6)

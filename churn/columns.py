@@ -253,6 +253,8 @@ class TableFacts:
     rows: int
     columns: tuple[ColumnFacts, ...]
     notes: tuple[str, ...] = field(default=())
+    content_hash: str | None = None
+    """The SHA-256 (hex) of the file's bytes when the reader computed it while parsing, else None."""
 
     def column(self, name: str) -> ColumnFacts:
         for facts in self.columns:

@@ -83,7 +83,7 @@ def describe_dataset(
         target=target,
         positive_label=choice.positive_label,
         positive_rate=choice.positive_rate,
-        content_hash=hashlib.sha256(content).hexdigest(),
+        content_hash=facts.content_hash or hashlib.sha256(content).hexdigest(),
         created_at=now,
         id_column=id_column,
         reading=facts.reading,

@@ -270,3 +270,38 @@ def test_an_explicit_decimal_settles_numbers_that_read_both_ways(client):
     assert default["number_format"] == "plain" and default["maximum"] < 10
     given = columns_of(send(client, content, name="d2", target="left", decimal=",").json())["amount"]
     assert given["number_format"] == "1.234,56" and given["maximum"] > 1000
+
+
+def test_a_record_shorter_than_the_header_is_named_by_record_and_line_and_nothing_is_stored(client):
+    response = send(client, awkward.short_record_after_multiline(bad_record=5), target="left")
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "record 5 (starting on line 10) has 2 fields; the header has 4" in message and "Fill in the missing fields" in message
+    assert "line two" not in message
+    assert client.get("/datasets").json()["items"] == []
+
+
+def test_trailing_separators_and_rows_blank_in_every_cell_are_still_accepted(client):
+    rows = ["id,fee,left"] + [f"R{i},{i % 9}.5,{'yes' if i % 3 else 'no'}," for i in range(40)] + [",,"]
+    response = send(client, ("\n".join(rows) + "\n").encode(), name="trailing", target="left")
+    assert response.status_code == 201, response.text
+    assert response.json()["rows"] == 40 and columns_of(response.json())["fee"]["kind"] == "numeric"
+
+
+def test_codes_with_leading_zeros_stay_text_at_upload_training_and_import(client):
+    body = send(client, awkward.leading_zero_codes(), name="ceps", target="left").json()
+    columns = columns_of(body)
+    assert (columns["account"]["kind"], columns["cep"]["kind"], columns["month"]["kind"]) == ("identifier", "categorical", "categorical")
+    assert {t["value"] for t in columns["cep"]["top"]} <= {"01310", "04538", "20040", "30130", "05402", "09015"}
+    assert columns["month"]["distinct"] == 12
+    assert columns["fee"]["kind"] == "numeric"
+    job = train(client, dataset="ceps", activate=True)
+    schema = {f["name"]: f for f in client.get(f"/models/{job['model']['name']}/1").json()["features"]}
+    assert schema["cep"]["kind"] == "category" and "01310" in schema["cep"]["categories"] and "01" in schema["month"]["categories"]
+    features = {name: spec["example"] for name, spec in schema.items()}
+    assert client.post("/predict", json={"features": {**features, "cep": "04538"}}).status_code == 200
+    imported = client.post("/clients/import", files={"file": ("c.csv", awkward.leading_zero_codes(rows=30), "text/csv")}, data={"id_column": "account"})
+    assert imported.status_code == 200, imported.text
+    customer = client.get("/clients/0003").json()
+    assert customer["attributes"]["cep"] in {"01310", "04538", "20040", "30130", "05402", "09015"}
+    assert customer["attributes"]["month"] in {f"{m:02d}" for m in range(1, 13)} and isinstance(customer["attributes"]["fee"], float)

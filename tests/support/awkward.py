@@ -114,3 +114,24 @@ def ambiguous_target(rows: int = 60) -> bytes:
 def german_target(rows: int = 60) -> bytes:
     lines = ["id,fee,Gekündigt"] + [f"S{i},{i % 7}.5,{'Nein' if i % 3 else 'Ja'}" for i in range(rows)]
     return ("\n".join(lines) + "\n").encode()
+
+
+def short_record_after_multiline(bad_record: int = 5) -> bytes:
+    """Quoted comments spanning lines; data record `bad_record` lacks its last two fields."""
+    lines = ["id,comment,fee,left"]
+    for i in range(1, 8):
+        cells = [str(i), '"line one\nline two"', f"{i}.5", "yes" if i % 2 else "no"]
+        lines.append(",".join(cells[:2] if i == bad_record else cells))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def leading_zero_codes(rows: int = 300, seed: int = 9) -> bytes:
+    """Codes written with leading zeros: an account id (0001..), a CEP (Brazilian ZIP) code taking a
+    few values, a zero-padded month; beside them a plain number that must stay a number."""
+    rng = random.Random(seed)
+    ceps = ["01310", "04538", "20040", "30130", "05402", "09015"]
+    lines = ["account,cep,month,fee,left"]
+    for i in range(rows):
+        fee = rng.uniform(10, 90)
+        lines.append(f"{i + 1:04d},{rng.choice(ceps)},{rng.randint(1, 12):02d},{fee:.2f},{'yes' if _churned(rng, -2 + fee / 40) else 'no'}")
+    return ("\n".join(lines) + "\n").encode()
