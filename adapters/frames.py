@@ -262,7 +262,7 @@ def read_table(content: bytes, reading: Reading) -> Table:
     all_names = [*names, _TRAILING] if trailing else list(names)
     quoted = reading.encoding.startswith("utf-16") or content.find(b'"') >= 0
     if quoted and not reading.encoding.startswith("utf-16") and content.count(b'"') % 2:
-        raise _malformed(content, reading, width, "a quote is never closed")  # type: ignore[misc]
+        raise _malformed(content, reading, width, "a quote is never closed", counts=False)  # type: ignore[misc]
     sample = _records(_sample_text(content, reading.encoding), reading.delimiter, TYPE_SAMPLE_RECORDS)[1:]
     types = {name: _arrow_type(sample, position, reading.decimal or ".") for position, name in enumerate(all_names)}
     arrow: pa.Table | None = None
@@ -277,7 +277,7 @@ def read_table(content: bytes, reading: Reading) -> Table:
             if "invalid UTF8" in str(exc) and reading.encoding in ("utf-8", "utf-8-sig"):
                 offset = _first_non_utf8(content) or 0
                 raise NotUtf8Error(
-                    f"the file is not {reading.encoding} text (the byte at offset {offset} cannot be read); set encoding"
+                    f"the file is not {reading.encoding} text (a byte at offset {offset} of a block cannot be read); set encoding"
                 ) from None
             if "Expected" in str(exc) and "columns" in str(exc):
                 problem = _malformed(content, reading, width, "records of another length than the header", strict=False, shortest=len(names))
@@ -522,12 +522,12 @@ def _nfc(text: pd.Series) -> pd.Series:
 
 
 def _malformed(
-    content: bytes, reading: Reading, width: int, reason: str, strict: bool = True, shortest: int | None = None
+    content: bytes, reading: Reading, width: int, reason: str, strict: bool = True, shortest: int | None = None, counts: bool = True
 ) -> InvalidDatasetError | None:
     """Find the record the parser choked on with the csv module (only on this error path): longer
     than `width` fields with something past them, or shorter than `shortest` (default `width`) with
-    something in it. Not `strict`: None when there is no such record (trailing separators, records
-    blank in every cell)."""
+    something in it, or a quote never closed (only that when not `counts`: an odd number of quotes).
+    Not `strict`: None when there is no such record (trailing separators, records blank in every cell)."""
     text = content.decode(reading.encoding, errors="replace").lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=reading.delimiter)
     start = 1
@@ -536,12 +536,12 @@ def _malformed(
         for row in reader:
             if row:
                 record += 1
-                if record > 0 and len(row) > width and any(cell.strip() for cell in row[width:]):
+                if counts and record > 0 and len(row) > width and any(cell.strip() for cell in row[width:]):
                     return InvalidDatasetError(
                         f"record {record} (starting on line {start}) has {len(row)} fields; the header has {width}. "
                         "Quote fields that contain the separator, or set delimiter"
                     )
-                if record > 0 and len(row) < (shortest or width) and any(cell.strip() for cell in row):
+                if counts and record > 0 and len(row) < (shortest or width) and any(cell.strip() for cell in row):
                     return InvalidDatasetError(
                         f"record {record} (starting on line {start}) has {len(row)} field{'s' if len(row) != 1 else ''}; "
                         f"the header has {width}. Fill in the missing fields (empty ones too: one separator each), "

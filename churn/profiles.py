@@ -159,7 +159,7 @@ def _fmt(value: float) -> float:
     return float(round(value, 6))
 
 
-BLANK_COLUMN_NOTE = "blank in every row; declared ignored: left out"
+BLANK_COLUMN_NOTE = "blank in every row: left out"
 
 
 def _refuse_blank_columns(facts: TableFacts, declared: Mapping[str, ColumnKind]) -> None:

@@ -50,6 +50,10 @@ PT_BR_SENTENCES: list[tuple[str, str]] = [
      "Ponha entre aspas os campos que contêm o separador"),
     (r"record (?P<record>\d+) \(starting on line (?P<line>\d+)\) has a quote that is never closed; close it or remove it",
      "o registro {record} (a partir da linha {line}) abre aspas que nunca fecham; feche-as ou remova-as"),
+    (r"record (?P<record>\d+) \(starting on line (?P<line>\d+)\) has (?P<fields>\d+) fields?; the header has (?P<width>\d+)\. "
+     r"Fill in the missing fields \(empty ones too: one separator each\), or quote fields that contain a line break",
+     "o registro {record} (a partir da linha {line}) tem {fields} campo(s); o cabeçalho tem {width}. "
+     "Preencha os campos que faltam (os vazios também: um separador cada) ou ponha entre aspas os campos com quebra de linha"),
     (r"the file could not be read as CSV \((?P<reason>.+)\); check the separator and the quotes",
      "o arquivo não pôde ser lido como CSV ({reason}); confira o separador e as aspas"),
     (r"the file could not be read as CSV: (?P<reason>.+)", "o arquivo não pôde ser lido como CSV: {reason}"),

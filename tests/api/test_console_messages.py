@@ -101,6 +101,7 @@ BAD_FILES = {
     "one column": b"id age left\n1 2 0\n",
     "empty": b"",
     "record too long": b"id,age,left\n1,2,0\n2,3,1,9,9\n",
+    "record too short": b"id,age,left\n1,2,0\n2,3\n",
     "quote never closed": b'id,age,left\n1,"2,0\n',
     "header only": b"id,age,left\n",
     "a blank column": b"id,age,note,left\n" + b"".join(b"%d,%d,,%d\n" % (i, i % 50, i % 2) for i in range(40)),
