@@ -11,7 +11,8 @@ in fresh subprocesses, interleaved round by round:
 - the upload: `RegisterDataset.execute` (detect encoding/separator/decimal, read, per-column facts,
   the domain's kinds and profile, sha256, store) on the in-memory store and on SQLite.
 
-Time is the median of the rounds (the machine is shared: compare the ratio within one run). Peak
+Time is the median of the rounds (the machine is shared: compare the ratio within one run); CPU the
+median process time of the call (all threads), steadier than wall time on a loaded machine. Peak
 memory is the growth of the process's peak RSS (VmHWM, reset just before the call) over its RSS
 with the file's bytes already loaded, so the bytes themselves are not counted for either side.
 """
@@ -174,15 +175,20 @@ def main() -> None:
                 if figure["kinds"]:
                     kinds[label] = figure["kinds"]
     print(f"\nmedians of {opts.rounds} rounds, each call in a fresh process (machine shared: read the ratios)\n")
-    print("| file | size | pandas.read_csv | upload (memory store) | upload (SQLite store) | peak memory: read_csv / upload (memory) / upload (SQLite) |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| file | size | pandas.read_csv | upload (memory store) | upload (SQLite store) | CPU: read_csv / upload (memory) "
+        "| peak memory: read_csv / upload (memory) / upload (SQLite) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for label, (path, rows, _) in files.items():
         size = path.stat().st_size / 1024 / 1024
         t = {m: statistics.median(r["seconds"] for r in results[(label, m)]) for m in modes}
         mem = {m: statistics.median(r["peak_mb"] for r in results[(label, m)]) for m in modes}
+        cpu = {m: statistics.median(r["cpu_seconds"] for r in results[(label, m)]) for m in modes}
         print(
             f"| {label} ({rows:,} rows) | {size:.1f} MB | {t['pandas']:.2f} s | {t['upload-memory']:.2f} s "
             f"({t['upload-memory'] / t['pandas']:.2f}x) | {t['upload-sqlite']:.2f} s ({t['upload-sqlite'] / t['pandas']:.2f}x) | "
+            f"{cpu['pandas']:.2f} / {cpu['upload-memory']:.2f} s ({cpu['upload-memory'] / cpu['pandas']:.2f}x) | "
             f"{mem['pandas']:.0f} / {mem['upload-memory']:.0f} / {mem['upload-sqlite']:.0f} MB "
             f"({mem['upload-memory'] / size:.1f}x / {mem['upload-sqlite'] / size:.1f}x the file) |"
         )
