@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt
 run: $(BIN)/.installed
 	$(BIN)/python main.py serve
 
-## Set up and run ruff and mypy, the architecture checks, then the whole test suite (two workers: pytest-xdist)
+## Set up and run ruff and the architecture checks, then the whole test suite (two workers: pytest-xdist) with mypy beside it
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
