@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import skops.io
 import shutil
-import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -457,9 +456,7 @@ def test_mlflow_unreachable_tracking_server_is_registry_unavailable(gentle: Pipe
         lambda: registry.set_active(ModelRef("churn-lr", 1)),
         lambda: registry.register("churn-lr", gentle, summary_of(gentle, 1.0, 0)),
     ]
-    started = time.monotonic()
     for call in calls:
         with pytest.raises(RegistryUnavailableError) as unavailable:
             call()
         assert unavailable.value.message.startswith("model registry unreachable: ")
-    assert time.monotonic() - started < 10
