@@ -17,6 +17,14 @@ from tests.support.servers import MlflowOnPostgres, PostgresCluster, RedisServer
 _MLFLOW_ON_POSTGRES: MlflowOnPostgres | None = None
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files that run real processes (e2e, browser: tens of seconds each) go first. With two
+    workers and --dist loadfile they then run beside the many short files instead of after them,
+    where one worker would finish minutes before the other. Order within each group is kept."""
+    slow = ("tests/e2e/", "tests/browser/")
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(slow) else 1)
+
+
 def pytest_collection_finish(session):
     """When a test needing `mlflow server` on PostgreSQL is selected, start both now, in the
     background: their start-up (mostly MLflow's migrations) overlaps the tests that run first.
