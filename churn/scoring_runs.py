@@ -7,10 +7,10 @@ import bisect
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Mapping
 
 from churn.errors import InvalidRequestError
+from churn.training_jobs import JobStatus
 from churn.customers import Customer
 from churn.ids import fresh_id
 from churn.timestamps import utc_text
@@ -21,15 +21,8 @@ MAX_SKIP_REASONS = 20
 """Distinct skip reasons kept in a run's summary; the rest are counted under 'other'."""
 
 
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-    @property
-    def finished(self) -> bool:
-        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+RunStatus = JobStatus
+"""A scoring run goes through a training job's states (queued, running, succeeded, failed): one enum, two names."""
 
 
 @dataclass(frozen=True, slots=True)
