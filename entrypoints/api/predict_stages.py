@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, Mapping
@@ -55,22 +55,27 @@ class PredictStages:
 _current: ContextVar[PredictStages | None] = ContextVar("predict_stages", default=None)
 
 
-def open_stages(stages: PredictStages) -> object:
+def open_stages(stages: PredictStages) -> Token[PredictStages | None]:
     return _current.set(stages)
 
 
-def close_stages(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def close_stages(token: Token[PredictStages | None]) -> None:
+    _current.reset(token)
 
 
 class MeteredModel:
     """A ChurnModel that marks the end of validation when scoring starts; the rest passes through."""
 
-    __slots__ = ("_inner", "_stages")
+    __slots__ = ("_inner", "_stages", "explain", "schema", "threshold")
 
     def __init__(self, inner: ChurnModel, stages: PredictStages) -> None:
         self._inner = inner
         self._stages = stages
+        # What PredictChurn reads on every request, bound once here rather than looked up through
+        # __getattr__ (a failed attribute lookup, then a Python call) each time.
+        self.schema = inner.schema
+        self.threshold = inner.threshold
+        self.explain = inner.explain
 
     def score(self, features: Mapping[str, Any]) -> float:
         stages = self._stages
