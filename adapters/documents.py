@@ -2,7 +2,8 @@
 records: one codec, so both stores write the same fields the same way, with one encoding of a moment
 (churn.timestamps.utc_text: fixed-width ISO 8601 UTC, sortable as text).
 
-Each store adds only its own keys around a document: SQLite its indexed columns, MongoDB `_id`.
+Each store adds only its own keys around a document: SQLite its indexed columns, MongoDB `_id`, and
+MongoDB stores the moments as BSON dates (adapters.mongo.moments turns this text into dates and back).
 Reading accepts what older versions wrote: moments as microseconds since the epoch (SQLite) or with a
 `Z` suffix (MongoDB), documents without the fields added since.
 """

@@ -4,9 +4,8 @@ The connection string's write concern, journal and timeouts are honoured; when i
 concern, writes wait for a majority of the replica set (`w=majority`: an acknowledged prediction
 survives a failover), and server selection gives up after 2 s unless it says otherwise.
 
-Datetimes are stored as fixed-width ISO-8601 UTC text (`2026-01-01T00:00:00.000000Z`): BSON dates keep
-only milliseconds and come back naive, while this text is exact to the microsecond, sorts in time
-order and stays readable in a shell.
+Moments are BSON dates with their microseconds beside them (adapters.mongo.moments); documents
+stored before as UTC text still read, and every time filter matches both forms.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,7 +33,7 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
-from churn.timestamps import utc_text
+from adapters.mongo.moments import order
 from churn.errors import ChurnError, StoreConflictError, StoreRejectedError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -56,28 +54,28 @@ ACTIVE = "MODELO_ATIVO"
 SERVER_SELECTION_TIMEOUT_MS = 2000
 DEFAULT_WRITE_CONCERN = "majority"
 
-_BAND_ORDER = [("churn_probability", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+_BAND_ORDER = [("churn_probability", DESCENDING), *order("created_at", DESCENDING), ("_id", DESCENDING)]
 
 INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], dict[str, Any]]]] = {
     PREDICTIONS: [
-        ("by_customer", [("customer_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], {}),
+        ("by_customer", [("customer_id", ASCENDING), *order("created_at", DESCENDING), ("_id", DESCENDING)], {}),
         ("by_probability", _BAND_ORDER, {}),
         ("by_model", [("model_name", ASCENDING), *_BAND_ORDER], {}),
         ("by_model_version", [("model_name", ASCENDING), ("model_version", ASCENDING), *_BAND_ORDER], {}),
         ("by_band", [("band", ASCENDING), ("model_name", ASCENDING), ("model_version", ASCENDING)], {}),
         ("by_run", [("run_id", ASCENDING), ("customer_id", ASCENDING)], {"partialFilterExpression": {"run_id": {"$exists": True}}}),
     ],
-    SCORING_RUNS: [("by_created", [("created_at", DESCENDING), ("_id", DESCENDING)], {})],
+    SCORING_RUNS: [("by_created", [*order("created_at", DESCENDING), ("_id", DESCENDING)], {})],
     LATEST: [
-        ("by_probability", [("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
-        ("by_model", [("model_name", ASCENDING), ("churn_probability", DESCENDING), ("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
+        ("by_probability", [("churn_probability", DESCENDING), *order("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
+        ("by_model", [("model_name", ASCENDING), ("churn_probability", DESCENDING), *order("created_at", DESCENDING), ("prediction_id", DESCENDING)], {}),
         (
             "by_model_version",
             [
                 ("model_name", ASCENDING),
                 ("model_version", ASCENDING),
                 ("churn_probability", DESCENDING),
-                ("created_at", DESCENDING),
+                *order("created_at", DESCENDING),
                 ("prediction_id", DESCENDING),
             ],
             {},
@@ -86,11 +84,11 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], dict[str, Any]]]] = {
     ],
     MODELS: [
         ("by_ref", [("name", ASCENDING), ("version", ASCENDING)], {"unique": True}),
-        ("by_finished", [("finished_at", DESCENDING), ("name", ASCENDING), ("version", DESCENDING)], {}),
+        ("by_finished", [*order("finished_at", DESCENDING), ("name", ASCENDING), ("version", DESCENDING)], {}),
     ],
-    DATASETS: [("by_created", [("created_at", ASCENDING), ("_id", ASCENDING)], {})],
+    DATASETS: [("by_created", [*order("created_at", ASCENDING), ("_id", ASCENDING)], {})],
     DATASET_CHUNKS: [("by_upload", [("upload_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
-    JOBS: [("by_status", [("status", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)], {})],
+    JOBS: [("by_status", [("status", ASCENDING), *order("created_at", ASCENDING), ("_id", ASCENDING)], {})],
 }
 
 
@@ -142,17 +140,6 @@ def client_options(uri: str) -> dict[str, Any]:
     return options
 
 
-to_text = utc_text
-"""Moments in every document as churn.timestamps.utc_text writes them (fixed-width ISO 8601 UTC,
-`+00:00`; documents written before used a `Z` suffix, which `from_text` reads too, and which sorts
-the same except between two equal microseconds)."""
-
-
-def from_text(text: str) -> datetime:
-    """The timezone-aware UTC datetime of `to_text`."""
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
-
-
 class MongoDatabase:
     """A database on a MongoDB server, from a URI or an already built client (tests pass
     `mongomock.MongoClient()`). Creates its indexes (idempotent) at construction; when the server
@@ -178,9 +165,15 @@ class MongoDatabase:
             threading.Thread(target=self._retry_indexes, name="churn-mongo-indexes", daemon=True).start()
 
     def ensure_indexes(self) -> None:
+        """Each index of INDEXES by its name; one stored under that name with other keys (an earlier
+        version's, e.g. before moments had their `_us` key) is dropped and built again."""
         with translated_errors():
             for collection, indexes in INDEXES.items():
+                present = self.collection(collection).index_information()
                 for name, keys, options in indexes:
+                    if name in present and [tuple(key) for key in present[name]["key"]] != keys:
+                        log.warning("MongoDB index %s.%s has other keys than this version's: rebuilding it", collection, name)
+                        self.collection(collection).drop_index(name)
                     self.collection(collection).create_index(keys, name=name, **options)
         self.indexed.set()
 

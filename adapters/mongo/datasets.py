@@ -12,12 +12,14 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from adapters.documents import dataset_document, dataset_of
+from adapters.mongo import moments
 from adapters.mongo.database import DATASET_CHUNKS, DATASETS, MongoDatabase, translated_errors
 from churn.errors import DatasetExistsError, DatasetNotFoundError, StoreUnavailableError
 from churn.datasets import Dataset
 from churn.ports import DatasetStore
 
 CHUNK_BYTES = 8 * 1024 * 1024
+_MOMENTS = ("created_at",)
 
 
 class MongoDatasetStore(DatasetStore):
@@ -67,7 +69,7 @@ class MongoDatasetStore(DatasetStore):
     def list(self) -> list[Dataset]:
         """Oldest first (created_at, then name)."""
         with translated_errors():
-            return [_from_document(d) for d in self._datasets.find().sort([("created_at", 1), ("_id", 1)])]
+            return [_from_document(d) for d in self._datasets.find().sort([*moments.order("created_at", 1), ("_id", 1)])]
 
     def remove(self, name: str) -> None:
         """The metadata first (the data set is gone at once), then its chunks."""
@@ -93,8 +95,8 @@ def _not_found(name: str) -> DatasetNotFoundError:
 
 
 def _to_document(dataset: Dataset, upload_id: str, chunks: int, size: int) -> dict[str, Any]:
-    return {"_id": dataset.name, **dataset_document(dataset), "upload_id": upload_id, "chunks": chunks, "size": size}
+    return {"_id": dataset.name, **moments.dated(dataset_document(dataset), _MOMENTS), "upload_id": upload_id, "chunks": chunks, "size": size}
 
 
 def _from_document(document: dict[str, Any]) -> Dataset:
-    return dataset_of({"name": document["_id"], **document})  # older documents: the name only as _id
+    return dataset_of({"name": document["_id"], **moments.undated(document, _MOMENTS)})  # older documents: the name only as _id

@@ -1,4 +1,5 @@
-"""`JobStore` on MongoDB: `JOBS`, one document per job keyed by job_id."""
+"""`JobStore` on MongoDB: `JOBS`, one document per job keyed by job_id; moments as BSON dates
+(adapters.mongo.moments), jobs stored before with text moments read and lapse the same."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from adapters.documents import job_document, job_of
-from adapters.mongo.database import JOBS, MongoDatabase, to_text, translated_errors
+from adapters.mongo import moments
+from adapters.mongo.database import JOBS, MongoDatabase, translated_errors
 from churn.errors import JobNotFoundError
 from churn.training_jobs import INTERRUPTED, JobStatus, TrainingJob
 from churn.ports import JobStore
 
 _UNFINISHED = [status.value for status in JobStatus if not status.finished]
+_MOMENTS = ("created_at", "started_at", "finished_at", "heartbeat_at")
+_OLDEST_FIRST = [*moments.order("created_at", 1), ("_id", 1)]
 
 
 class MongoJobStore(JobStore):
@@ -33,38 +37,37 @@ class MongoJobStore(JobStore):
     def unfinished(self) -> list[TrainingJob]:
         """Queued or running, oldest first (created_at, then job_id)."""
         with translated_errors():
-            cursor = self._jobs.find({"status": {"$in": _UNFINISHED}}).sort([("created_at", 1), ("_id", 1)])
+            cursor = self._jobs.find({"status": {"$in": _UNFINISHED}}).sort(_OLDEST_FIRST)
             return [_from_document(d) for d in cursor]
 
     def heartbeat(self, owner: str, now: datetime) -> int:
         with translated_errors():
-            result = self._jobs.update_many({"status": {"$in": _UNFINISHED}, "owner": owner}, {"$set": {"heartbeat_at": to_text(now)}})
+            result = self._jobs.update_many({"status": {"$in": _UNFINISHED}, "owner": owner}, {"$set": moments.stored("heartbeat_at", now)})
         return result.matched_count
 
     def interrupt_stale(self, before: datetime, now: datetime) -> list[str]:
         """Each job is failed by a conditional update_one carrying the staleness test, so a job
         finishing or beating between the find and the update keeps its own state."""
-        cutoff = to_text(before)
         stale = {
             "status": {"$in": _UNFINISHED},
             "$or": [
-                {"heartbeat_at": {"$lt": cutoff}},
-                {"heartbeat_at": None, "started_at": {"$lt": cutoff}},
-                {"heartbeat_at": None, "started_at": None, "created_at": {"$lt": cutoff}},
+                moments.before("heartbeat_at", before),
+                {"heartbeat_at": None, **moments.before("started_at", before)},
+                {"heartbeat_at": None, "started_at": None, **moments.before("created_at", before)},
             ],
         }
-        change = {"$set": {"status": JobStatus.FAILED.value, "finished_at": to_text(now), "error": INTERRUPTED}}
+        change = {"$set": {"status": JobStatus.FAILED.value, **moments.stored("finished_at", now), "error": INTERRUPTED}}
         interrupted = []
         with translated_errors():
-            for document in self._jobs.find(stale, {"_id": 1}).sort([("created_at", 1), ("_id", 1)]):
+            for document in self._jobs.find(stale, {"_id": 1}).sort(_OLDEST_FIRST):
                 if self._jobs.update_one({"_id": document["_id"], **stale}, change).modified_count:
                     interrupted.append(document["_id"])
         return interrupted
 
 
 def _to_document(job: TrainingJob) -> dict[str, Any]:
-    return {"_id": job.job_id, **job_document(job)}
+    return {"_id": job.job_id, **moments.dated(job_document(job), _MOMENTS)}
 
 
 def _from_document(document: dict[str, Any]) -> TrainingJob:
-    return job_of({"job_id": document["_id"], **document})
+    return job_of({"job_id": document["_id"], **moments.undated(document, _MOMENTS)})

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.mongo import moments
 from adapters.mongo.database import ACTIVE, MODELS, MongoDatabase, translated_errors
 from churn.errors import ModelNotFoundError
 from adapters.documents import record_document, record_of
 from churn.versions import ModelRecord, ModelRef
 from churn.ports import ModelRecordRepository
+
+_MOMENTS = ("started_at", "finished_at")
 
 
 class MongoModelRecordRepository(ModelRecordRepository):
@@ -40,13 +43,13 @@ class MongoModelRecordRepository(ModelRecordRepository):
     def list(self) -> list[ModelRecord]:
         """Newest first: finished_at desc, then name asc, version desc."""
         with translated_errors():
-            cursor = self._models.find().sort([("finished_at", -1), ("name", 1), ("version", -1)])
+            cursor = self._models.find().sort([*moments.order("finished_at", -1), ("name", 1), ("version", -1)])
             return [_from_document(d) for d in cursor]
 
 
 def _to_document(record: ModelRecord) -> dict[str, Any]:
-    return {"_id": str(record.ref), **record_document(record)}
+    return {"_id": str(record.ref), **moments.dated(record_document(record), _MOMENTS)}
 
 
 def _from_document(document: dict[str, Any]) -> ModelRecord:
-    return record_of(document)
+    return record_of(moments.undated(document, _MOMENTS))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from adapters.mongo.database import OUTCOMES, MongoDatabase, from_text, to_text, translated_errors
+from adapters.mongo import moments
+from adapters.mongo.database import OUTCOMES, MongoDatabase, translated_errors
 from churn.outcomes import Outcome, OutcomeReport
 from churn.ports import OutcomeRepository
 
@@ -31,7 +32,7 @@ class MongoOutcomeRepository(OutcomeRepository):
                 old = stored.get(key)
                 if old is None:
                     inserted += 1
-                elif old == document:
+                elif _from_document(old) == outcome:
                     unchanged += 1
                     continue
                 else:
@@ -41,7 +42,7 @@ class MongoOutcomeRepository(OutcomeRepository):
 
     def list_all(self) -> list[Outcome]:
         with translated_errors():
-            return [Outcome(d["customer_id"], d["churned"], from_text(d["observed_at"])) for d in self._outcomes.find()]
+            return [_from_document(d) for d in self._outcomes.find()]
 
     def count(self) -> int:
         with translated_errors():
@@ -53,4 +54,10 @@ def _key(outcome: Outcome) -> str:
 
 
 def _to_document(outcome: Outcome) -> dict:
-    return {"_id": _key(outcome), "customer_id": outcome.customer_id, "churned": outcome.churned, "observed_at": to_text(outcome.observed_at)}
+    return {"_id": _key(outcome), "customer_id": outcome.customer_id, "churned": outcome.churned, **moments.stored("observed_at", outcome.observed_at)}
+
+
+def _from_document(document: dict) -> Outcome:
+    observed_at = moments.moment(document, "observed_at")
+    assert observed_at is not None
+    return Outcome(document["customer_id"], document["churned"], observed_at)

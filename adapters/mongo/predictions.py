@@ -1,7 +1,9 @@
 """`PredictionRepository` on MongoDB: `PREVISOES`, `_id` is the prediction_id.
 
 Band listings page by keyset (`$or` on churn_probability, created_at, _id) over indexes in that order,
-one per model filter shape, so a cursor at any depth costs one index seek. Each document carries its
+one per model filter shape, so a cursor at any depth costs one index seek. created_at is a BSON date
+with its microseconds in created_at_us (adapters.mongo.moments); documents stored before hold it as
+text, which sorts before every date, and a cursor continues in whichever of the two its prediction is. Each document carries its
 band, and band counts are `count_documents` on the (band, model_name, model_version) index: counted
 from the index, never drifting from the data as a separately updated counter could without transactions.
 """
@@ -13,7 +15,8 @@ from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, from_text, to_text, translated_errors
+from adapters.mongo import moments
+from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, translated_errors
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
 from churn.decision import DEFAULT_THRESHOLD
@@ -23,10 +26,12 @@ from churn.drift import ScoredInput
 from churn.outcomes import Score
 from churn.ports import PredictionRepository
 from churn.reasons import Reasons
+from churn.timestamps import utc_text
 
 _DUPLICATE_KEY = 11000
-_BAND_ORDER = [("churn_probability", -1), ("created_at", -1), ("_id", -1)]
-_HISTORY_ORDER = [("created_at", -1), ("_id", -1)]
+_BAND_ORDER = [("churn_probability", -1), *moments.order("created_at", -1), ("_id", -1)]
+_HISTORY_ORDER = [*moments.order("created_at", -1), ("_id", -1)]
+_LATEST_ORDER = [("churn_probability", -1), *moments.order("created_at", -1), ("prediction_id", -1)]
 
 
 class MongoPredictionRepository(PredictionRepository):
@@ -101,7 +106,7 @@ class MongoPredictionRepository(PredictionRepository):
             total = self._total(probabilities, model, query)
             if page.after is not None:
                 bounded = {**query, "churn_probability": {**probability, "$lte": page.after.churn_probability}}
-                cursor = self._predictions.find({**bounded, **_after(page.after)}).sort(_BAND_ORDER).limit(page.limit + 1)
+                cursor = self._predictions.find({**bounded, **self._after(page.after)}).sort(_BAND_ORDER).limit(page.limit + 1)
             else:
                 cursor = self._predictions.find(query).sort(_BAND_ORDER).skip(page.offset).limit(page.limit + 1)
             documents = list(cursor)
@@ -116,11 +121,10 @@ class MongoPredictionRepository(PredictionRepository):
             return {band: self._predictions.count_documents({"band": band.value, **condition}) for band in Band}
 
     def count_by_day(self, since: datetime) -> dict[date, int]:
-        """created_at is fixed-width UTC text, so its first ten characters are the day."""
         counts: dict[date, int] = {}
         with translated_errors():
-            for document in self._predictions.find({"created_at": {"$gte": to_text(since)}}, {"created_at": 1, "_id": 0}):
-                day = date.fromisoformat(document["created_at"][:10])
+            for document in self._predictions.find(moments.since("created_at", since), {**moments.projected("created_at"), "_id": 0}):
+                day = _created_at(document).date()
                 counts[day] = counts.get(day, 0) + 1
         return counts
 
@@ -130,7 +134,6 @@ class MongoPredictionRepository(PredictionRepository):
         if not probabilities.contains(probabilities.maximum):
             probability["$lt"] = probabilities.maximum
         query: dict[str, Any] = {"churn_probability": probability, **_model_condition(model)}
-        order = [("churn_probability", -1), ("created_at", -1), ("prediction_id", -1)]
         with translated_errors():
             bands = Band.covering(probabilities)
             if bands is None:
@@ -139,9 +142,9 @@ class MongoPredictionRepository(PredictionRepository):
                 total = self._latest.count_documents({"band": {"$in": [b.value for b in bands]}, **_model_condition(model)})
             if page.after is not None:
                 bounded = {**query, "churn_probability": {**probability, "$lte": page.after.churn_probability}}
-                cursor = self._latest.find({**bounded, **_after(page.after, "prediction_id")}).sort(order).limit(page.limit + 1)
+                cursor = self._latest.find({**bounded, **self._after(page.after, "prediction_id")}).sort(_LATEST_ORDER).limit(page.limit + 1)
             else:
-                cursor = self._latest.find(query).sort(order).skip(page.offset).limit(page.limit + 1)
+                cursor = self._latest.find(query).sort(_LATEST_ORDER).skip(page.offset).limit(page.limit + 1)
             documents = list(cursor)
         items = [_from_document({**d, "_id": d["prediction_id"]}) for d in documents[: page.limit]]
         more = len(documents) > page.limit
@@ -164,13 +167,13 @@ class MongoPredictionRepository(PredictionRepository):
     def scores_of(self, model: ModelRef) -> list[Score]:
         query = {"model_name": model.name, "model_version": model.version, "customer_id": {"$ne": None}}
         with translated_errors():
-            cursor = self._predictions.find(query, {"customer_id": 1, "churn_probability": 1, "created_at": 1})
-            return [Score(d["customer_id"], d["churn_probability"], from_text(d["created_at"])) for d in cursor]
+            cursor = self._predictions.find(query, {"customer_id": 1, "churn_probability": 1, **moments.projected("created_at")})
+            return [Score(d["customer_id"], d["churn_probability"], _created_at(d)) for d in cursor]
 
     def inputs_of(self, model: ModelRef, since: datetime, limit: int) -> list[ScoredInput]:
         """The version's range of `by_model_version`, filtered on created_at and cut to the newest
         `limit` (a top-k sort on the server): no index of its own, since every index costs each insert."""
-        query = {"model_name": model.name, "model_version": model.version, "created_at": {"$gte": to_text(since)}}
+        query = {"model_name": model.name, "model_version": model.version, **moments.since("created_at", since)}
         with translated_errors():
             cursor = self._predictions.find(query, {"features": 1, "churn_probability": 1}).sort(_HISTORY_ORDER).limit(limit)
             return [ScoredInput(dict(d["features"]), d["churn_probability"]) for d in cursor]
@@ -180,6 +183,33 @@ class MongoPredictionRepository(PredictionRepository):
         if bands is None:
             return self._predictions.count_documents(query)
         return self._predictions.count_documents({"band": {"$in": [b.value for b in bands]}, **_model_condition(model)})
+
+    def _after(self, cursor: PredictionCursor, id_field: str = "_id") -> dict[str, Any]:
+        """Strictly after the cursor in band order; the caller also bounds churn_probability <= the cursor's,
+        so the index scan starts at the cursor. The cursor's prediction is looked up by _id (one index
+        read) to learn whether its created_at is stored as a date or, stored before, as text: text sorts
+        before every date, so after a date come the earlier dates and then all the text."""
+        p, pid = cursor.churn_probability, cursor.prediction_id
+        stored = self._predictions.find_one({"_id": pid}, {"created_at": 1})
+        text = stored["created_at"] if stored is not None and isinstance(stored["created_at"], str) else None
+        if text is not None:
+            return {
+                "$or": [
+                    {"churn_probability": {"$lt": p}},
+                    {"churn_probability": p, "created_at": {"$lt": text}},  # a string bound matches only text
+                    {"churn_probability": p, "created_at": text, id_field: {"$lt": pid}},
+                ]
+            }
+        created, micros = moments.split(cursor.created_at)
+        return {
+            "$or": [
+                {"churn_probability": {"$lt": p}},
+                {"churn_probability": p, "created_at": {"$lt": created}},  # a date bound matches only dates
+                {"churn_probability": p, "created_at": created, "created_at_us": {"$lt": micros}},
+                {"churn_probability": p, "created_at": created, "created_at_us": micros, id_field: {"$lt": pid}},
+                {"churn_probability": p, "created_at": {"$type": "string"}},
+            ]
+        }
 
     def _discard(self, ids: list[str]) -> None:
         try:
@@ -196,19 +226,6 @@ def _model_condition(model: ModelFilter | None) -> dict[str, Any]:
     return {"model_name": model.name, "model_version": model.version}
 
 
-def _after(cursor: PredictionCursor, id_field: str = "_id") -> dict[str, Any]:
-    """Strictly after the cursor in band order; the caller also bounds churn_probability <= the cursor's,
-    so the index scan starts at the cursor."""
-    p, created, pid = cursor.churn_probability, to_text(cursor.created_at), cursor.prediction_id
-    return {
-        "$or": [
-            {"churn_probability": {"$lt": p}},
-            {"churn_probability": p, "created_at": {"$lt": created}},
-            {"churn_probability": p, "created_at": created, id_field: {"$lt": pid}},
-        ]
-    }
-
-
 def _to_document(prediction: Prediction) -> dict[str, Any]:
     return {
         "_id": prediction.prediction_id,
@@ -218,7 +235,7 @@ def _to_document(prediction: Prediction) -> dict[str, Any]:
         "band": prediction.band.value,
         "model_name": prediction.model.name,
         "model_version": prediction.model.version,
-        "created_at": to_text(prediction.created_at),
+        **moments.stored("created_at", prediction.created_at),
         "reasons": prediction.reasons.to_dict() if prediction.reasons else None,
         **({"run_id": prediction.run_id} if prediction.run_id is not None else {}),
         "threshold": prediction.threshold,
@@ -226,8 +243,15 @@ def _to_document(prediction: Prediction) -> dict[str, Any]:
 
 
 def _order(document: dict[str, Any]) -> str:
-    """created_at then prediction_id as one sortable text: the latest-risk order (Prediction.is_newer_than)."""
-    return f"{document['created_at']}|{document['_id']}"
+    """created_at (utc_text, exact) then prediction_id as one sortable text: the latest-risk order
+    (Prediction.is_newer_than). Kept as text: a compare-and-set key, not a moment."""
+    return f"{utc_text(_created_at(document))}|{document['_id']}"
+
+
+def _created_at(document: dict[str, Any]) -> datetime:
+    created_at = moments.moment(document, "created_at")
+    assert created_at is not None
+    return created_at
 
 
 def _latest_document(document: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +268,7 @@ def _from_document(document: dict[str, Any]) -> Prediction:
         dict(document["features"]),
         document["churn_probability"],
         ModelRef(document["model_name"], document["model_version"]),
-        from_text(document["created_at"]),
+        _created_at(document),
         Reasons.from_dict(document.get("reasons")),
         document.get("run_id"),
         document.get("threshold", DEFAULT_THRESHOLD),  # documents stored before thresholds were kept: 0.5

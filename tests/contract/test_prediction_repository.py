@@ -259,6 +259,23 @@ def test_walking_by_cursor_and_by_offset_visit_the_same_items(repository, stored
     assert by_cursor[-1].next is None
 
 
+def test_paging_through_one_millisecond_has_no_duplicates_or_gaps(repository):
+    """One probability, one millisecond (all a BSON date holds), microseconds apart or equal: every
+    cursor page of the band listing and of the latest risk continues exactly after its last item."""
+    millisecond = T0.replace(microsecond=123_000)
+    offsets = [0, 0, 1, 1, 2, 499, 500, 500, 998, 999, 999, 999]
+    made = [prediction(f"p-{i:02d}", 0.6, f"c-{i:02d}", created_at=millisecond + timedelta(microseconds=us)) for i, us in enumerate(offsets)]
+    repository.add_many(made[:6])
+    for p in made[6:]:
+        repository.add(p)
+    for limit in (1, 2, 3, 5):
+        assert [p for page in _walk_by_cursor(repository, ProbabilityRange(0.0, 1.0), None, limit) for p in page.items] == band_order(made)
+        pages = [repository.latest_in_range(Band.HIGH.range, None, PageRequest(limit=limit))]
+        while pages[-1].next is not None:
+            pages.append(repository.latest_in_range(Band.HIGH.range, None, PageRequest(limit=limit, after=PredictionCursor.decode(pages[-1].next))))
+        assert [p for page in pages for p in page.items] == band_order(made)
+
+
 def test_cursor_continues_right_after_its_prediction_even_when_it_is_gone_from_the_range(repository, stored):
     everything = _expected(stored, ProbabilityRange(0.0, 1.0), None)
     pivot = everything[40]
