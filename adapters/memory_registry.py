@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Mapping
 
 from churn.errors import ModelArtifactError, ModelNotFoundError
 from churn.features import FeatureSchema
@@ -35,7 +36,7 @@ class InMemoryModelRegistry(ModelRegistry):
         self._broken: set[ModelRef] = set()
         self._lock = threading.Lock()
 
-    def register(self, name: str, model: ChurnModel, summary: TrainingSummary) -> ModelRecord:
+    def register(self, name: str, model: ChurnModel, summary: TrainingSummary, reports: Mapping[str, bytes] = {}) -> ModelRecord:
         ModelRef(name, 1)  # InvalidRequestError for a bad name, before anything is kept
         artifact = self._codec.dump(model)
         with self._lock:

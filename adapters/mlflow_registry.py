@@ -39,7 +39,6 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-from adapters.evaluation_plots import write_evaluation_artifacts
 from churn.errors import ChurnError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.features import FeatureKind, FeatureSchema
 from churn.versions import ModelRecord, ModelRef, TrainingSummary
@@ -123,7 +122,7 @@ class MlflowModelRegistry(ModelRegistry):
 
     # ------------------------------------------------------------------ port
 
-    def register(self, name: str, model: ChurnModel, summary: TrainingSummary) -> ModelRecord:
+    def register(self, name: str, model: ChurnModel, summary: TrainingSummary, reports: Mapping[str, bytes] = {}) -> ModelRecord:
         """A new run and logged model, registered as the next version of `name` once READY."""
         ModelRef(name, 1)  # InvalidRequestError for a bad name, before anything is written
         artifact = self._codec.dump(model)
@@ -132,7 +131,7 @@ class MlflowModelRegistry(ModelRegistry):
             experiment_id = self._experiment_id()
             run_id = self._start_run(experiment_id, name, summary)
             try:
-                version = self._log_and_register(experiment_id, run_id, name, pipeline, probe_rows, summary, model.parity)
+                version = self._log_and_register(experiment_id, run_id, name, pipeline, probe_rows, summary, model.parity, reports)
             except BaseException:
                 self._end_run_quietly(run_id, "FAILED")
                 raise
@@ -264,7 +263,7 @@ class MlflowModelRegistry(ModelRegistry):
 
     def _log_and_register(
         self, experiment_id: str, run_id: str, name: str, pipeline: Any, probe_rows: list[dict], summary: TrainingSummary,
-        parity: float | None,
+        parity: float | None, reports: Mapping[str, bytes],
     ) -> int:
         logged = self._client.create_logged_model(
             experiment_id,
@@ -284,9 +283,11 @@ class MlflowModelRegistry(ModelRegistry):
                 for k, v in _metrics_of(summary, parity).items()
             ],
         )
-        with tempfile.TemporaryDirectory(prefix="churn-plots-") as tmp:
-            if write_evaluation_artifacts(summary, f"{name} ({summary.model_type})", Path(tmp) / PLOTS_DIR):
-                self._client.log_artifacts(run_id, str(Path(tmp) / PLOTS_DIR), PLOTS_DIR)
+        if reports:
+            with tempfile.TemporaryDirectory(prefix="churn-plots-") as tmp:
+                for file_name, content in reports.items():
+                    (Path(tmp) / Path(file_name).name).write_bytes(content)
+                self._client.log_artifacts(run_id, tmp, PLOTS_DIR)
         with tempfile.TemporaryDirectory(prefix="churn-register-") as tmp:
             model_dir = Path(tmp) / MODEL_ARTIFACT
             _save_mlflow_model(model_dir, pipeline, probe_rows, summary, Model(

@@ -33,11 +33,15 @@ def _build(trainer_path: str, options: Mapping[str, Any]) -> Trainer:
 PARENT_CHECK_SECONDS = 1.0
 
 
-def _follow_parent(parent: int) -> None:
-    """Each worker's initializer: the worker exits once the process that started it is gone. A server
-    stopped with SIGKILL runs no shutdown, so without this its workers would train on, orphaned,
-    holding memory and CPU. (Not PR_SET_PDEATHSIG: it fires when the *thread* that spawned the
-    worker ends, and the pool spawns workers from whichever thread submits.)"""
+def _start_worker(parent: int, niceness: int) -> None:
+    """Each worker's initializer. The worker yields the CPU to the serving process (`niceness`, as
+    `nice` would: on a machine with fewer free cores than busy processes, a fit at the same priority
+    takes a full share and /predict's tail latency grows), and exits once the process that started
+    it is gone. A server stopped with SIGKILL runs no shutdown, so without this its workers would
+    train on, orphaned, holding memory and CPU. (Not PR_SET_PDEATHSIG: it fires when the *thread*
+    that spawned the worker ends, and the pool spawns workers from whichever thread submits.)"""
+    if niceness > 0:
+        os.nice(niceness)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -51,19 +55,26 @@ def _train_in_worker(trainer_path: str, options: Mapping[str, Any], *args: Any) 
     return _build(trainer_path, options).train(*args)
 
 
+def _holdout_in_worker(trainer_path: str, options: Mapping[str, Any], dataset: Dataset, content: bytes) -> HoldoutSet:
+    return _build(trainer_path, options).holdout(dataset, content)
+
+
 class ProcessTrainer(Trainer):
     """Runs another Trainer (named `module:Class`, built in the worker) in a pool of `workers` spawned
     processes. A worker that dies mid-training (killed, out of memory) fails that training with
     TrainingFailedError("interrupted"), as a killed server's trainings are; the pool is replaced and
-    the next training runs. `holdout` and `evaluate` (reading a split, scoring it) run in this process."""
+    the next training runs. `holdout` (reading a split) runs in a worker too; `evaluate` (scoring a
+    split with a model this process holds) runs here."""
 
     def __init__(
         self,
         trainer_path: str = "adapters.sklearn_trainer:SklearnTrainer",
         workers: int = 1,
         trainer_options: Mapping[str, Any] | None = None,
+        niceness: int = 10,
     ) -> None:
         self._trainer_path = trainer_path
+        self._niceness = max(0, int(niceness))
         self._options = dict(trainer_options or {})
         self._local: Trainer | None = None
         self._workers = max(1, int(workers))
@@ -79,19 +90,20 @@ class ProcessTrainer(Trainer):
         columns: Sequence[str] | None = None,
         options: TrainingOptions = TrainingOptions(),
     ) -> TrainedModel:
+        return self._in_worker(_train_in_worker, dataset, content, model_type, dict(hyperparameters), columns, options)
+
+    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
+        """Read in a worker too: parsing a large upload is as much pandas work as a small fit."""
+        return self._in_worker(_holdout_in_worker, dataset, content)
+
+    def _in_worker(self, task: Any, dataset: Dataset, *args: Any) -> Any:
         pool = self._current_pool()
         try:
-            future = pool.submit(
-                _train_in_worker, self._trainer_path, self._options, dataset, content, model_type, dict(hyperparameters), columns, options
-            )
-            return future.result()
+            return pool.submit(task, self._trainer_path, self._options, dataset, *args).result()
         except BrokenProcessPool:
             self._replace(pool)
             log.warning("a training worker process stopped during a training of %s", dataset.name)
             raise TrainingFailedError(INTERRUPTED) from None
-
-    def holdout(self, dataset: Dataset, content: bytes) -> HoldoutSet:
-        return self._inline().holdout(dataset, content)
 
     def evaluate(self, model: ChurnModel, holdout: HoldoutSet) -> dict[str, float]:
         return self._inline().evaluate(model, holdout)
@@ -129,7 +141,8 @@ class ProcessTrainer(Trainer):
                 os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
                 # spawn, not fork: the serving process has threads (writer, followers) a fork would copy mid-state
                 self._pool = ProcessPoolExecutor(
-                    self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent, initargs=(os.getpid(),)
+                    self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                    initargs=(os.getpid(), self._niceness),
                 )
             return self._pool
 

@@ -94,14 +94,19 @@ PERMUTATION_REPEATS = 2
 
 
 class SklearnTrainer(Trainer):
-    """Fits one pipeline per call; deterministic for a given seed. Safe to share between threads."""
+    """Fits one pipeline per call; deterministic for a given seed. Safe to share between threads.
+    With `draw_reports`, each training also draws its evaluation charts (TrainedModel.reports) for a
+    registry that keeps them: about a second of CPU, so off where nothing would keep them."""
 
-    def __init__(self, seed: int = 42, test_size: float = HOLDOUT_FRACTION, cv_max_rows: int = CV_MAX_ROWS) -> None:
+    def __init__(
+        self, seed: int = 42, test_size: float = HOLDOUT_FRACTION, cv_max_rows: int = CV_MAX_ROWS, draw_reports: bool = False
+    ) -> None:
         if not 0.0 < test_size < 1.0:
             raise ValueError("test_size must be between 0 and 1")
         self._seed = seed
         self._test_size = test_size
         self._cv_max_rows = cv_max_rows
+        self._draw_reports = draw_reports
 
     def train(
         self,
@@ -158,7 +163,15 @@ class SklearnTrainer(Trainer):
         return TrainedModel(
             model=model, metrics=metrics, training_seconds=round(seconds, 6), evaluation=evaluation,
             drift_reference=self._drift_reference(x_train, kinds, p_test),
+            reports=self._reports(evaluation, metrics, threshold, f"{model_type.name} on {dataset.name}"),
         )
+
+    def _reports(self, evaluation: Evaluation, metrics: Mapping[str, float], threshold: float, title: str) -> dict[str, bytes]:
+        if not self._draw_reports:
+            return {}
+        from adapters.evaluation_plots import render_evaluation  # matplotlib: only where charts are drawn
+
+        return render_evaluation(evaluation, metrics, threshold, title)
 
     def _drift_reference(self, x_train: pd.DataFrame, kinds: Mapping[str, FeatureKind], p_test: np.ndarray) -> DriftReference:
         """The training split's feature bins (a fixed-seed sample of DRIFT_REFERENCE_ROWS above that) and

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from abc import abstractmethod
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -89,6 +89,9 @@ class TrainedModel:
     training_seconds: float
     evaluation: Evaluation | None = None
     drift_reference: DriftReference | None = None
+    reports: Mapping[str, bytes] = field(default_factory=dict)
+    """Files describing the training (charts, tables) by name, made where the model was fitted so
+    the serving process draws nothing; the registry keeps them with the version."""
 
 
 class Trainer(Protocol):
@@ -144,9 +147,9 @@ class ModelRegistry(Protocol):
     """Versioned storage of trained models (MLflow) and the pointer to the active version."""
 
     @abstractmethod
-    def register(self, name: str, model: ChurnModel, summary: TrainingSummary) -> ModelRecord:
-        """Track a run (params, metrics, tags, model with signature and input example) and register
-        it as the next version of `name`."""
+    def register(self, name: str, model: ChurnModel, summary: TrainingSummary, reports: Mapping[str, bytes] = {}) -> ModelRecord:
+        """Track a run (params, metrics, tags, model with signature and input example, the training's
+        `reports` as files) and register it as the next version of `name`."""
 
     @abstractmethod
     def load(self, ref: ModelRef) -> ChurnModel:

@@ -156,15 +156,20 @@ class Container(containers.DeclarativeContainer):
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry, model_codec),
     )
-    # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL.
+    # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL, at
+    # a lower CPU priority (CHURN_TRAINING_NICENESS); charts are drawn there for the registry that keeps them.
+    draws_reports = providers.Callable(lambda registry: registry == "mlflow", config.registry)
     trainer = providers.Selector(
         providers.Callable(lambda separate: "process" if separate else "inline", config.training_process),
         process=providers.ThreadSafeSingleton(
             lazy("adapters.process_trainer:ProcessTrainer"),
             workers=config.training_workers,
-            trainer_options=providers.Dict(cv_max_rows=config.cv_max_rows),
+            trainer_options=providers.Dict(cv_max_rows=config.cv_max_rows, draw_reports=draws_reports),
+            niceness=config.training_niceness,
         ),
-        inline=providers.ThreadSafeSingleton(lazy("adapters.sklearn_trainer:SklearnTrainer"), cv_max_rows=config.cv_max_rows),
+        inline=providers.ThreadSafeSingleton(
+            lazy("adapters.sklearn_trainer:SklearnTrainer"), cv_max_rows=config.cv_max_rows, draw_reports=draws_reports
+        ),
     )
     promotion_rule = providers.ThreadSafeSingleton(PromotionRule, metric=config.promotion_metric, min_roc_auc=config.min_roc_auc)
     model_cache = providers.ThreadSafeSingleton(LruModelCache, capacity=config.model_cache_size)

@@ -27,6 +27,7 @@ MINIMUMS = {
     "port": 0,
     "workers": 1,
     "drift_refresh_seconds": 0,
+    "training_niceness": 0,
 }
 
 
@@ -63,6 +64,7 @@ class Settings:
     job_lease_seconds: float = 60.0
     job_runner: str = "thread"
     training_process: bool = True
+    training_niceness: int = 10
     broker_url: str = "redis://localhost:6379/0"
     active_refresh_seconds: float = 2.0
     max_upload_mb: float = 50.0
@@ -116,6 +118,8 @@ class Settings:
             raise SettingsError(f"CHURN_MIN_ROC_AUC={self.min_roc_auc!r}: a ROC AUC is between 0 and 1")
         if self.promotion_metric not in HIGHER_IS_BETTER:
             raise SettingsError(f"CHURN_PROMOTION_METRIC={self.promotion_metric!r}: choose one of {', '.join(HIGHER_IS_BETTER)}")
+        if self.training_niceness > 19:
+            raise SettingsError(f"CHURN_TRAINING_NICENESS={self.training_niceness!r}: a niceness is 0 (the server's own priority) to 19")
         if self.port > 65535:
             raise SettingsError(f"CHURN_PORT={self.port!r}: a port is 0 to 65535")
         home = Path(self.home).expanduser().resolve()

@@ -86,7 +86,7 @@ class TrainModel:
             # failed meanwhile (its lease ran out while this process was starved): a job the store
             # reports failed must not leave a version behind
             raise _Abandoned()
-        record = self._registry.register(job.model_name, trained.model, summary)
+        record = self._registry.register(job.model_name, trained.model, summary, trained.reports)
         self._records.save(record)
         decision = self._decide(job.activate, dataset, content, trained)
         if decision.activated:

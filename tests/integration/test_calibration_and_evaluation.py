@@ -96,3 +96,14 @@ def test_the_trainer_refuses_a_hold_out_with_fewer_than_ten_of_a_class():
     content = customers_csv(rows=60, seed=3)
     with pytest.raises(TrainingFailedError, match="at least 10"):
         SklearnTrainer().train(dataset(content), content, model_type("logistic_regression"), {}, options=TrainingOptions(cv_folds=0))
+
+
+def test_charts_are_drawn_only_for_a_registry_that_keeps_them():
+    """Drawing is a second of CPU: the trainer draws when the container says a registry keeps charts."""
+    options = TrainingOptions(cv_folds=0)
+    assert SklearnTrainer().train(DATASET, CONTENT, model_type("logistic_regression"), {}, options=options).reports == {}
+    drawn = SklearnTrainer(draw_reports=True).train(DATASET, CONTENT, model_type("logistic_regression"), {}, options=options).reports
+    assert sorted(drawn) == [
+        "confusion_matrix.png", "feature_importances.csv", "feature_importances.png", "pr_curve.png", "reliability_diagram.png", "roc_curve.png",
+    ]
+    assert all(content.startswith(b"\x89PNG") for name, content in drawn.items() if name.endswith(".png"))

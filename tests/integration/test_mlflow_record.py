@@ -29,7 +29,7 @@ def record(tmp_path_factory, migrated_sqlite):  # migrated_sqlite: tests/integra
     tmp_path = tmp_path_factory.mktemp("mlflow-record")
     shutil.copy(migrated_sqlite, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    trained = SklearnTrainer().train(
+    trained = SklearnTrainer(draw_reports=True).train(
         DATASET, CONTENT, model_type("random_forest"), {"n_estimators": 10},
         options=TrainingOptions(cv_folds=2, threshold=ThresholdRule.parse("max_f1")),
     )
@@ -42,7 +42,7 @@ def record(tmp_path_factory, migrated_sqlite):  # migrated_sqlite: tests/integra
     registry = MlflowModelRegistry(uri, codec=SklearnModelCodec(), artifact_location=str(tmp_path / "artifacts"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        registered = registry.register("churn-rf", trained.model, summary)
+        registered = registry.register("churn-rf", trained.model, summary, trained.reports)
     return registry, MlflowClient(tracking_uri=uri, registry_uri=uri), registered, trained, caught
 
 

@@ -35,6 +35,20 @@ def test_a_model_trained_in_a_worker_process_scores_here(trainer):
     assert trainer.worker_pids() and os.getpid() not in trainer.worker_pids()
 
 
+def test_the_worker_trains_at_a_lower_cpu_priority_than_the_server(trainer):
+    """A fit at the server's priority would take a full share of a busy machine from /predict."""
+    trainer.train(DATASET, CSV, model_type("logistic_regression"), {})
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in trainer.worker_pids()] == [min(19, own + 10)]
+
+
+def test_the_hold_out_is_read_in_the_worker_and_comes_back_whole(trainer):
+    holdout = trainer.holdout(DATASET, CSV)
+    assert holdout.labels == [1, 0, 1, 0]
+    assert [row["plan"] for row in holdout.rows] == ["basic", "premium", "basic", "premium"]
+    assert trainer.worker_pids()  # the pool was started for it
+
+
 def test_a_worker_killed_mid_training_fails_it_as_interrupted_and_the_next_training_runs(trainer, tmp_path):
     marker = tmp_path / "worker.pid"
     outcome: dict = {}
