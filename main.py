@@ -1,4 +1,4 @@
-"""churn command line: serve the API, train, list and switch models, load customers.
+"""churn command line: serve the API, train, list and switch models, load and score customers, export the risk, import outcomes.
 
     python main.py serve [--host 127.0.0.1] [--port 8000] [--workers 1]
     python main.py worker [--burst]          (with CHURN_JOB_RUNNER=rq and CHURN_BROKER_URL)
@@ -10,6 +10,10 @@
     python main.py use-model NAME VERSION
     python main.py load-clients FILE.csv [--id-column customerID]
     python main.py score-all [--model NAME:VERSION] [--resume RUN_ID]
+    python main.py export [--band 75-100 | --min-probability P --max-probability P] [--model NAME[:VERSION]] [-o FILE.csv]
+    python main.py outcomes import FILE.csv
+    python main.py performance NAME:VERSION [--horizon-days 90]
+    python main.py drift NAME:VERSION [--days 30]
 
 Configuration comes from CHURN_* environment variables (see README.md).
 """
@@ -21,6 +25,7 @@ import json
 import sys
 
 from entrypoints.cli import run
+from entrypoints.cli_risk import add_commands
 
 
 def parser() -> argparse.ArgumentParser:
@@ -81,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score-all", help="score every stored customer (a scoring run), with a progress bar")
     score.add_argument("--model", default=None, help="NAME:VERSION or NAME (default: the active version)")
     score.add_argument("--resume", default=None, metavar="RUN_ID", help="go on with a failed or interrupted run")
+    add_commands(sub)
     return p
 
 

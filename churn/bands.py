@@ -68,6 +68,17 @@ class Band(StrEnum):
             raise InvalidBandError(f"unknown band {label!r}; allowed values: {allowed}", allowed=[b.value for b in cls]) from None
 
 
+def requested_range(band: str | None, min_probability: float | None, max_probability: float | None) -> tuple[str, ProbabilityRange]:
+    """The label and interval asked for by `band` or by `min_probability`/`max_probability` (each
+    optional, the whole of [0, 1] without any); InvalidBandError for both, or a bad value."""
+    if band is not None and (min_probability is not None or max_probability is not None):
+        raise InvalidBandError("give either band or min_probability/max_probability, not both")
+    if band is not None:
+        return Band.parse(band).value, Band.parse(band).range
+    probabilities = ProbabilityRange(0.0 if min_probability is None else min_probability, 1.0 if max_probability is None else max_probability)
+    return f"{probabilities.minimum:g}-{probabilities.maximum:g}", probabilities
+
+
 _BAND_RANGES = {band: ProbabilityRange(int(band.value.split("-")[0]) / 100, int(band.value.split("-")[1]) / 100) for band in Band}
 EDGES: tuple[float, ...] = (0.0, *(_BAND_RANGES[band].maximum for band in Band))
 """0, the upper edge of each band, 1: where the bands meet, read off their labels."""

@@ -38,6 +38,14 @@ class ModelRef:
     def __str__(self) -> str:
         return f"{self.name}:{self.version}"
 
+    @classmethod
+    def parse(cls, text: str) -> "ModelRef":
+        """`name:version`, as str() writes it; InvalidRequestError without a version."""
+        found = ModelFilter.parse(text)
+        if found.version is None:
+            raise InvalidRequestError(f"invalid model version {text!r}: use 'name:version', e.g. churn-logistic_regression:1")
+        return cls(found.name, found.version)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelFilter:

@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 from churn.errors import ChurnError
 from churn.training_jobs import JobStatus
 from churn.versions import ModelRef
+from entrypoints import cli_risk
 from entrypoints.settings import Settings, SettingsError
 
 log = logging.getLogger("churn")
@@ -81,6 +82,10 @@ ROUTES_TO_COMMANDS = (
     ("/use-model", "main.py use-model"),
     ("positive_label", "--positive-label"),
     ("column_types", "--column-type"),
+    ("GET /models lists", "main.py models lists"),
+    ("min_probability", "--min-probability"),
+    ("max_probability", "--max-probability"),
+    ("horizon_days must", "--horizon-days must"),
 )
 
 
@@ -126,6 +131,8 @@ def check_arguments(args: argparse.Namespace, params: dict) -> None:
             ModelRef(args.name, 1)
     elif args.command == "use-model":
         ModelRef(args.name, args.version)
+    else:
+        cli_risk.check_arguments(args)
 
 
 def configure_cli_logging(log_format: str | None) -> None:
@@ -413,4 +420,5 @@ COMMANDS = {
     "use-model": use_model,
     "load-clients": load_clients,
     "score-all": score_all,
+    **cli_risk.COMMANDS,
 }

@@ -96,6 +96,13 @@ def test_model_filter_matches_by_name_or_exact_version():
         ModelFilter.parse("churn-lr:x")
 
 
+def test_model_ref_parses_what_str_writes_and_needs_the_version():
+    assert ModelRef.parse(str(ModelRef("churn-lr", 12))) == ModelRef("churn-lr", 12)
+    for text in ("churn-lr", "churn-lr:0", "bad name:1"):
+        with pytest.raises(InvalidRequestError):
+            ModelRef.parse(text)
+
+
 @pytest.mark.parametrize("limit, offset", [(0, 0), (1001, 0), (10, -1)])
 def test_page_request_bounds(limit, offset):
     with pytest.raises(InvalidPageError):

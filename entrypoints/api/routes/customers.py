@@ -21,7 +21,8 @@ from churn.use_cases.list_customers_by_risk import ListCustomersByRisk
 from churn.use_cases.list_predictions import ListCustomerPredictions
 from churn.use_cases.predict_stored_customer import PredictStoredCustomer
 from entrypoints.api.routes.datasets import read_upload
-from entrypoints.api.routes.predictions import page_request, requested_range
+from churn.bands import requested_range
+from entrypoints.api.routes.predictions import page_request
 from entrypoints.api.schemas import (
     BandCountsOut,
     BandOut,

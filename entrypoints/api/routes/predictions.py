@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from churn.errors import InvalidBandError, InvalidRequestError
-from churn.bands import Band, ProbabilityRange
+from churn.errors import InvalidRequestError
+from churn.bands import requested_range
 from churn.paging import PageRequest
 from churn.predictions import PredictionCursor
 from churn.versions import ModelFilter
@@ -113,16 +113,6 @@ def predict_batch(
 
 def page_request(limit: int, offset: int, after: str | None) -> PageRequest:
     return PageRequest(limit, offset, PredictionCursor.decode(after) if after else None)
-
-
-def requested_range(band: str | None, min_probability: float | None, max_probability: float | None) -> tuple[str, ProbabilityRange]:
-    """The label and interval asked for by `band` or by `min_probability`/`max_probability` (each optional)."""
-    if band is not None and (min_probability is not None or max_probability is not None):
-        raise InvalidBandError("give either band or min_probability/max_probability, not both")
-    if band is not None:
-        return Band.parse(band).value, Band.parse(band).range
-    probabilities = ProbabilityRange(0.0 if min_probability is None else min_probability, 1.0 if max_probability is None else max_probability)
-    return f"{probabilities.minimum:g}-{probabilities.maximum:g}", probabilities
 
 
 @router.get(
