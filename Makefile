@@ -8,8 +8,10 @@ BIN     = $(VENV)/bin
 $(BIN)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("churn needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# uv installs the pinned set in about 20 s where pip takes 1-2 minutes; pip does it where uv cannot be had
+	{ $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9 && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt; } || \
+	  $(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
 	@touch $@
 
 ## Set up and serve the API on the embedded default store (http://127.0.0.1:8000/docs)
