@@ -3,6 +3,11 @@ model version the service registered, and against a FastAPI endpoint that only v
 fields (the ceiling of the web stack), all under the same wrk load on 127.0.0.1.
 
     .venv/bin/python bench/serving.py [--csv PATH] [--seconds 10] [--connections 8] [--rounds 3]
+    .venv/bin/python bench/serving.py --during-training [--rows 200000]
+
+`--during-training` is the other scenario: /predict's p50 / p99 idle and while a `--rows`-row
+logistic regression trains, with the fit in the worker process and in the serving process (the
+target: p99 during at most 1.5 x idle, worker process); see bench/training_load.py.
 
 Needs `wrk` (Debian: apt-get install wrk). Uses ../shared/data/telco_customer_churn.csv when present,
 else the project's sample (same schema). Everything runs in a temporary CHURN_HOME and stops by itself.
@@ -126,7 +131,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     parser.add_argument("--model-type", default="logistic_regression")
     parser.add_argument("--store", default="sqlite", choices=("sqlite", "memory"), help="the service's CHURN_STORE")
+    parser.add_argument("--during-training", action="store_true", help="measure /predict while a big training runs instead")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows of the training's data set (--during-training)")
     args = parser.parse_args()
+    if args.during_training:
+        import training_load
+
+        training_load.report(args.rows, float(args.seconds), clients=4)
+        return 0
     if not shutil.which("wrk"):
         print("wrk is not installed (Debian: apt-get install wrk)")
         return 1

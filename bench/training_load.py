@@ -103,10 +103,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-    big_csv = subscriptions_csv(rows=args.rows, seed=11)
-    print(f"data set: {args.rows:,} rows, {len(big_csv) / 1e6:.1f} MB; load average {os.getloadavg()[0]:.2f}")
+    report(args.rows, args.seconds, args.clients)
+
+
+def report(rows: int, seconds: float, clients: int) -> None:
+    big_csv = subscriptions_csv(rows=rows, seed=11)
+    print(f"data set: {rows:,} rows, {len(big_csv) / 1e6:.1f} MB; load average {os.getloadavg()[0]:.2f}")
     for mode in (True, False):
-        result = run(mode, big_csv, args.seconds, args.clients)
+        result = run(mode, big_csv, seconds, clients)
         label = "fit in a worker process" if mode else "fit in the serving process"
         print(f"\n{label} (training {result['training_s']:.1f} s, {result['status']}):")
         for phase in ("idle", "during"):
