@@ -16,7 +16,6 @@ from entrypoints.lazy import lazy
 
 from adapters.clock import SystemClock
 from adapters.job_runner import ThreadJobRunner
-from adapters.rq_runner import RqJobRunner
 from adapters.memory import (
     InlineJobRunner,
     InMemoryCustomerRepository,
@@ -86,7 +85,8 @@ TRAINING_TASK = "entrypoints.worker_tasks.train"  # what a worker runs for a que
 
 
 class Container(containers.DeclarativeContainer):
-    wiring_config = containers.WiringConfiguration(packages=["entrypoints.api.routes", "entrypoints.console"])
+    # No wiring_config: it would import every route module (FastAPI, pydantic, Jinja) each time a
+    # container is made, the CLI's included; create_app wires the routes it serves.
 
     config = providers.Configuration()
 
@@ -186,7 +186,7 @@ class Container(containers.DeclarativeContainer):
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=config.training_workers),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
-        rq=providers.ThreadSafeSingleton(RqJobRunner, broker_url=config.broker_url, queue=TRAINING_QUEUE, task=TRAINING_TASK),
+        rq=providers.ThreadSafeSingleton(lazy("adapters.rq_runner:RqJobRunner"), broker_url=config.broker_url, queue=TRAINING_QUEUE, task=TRAINING_TASK),
     )
     # Who keeps a queued training alive: the process that runs it, or with a broker every process on
     # it (the job waits in Redis, not in a process); a worker taking it makes it its own.
