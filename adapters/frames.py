@@ -326,14 +326,19 @@ def _arrow_type(sample: list[list[str]], position: int, decimal: str) -> pa.Data
     """float64 when the first records write decimals in this column (and nothing but plain numbers);
     else text, dictionary-encoded by the reader's threads when the first records repeat values,
     plain when they are (nearly) all different (an id: encoded once, after, because merging the
-    threads' per-block dictionaries of an id column costs more than encoding it once)."""
+    threads' per-block dictionaries of an id column costs more than encoding it once), but ISO days
+    always dictionary-encoded: the reader does that for less than a pass after it."""
     cells = [cell for cell in (row[position].strip() for row in sample if position < len(row)) if cell]
     head = cells[:SAMPLE_RECORDS]
     pattern = _DECIMAL_CELL[decimal]
     if head and any(decimal in cell for cell in head) and all(pattern.match(cell) for cell in head):
         return pa.float64()
+    if head and all(_ISO_DAY.match(cell) for cell in head):
+        return _CATEGORIES  # days repeat in any file of more rows than a few years have days
     return _TEXT if len(set(cells)) >= 0.95 * len(cells) else _CATEGORIES
 
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _DECIMAL_CELL = {
     ".": re.compile(r"^[+-]?(0|[1-9]\d*)(\.\d+)?$"),
@@ -387,9 +392,13 @@ def _short_codes(array: pa.StringArray) -> tuple[pa.Array, np.ndarray] | None:
     if not 1 <= width <= 8 or int(offsets[-1] - offsets[0]) != width * rows or not bool((np.diff(offsets) == width).all()):
         return None
     cells = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(rows, width)
-    padded = np.zeros((rows, 8), dtype=np.uint8)
-    padded[:, :width] = cells
-    keys = padded.view(">u8").ravel().astype(np.uint64)  # big-endian: an export sorted by id is sorted here too, and sorts fast
+    if width < 8:
+        padded = np.zeros((rows, 8), dtype=np.uint8)
+        padded[:, :width] = cells
+        cells = padded
+    keys = cells.view(">u8").ravel().astype(np.uint64)  # big-endian: an export sorted by id is sorted here too, and sorts fast
+    if bool((keys[1:] > keys[:-1]).all()):  # sorted and so all different: the column is its own dictionary
+        return array, np.arange(rows, dtype=np.int32)
     perm = np.argsort(keys)
     ordered = keys[perm]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
@@ -415,6 +424,8 @@ def text_column(values: pa.Array, codes: np.ndarray) -> TextColumn:
     'a', NFC and NFD) share one code, blank ones none."""
     if not len(values):
         return TextColumn(codes.astype(np.int32, copy=False), values.cast(pa.string()))
+    if _plain_ascii(values):
+        return TextColumn(codes.astype(np.int32, copy=False), values)
     cleaned = pc.utf8_trim_whitespace(values)
     if not every(pc.string_is_ascii(cleaned)):
         cleaned = pa.array([None if v is None else nfc(v) for v in cleaned.to_pylist()], pa.string())
@@ -425,6 +436,21 @@ def text_column(values: pa.Array, codes: np.ndarray) -> TextColumn:
     remap = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int32)
     mapped = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
     return TextColumn(mapped, encoded.dictionary)
+
+
+def _plain_ascii(values: pa.Array) -> bool:
+    """Whether text values are already clean, read from the buffers in a few vectorised passes:
+    none empty or null, every byte ASCII, none starting or ending with a space or control
+    character (so nothing to strip, to normalise or to blank)."""
+    if not pa.types.is_string(values.type) or values.null_count:
+        return False
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[values.offset : values.offset + len(values) + 1]
+    if not bool((np.diff(offsets) > 0).all()):
+        return False
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0] - 1
+    return bool(data.max() < 0x80 and data[starts].min() > 0x20 and data[ends].min() > 0x20)
 
 
 def every(flags: pa.Array) -> bool:
