@@ -147,7 +147,12 @@ def column_facts(name: str, column: frames.Column, table: frames.Table, reading:
     codes, values = column.codes, column.values
     tally = None
     if measured and y is not None:  # rows per (blank, values) x (other, churned), in one pass
-        tally = np.bincount((codes + 1) * 2 + y, minlength=2 * (len(values) + 1)).reshape(-1, 2)
+        key = codes.astype(np.intp)
+        key += 1
+        key *= 2
+        key += y
+        tally = np.bincount(key, minlength=2 * (len(values) + 1)).reshape(-1, 2)
+        del key
         counts = tally[1:, 0] + tally[1:, 1]
     else:
         counts = np.bincount(codes + 1, minlength=len(values) + 1)[1:]
@@ -171,6 +176,8 @@ def column_facts(name: str, column: frames.Column, table: frames.Table, reading:
 
 def _most_frequent(counts: np.ndarray, used: np.ndarray) -> np.ndarray:
     """The TOP most frequent values' indices, ties in order of first appearance."""
+    if len(used) > 4 * TOP and counts.max() == 1:  # every value once (an id)
+        return used[:TOP]
     if len(used) > 4 * TOP:
         threshold = np.partition(counts[used], len(used) - TOP)[len(used) - TOP]
         above = used[counts[used] > threshold]
@@ -184,65 +191,61 @@ def _has_digits(values: pyarrow.Array) -> bool:
 
 
 def _distinct_numbers(values: np.ndarray, facts: NumberFacts | None) -> int:
-    """Exact distinct count of numbers without blanks: a flag per possible value when they are
-    decimals with a few places in a small range (`_decimal_keys`), else `_distinct_spread` when
-    the first ones are nearly all different, else a hash table."""
+    """Exact distinct count of numbers without blanks: flags per possible value when they are
+    decimals with a few places in a bounded range (`_decimal_keys`: amounts, counts, ages), else a
+    hash table (which misses the cache on nearly every number of a column of all different ones)."""
     if not len(values):
         return 0
     decimals = _decimal_keys(values, facts) if facts is not None else None
-    if decimals is not None:
-        keys, span = decimals
+    if decimals is None:
+        return len(pd.unique(values))
+    keys, span = decimals
+    if span <= WINDOW:
         flags = np.zeros(span, dtype=np.bool_)
         flags[keys] = True
         return int(np.count_nonzero(flags))
-    head = values[:SPREAD_SAMPLE]
-    if len(values) < 4 * SPREAD_SAMPLE or len(pd.unique(head)) < 0.98 * len(head):  # a few 10,000s values at most: a hash table is fast
-        return len(pd.unique(values))
-    return _distinct_spread(values)
+    window = (keys >> WINDOW_BITS).astype(np.uint16)  # a wide range: one window of flags at a time
+    ends = np.cumsum(np.bincount(window))
+    ordered = keys[np.argsort(window, kind="stable")]  # a radix sort of 16-bit window numbers
+    flags = np.zeros(WINDOW, dtype=np.bool_)
+    distinct, start = 0, 0
+    for end in ends.tolist():
+        if end > start:
+            flags[:] = False
+            flags[ordered[start:end] & (WINDOW - 1)] = True
+            distinct += int(np.count_nonzero(flags))
+        start = end
+    return distinct
 
 
-SPREAD_SAMPLE = 2048
 MAX_PLACES = 6
+PLACES_SAMPLE = 2048
+WINDOW_BITS = 22
+WINDOW = 1 << WINDOW_BITS
+KEYS_PER_ROW = 128
+"""`_distinct_numbers` counts at most WINDOW + KEYS_PER_ROW x rows possible values, WINDOW at a time."""
 
 
 def _decimal_keys(values: np.ndarray, facts: NumberFacts) -> tuple[np.ndarray, int] | None:
     """Each number as an integer count of its last decimal place (29.85 -> 2985 with two places),
     from 0, and the span of those integers; None unless every number is exactly such a decimal
     (checked: k / 10**places == value for each, so equal numbers and equal keys are the same thing)
-    and the span is at most a few flags per row."""
+    and the span is at most WINDOW + KEYS_PER_ROW x rows."""
     if not (math.isfinite(facts.minimum) and math.isfinite(facts.maximum)):
         return None
-    head = values[:SPREAD_SAMPLE]
+    head = values[:PLACES_SAMPLE]
     scale = next((10.0**p for p in range(MAX_PLACES + 1) if np.array_equal(np.rint(head * 10.0**p) / 10.0**p, head)), None)
     if scale is None or max(abs(facts.minimum), abs(facts.maximum)) * scale >= 2**52:
         return None
     low = round(facts.minimum * scale)
     span = round(facts.maximum * scale) - low + 1
-    if span > MIN_FLAGS + FLAGS_PER_ROW * len(values):
+    if span > WINDOW + KEYS_PER_ROW * len(values):
         return None
     scaled = np.rint(values * scale)
     if not np.array_equal(scaled / scale, values):
         return None
     scaled -= low
     return scaled.astype(np.intp), span
-
-
-MIN_FLAGS = 1 << 20
-FLAGS_PER_ROW = 8
-
-
-def _distinct_spread(values: np.ndarray) -> int:
-    """Distinct count of numbers that are nearly all different (amounts, balances): each is
-    hashed to one of ~2n buckets with a bincount; a number alone in its bucket is distinct, and
-    only those sharing a bucket (~20 % when they are all different) are counted exactly
-    (np.unique). About half the time of a hash table over every number, which misses the cache on
-    nearly each one."""
-    bits = len(values).bit_length() + 1
-    buckets = (values + 0.0).view(np.uint64)  # + 0.0 makes -0.0 the same number as 0.0
-    buckets *= np.uint64(0x9E3779B97F4A7C15)
-    buckets >>= np.uint64(64 - bits)
-    shared = np.bincount(buckets.view(np.int64), minlength=1 << bits)[buckets] > 1
-    return int(len(values) - np.count_nonzero(shared)) + len(np.unique(values[shared]))
 
 
 def _label(value: object) -> str:
@@ -260,7 +263,7 @@ def _native_format(reading: Reading) -> NumberFormat:
 
 def _number_facts(number_format: NumberFormat, data: np.ndarray, present: int, rows: int) -> NumberFacts:
     """`data`: the column's numbers without its blanks."""
-    head = data[:SPREAD_SAMPLE]
+    head = data[:PLACES_SAMPLE]
     integral = bool(len(data) and np.all(head == np.round(head)) and np.all(data == np.round(data)))
     row_number = bool(integral and present == rows and rows > 1 and np.all(np.diff(data) == 1))
     return NumberFacts(
