@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -21,9 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@cache
+def migrated_mlflow_store() -> Path:
+    """An empty MLflow SQLite store, migrated once per test process. A server on a new home would
+    otherwise spend seconds of CPU on MLflow's migrations before it is ready; test_full_loop keeps
+    that first start (fresh_mlflow=True)."""
+    from mlflow import MlflowClient
+
+    path = Path(tempfile.mkdtemp(prefix="churn-mlflow-template-")) / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
 class Server:
-    def __init__(self, home: Path, **env: str) -> None:
+    def __init__(self, home: Path, fresh_mlflow: bool = False, **env: str) -> None:
         self.home = home
+        self.fresh_mlflow = fresh_mlflow
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "CHURN_HOME": str(home), **env}
@@ -32,6 +48,9 @@ class Server:
 
     def start(self, timeout: float = 180.0) -> "Server":
         self.home.mkdir(parents=True, exist_ok=True)
+        own_mlflow_file = "CHURN_MLFLOW_TRACKING_URI" not in self.env and self.env.get("CHURN_REGISTRY", "mlflow") == "mlflow"
+        if not self.fresh_mlflow and own_mlflow_file and not (self.home / "mlflow.db").exists():
+            shutil.copy(migrated_mlflow_store(), self.home / "mlflow.db")
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "main.py", "serve", "--port", str(self.port)], cwd=ROOT, env=self.env, stdout=out, stderr=out
