@@ -120,7 +120,9 @@ CATALOG: tuple[ModelType, ...] = (
         (
             Hyperparameter("n_estimators", ParamKind.INT, 100, "number of trees", 1, 1000),
             Hyperparameter("max_depth", ParamKind.INT, None, "maximum tree depth (null: unlimited)", 1, 64, nullable=True),
-            Hyperparameter("min_samples_leaf", ParamKind.INT, 1, "minimum rows in a leaf", 1, 1000),
+            # 10, not scikit-learn's 1: on Telco's hold-out over four splits ROC AUC 0.839 against 0.814,
+            # the same on the bank data (0.841 / 0.841), calibration as good, smaller trees to fit and score
+            Hyperparameter("min_samples_leaf", ParamKind.INT, 10, "minimum rows in a leaf", 1, 1000),
             Hyperparameter("max_features", ParamKind.CHOICE, "sqrt", "features tried per split", choices=("sqrt", "log2")),
             _CLASS_WEIGHT,
         ),
