@@ -190,6 +190,10 @@ class InMemoryCustomerRepository(CustomerRepository):
         with self._lock:
             return [self._customers[i] for i in sorted(set(customer_ids)) if i in self._customers]
 
+    def ids_every(self, step: int) -> builtins.list[str]:
+        with self._lock:
+            return sorted(self._customers)[step - 1 :: step]
+
 
 def _band_key(p: Prediction) -> tuple[float, datetime, str]:
     return (p.churn_probability, p.created_at, p.prediction_id)
@@ -271,6 +275,16 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
     def count_of_run(self, run_id: str) -> int:
         with self._lock:
             return sum(1 for p in self._by_id.values() if p.run_id == run_id)
+
+    def run_rows_between(self, run_id: str, after: str | None, upto: str | None) -> tuple[int, str | None]:
+        with self._lock:
+            ids = [
+                p.customer_id
+                for p in self._by_id.values()
+                if p.run_id == run_id and p.customer_id is not None
+                and (after is None or p.customer_id > after) and (upto is None or p.customer_id <= upto)
+            ]
+        return len(ids), max(ids, default=None)
 
     def scores_of(self, model: ModelRef) -> list[Score]:
         with self._lock:
@@ -363,7 +377,7 @@ class InMemoryScoringRunStore(ScoringRunStore):
     def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
         with self._lock:
             stored = self._runs.get(expected.run_id)
-            if stored is None or (stored.status, stored.heartbeat_at) != (expected.status, expected.heartbeat_at):
+            if stored is None or (stored.status, stored.heartbeat_at, stored.revision) != (expected.status, expected.heartbeat_at, expected.revision):
                 return False
             self._runs[run.run_id] = run
             return True

@@ -297,6 +297,11 @@ class CustomerRepository(Protocol):
         """The stored customers among `customer_ids` (absent ones left out), by id ascending: one
         lookup of the ids, whatever the size of the base."""
 
+    @abstractmethod
+    def ids_every(self, step: int) -> builtins.list[str]:
+        """The ids at places step, 2·step, ... (1-based) of the id order, ascending: the bounds that cut
+        the base into pages of `step` customers (a scoring run's chunks). Reads ids only."""
+
 
 class PredictionSubmitter(Protocol):
     """A prediction store that commits several callers' predictions together (SQLite's writer
@@ -354,6 +359,11 @@ class PredictionRepository(Protocol):
         """How many predictions carry `run_id`."""
 
     @abstractmethod
+    def run_rows_between(self, run_id: str, after: str | None, upto: str | None) -> tuple[int, str | None]:
+        """How many predictions carry `run_id` for a customer id in (`after`, `upto`] (None: open at
+        that end), and the greatest such id (None when none): where a chunk of a run resumes."""
+
+    @abstractmethod
     def scores_of(self, model: ModelRef) -> list[Score]:
         """Every prediction of that version naming a customer, reduced to (customer, probability, time);
         any order. For realised performance against outcomes."""
@@ -397,9 +407,10 @@ class ScoringRunStore(Protocol):
 
     @abstractmethod
     def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
-        """Compare-and-set: store `run` only if the stored run still has `expected`'s status and
-        heartbeat_at (nobody saved it since `expected` was read), atomically; True when stored. Of
-        several processes claiming the same run from the same reading, exactly one wins."""
+        """Compare-and-set: store `run` only if the stored run still has `expected`'s status,
+        heartbeat_at and revision (nobody saved it since `expected` was read), atomically; True when
+        stored. Of several processes claiming the same run from the same reading, exactly one wins:
+        the workers of a chunked run record each chunk's claim and progress this way."""
 
 
 class JobRunner(Protocol):

@@ -13,6 +13,7 @@ from churn.errors import InvalidRequestError
 from churn.training_jobs import JobStatus
 from churn.customers import Customer
 from churn.ids import fresh_id
+from churn.scoring_chunks import ScoringChunk
 from churn.timestamps import utc_text
 from churn.versions import ModelRef
 
@@ -53,6 +54,10 @@ class CustomerFilter:
         looks these up instead of walking the whole base."""
         start = 0 if customer_id is None else bisect.bisect_right(self._sorted_ids, customer_id)
         return self._sorted_ids[start : start + limit]
+
+    def ids_every(self, step: int) -> tuple[str, ...]:
+        """The filter's ids at places step, 2·step, ... of their order: bounds of pages of `step`."""
+        return self._sorted_ids[step - 1 :: step]
 
     def matches(self, customer: Customer) -> bool:
         if self.ids and customer.customer_id not in self._id_set:
@@ -99,10 +104,19 @@ class ScoringRun:
     """Time spent scoring, over every attempt (a resumed run adds to it): the rate's denominator."""
     error: str | None = None
     owner: str | None = None
+    chunks: tuple[ScoringChunk, ...] = ()
+    """Empty for a run gone through in one sequence; else its pages, each a task of the job engine."""
+    workers: Mapping[str, int] = field(default_factory=dict)
+    """Customers gone through per worker identity, as the chunks reported them."""
+    revision: int = 0
+    """Counted up by every change of a chunked run: what its compare-and-set updates compare."""
 
     @classmethod
-    def new(cls, model: ModelRef, total: int, customers: CustomerFilter | None, now: datetime, owner: str | None = None) -> "ScoringRun":
-        return cls(fresh_id(), model, now, total, customers, owner=owner, heartbeat_at=now)
+    def new(
+        cls, model: ModelRef, total: int, customers: CustomerFilter | None, now: datetime, owner: str | None = None,
+        chunks: tuple[ScoringChunk, ...] = (),
+    ) -> "ScoringRun":
+        return cls(fresh_id(), model, now, total, customers, owner=owner, heartbeat_at=now, chunks=chunks)
 
     @property
     def done(self) -> int:
@@ -139,26 +153,80 @@ class ScoringRun:
         )
 
     def progressed(self, scored: int, skipped: Counter[str], excluded: int, last_customer_id: str, seconds: float, now: datetime) -> "ScoringRun":
-        reasons = Counter(self.skip_reasons)
-        for reason, n in skipped.items():
-            if reason in reasons or len(reasons) < MAX_SKIP_REASONS:
-                reasons[reason] += n
-            else:
-                reasons["other"] += n
         return replace(
             self,
             scored=self.scored + scored,
             skipped=self.skipped + sum(skipped.values()),
             excluded=self.excluded + excluded,
-            skip_reasons=dict(reasons),
+            skip_reasons=_merged(self.skip_reasons, skipped),
             last_customer_id=last_customer_id,
             seconds_running=self.seconds_running + seconds,
             heartbeat_at=now,
         )
 
     def queued_again(self, now: datetime, owner: str | None) -> "ScoringRun":
-        """A failed or interrupted run handed to a worker again; its progress is kept."""
-        return replace(self, status=RunStatus.QUEUED, heartbeat_at=now, finished_at=None, error=None, owner=owner or self.owner)
+        """A failed or interrupted run handed to a worker again; its progress is kept (a chunked run's
+        unfinished chunks are queued again)."""
+        return replace(
+            self, status=RunStatus.QUEUED, heartbeat_at=now, finished_at=None, error=None, owner=owner or self.owner,
+            chunks=tuple(c.queued_again() for c in self.chunks), revision=self.revision + 1,
+        )
+
+    # ------------------------------------------------------------ chunks (a run split over workers)
+
+    def interrupted_chunks(self, now: datetime, lease: timedelta) -> list[int]:
+        return [c.index for c in self.chunks if c.interrupted(now, lease)] if not self.status.finished else []
+
+    def chunk_claimed(self, index: int, owner: str, now: datetime, lease: timedelta, scored: int, last_customer_id: str | None) -> "ScoringRun | None":
+        """Chunk `index` taken by `owner`, or None when it is not to be taken (finished, held by a live
+        worker, or the run ended)."""
+        chunk = self.chunks[index]
+        if self.status.finished or not chunk.claimable(now, lease):
+            return None
+        return self._with_chunk(chunk.claimed(owner, now, scored, last_customer_id), now, status=RunStatus.RUNNING)
+
+    def chunk_progressed(
+        self, index: int, owner: str, attempt: int, scored: int, skipped: Counter[str], excluded: int, last_customer_id: str, now: datetime
+    ) -> "ScoringRun | None":
+        """A batch of chunk `index` recorded, or None when `owner`'s attempt no longer holds it."""
+        chunk = self.chunks[index]
+        if self.status.finished or not chunk.held_by(owner, attempt):
+            return None
+        counted = replace(self, skip_reasons=_merged(self.skip_reasons, skipped))
+        workers = dict(self.workers)
+        workers[owner] = workers.get(owner, 0) + scored + sum(skipped.values()) + excluded
+        return replace(
+            counted._with_chunk(chunk.progressed(scored, sum(skipped.values()), excluded, last_customer_id, now), now), workers=workers
+        )
+
+    def chunk_ended(self, index: int, owner: str, attempt: int, now: datetime, error: str | None = None) -> "ScoringRun | None":
+        """Chunk `index` gone through (or failed with `error`, which fails the run); the run succeeds
+        with its last chunk. None when `owner`'s attempt no longer holds it."""
+        chunk = self.chunks[index]
+        if self.status.finished or not chunk.held_by(owner, attempt):
+            return None
+        run = self._with_chunk(chunk.ended(RunStatus.FAILED if error else RunStatus.SUCCEEDED, now), now)
+        if error is not None:
+            return run.failed(error, now)
+        if all(c.status is RunStatus.SUCCEEDED for c in run.chunks):
+            return run.succeeded(now)
+        return run
+
+    def _with_chunk(self, chunk: ScoringChunk, now: datetime, status: RunStatus | None = None) -> "ScoringRun":
+        chunks = tuple(chunk if c.index == chunk.index else c for c in self.chunks)
+        started = self.started_at or now
+        return replace(
+            self,
+            chunks=chunks,
+            status=status or self.status,
+            started_at=started,
+            heartbeat_at=now,
+            scored=sum(c.scored for c in chunks),
+            skipped=sum(c.skipped for c in chunks),
+            excluded=sum(c.excluded for c in chunks),
+            seconds_running=max(self.seconds_running, (now - started).total_seconds()),  # wall clock: chunks run side by side
+            revision=self.revision + 1,
+        )
 
     def succeeded(self, now: datetime) -> "ScoringRun":
         return replace(self, status=RunStatus.SUCCEEDED, finished_at=now, heartbeat_at=now, total=max(self.total, self.done))
@@ -188,6 +256,9 @@ class ScoringRun:
             "seconds_running": self.seconds_running,
             "error": self.error,
             "owner": self.owner,
+            "chunks": [c.to_dict() for c in self.chunks],
+            "workers": dict(self.workers),
+            "revision": self.revision,
         }
 
     @classmethod
@@ -214,4 +285,17 @@ class ScoringRun:
             seconds_running=data["seconds_running"],
             error=data["error"],
             owner=data["owner"],
+            chunks=tuple(ScoringChunk.from_dict(c) for c in data.get("chunks") or ()),  # runs stored before chunks had none
+            workers=dict(data.get("workers") or {}),
+            revision=data.get("revision") or 0,
         )
+
+
+def _merged(reasons: Mapping[str, int], skipped: Counter[str]) -> dict[str, int]:
+    merged = Counter(reasons)
+    for reason, n in skipped.items():
+        if reason in merged or len(merged) < MAX_SKIP_REASONS:
+            merged[reason] += n
+        else:
+            merged["other"] += n
+    return dict(merged)

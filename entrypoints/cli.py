@@ -396,7 +396,12 @@ def score_all(container, args, params) -> int:
         model = ModelFilter.parse(args.model) if args.model else None
         run = container.start_scoring_run().execute(model, None, background=False)
     freeze_long_lived()  # the model is loaded: what the run allocates is collected without re-walking it
-    run = container.score_customer_base().execute(run.run_id, progress=progress, owner=container.process_identity())
+    if run.chunks:  # a run split for the workers (resumed here): its unfinished chunks, one after the other
+        for chunk in [c for c in run.chunks if not c.status.finished]:
+            run = container.score_run_chunk().execute(run.run_id, chunk.index, container.process_identity())
+            progress(run)
+    else:
+        run = container.score_customer_base().execute(run.run_id, progress=progress, owner=container.process_identity())
     print(file=sys.stderr)
     _print(
         {

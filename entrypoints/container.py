@@ -57,6 +57,7 @@ from churn.use_cases.record_outcomes import RecordOutcomes
 from churn.use_cases.get_training_job import GetTrainingJob
 from churn.use_cases.resume_scoring_run import ResumeScoringRun
 from churn.use_cases.score_customer_base import ScoreCustomerBase
+from churn.use_cases.score_run_chunk import ScoreRunChunk
 from churn.use_cases.start_scoring_run import StartScoringRun
 from churn.use_cases.list_datasets import ListDatasets
 from churn.use_cases.list_models import ListModels, ListRecordedModels
@@ -82,6 +83,8 @@ from churn.use_cases.use_model import GetActiveModel, UseModel
 
 TRAINING_QUEUE = "churn-training"
 TRAINING_TASK = "entrypoints.worker_tasks.train"  # what a worker runs for a queued training (by dotted path)
+SCORING_QUEUE = "churn-scoring"
+SCORING_TASK = "entrypoints.worker_tasks.score_chunk"  # what a worker runs for a chunk of a scoring run
 
 
 class Container(containers.DeclarativeContainer):
@@ -200,7 +203,11 @@ class Container(containers.DeclarativeContainer):
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
-        rq=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),  # not yet a task of the job engine: runs where it is started
+        rq=providers.ThreadSafeSingleton(RqJobRunner, broker_url=config.broker_url, queue=SCORING_QUEUE, task=SCORING_TASK),
+    )
+    # With a job engine a run is cut into chunks, one task each, so several workers share it.
+    scoring_chunk_size = providers.Selector(
+        config.job_runner, thread=providers.Object(None), inline=providers.Object(None), rq=config.scoring_chunk_size
     )
     dataset_limits = providers.ThreadSafeSingleton(
         DatasetLimits, max_rows=config.max_dataset_rows, max_columns=config.max_dataset_columns
@@ -264,13 +271,34 @@ class Container(containers.DeclarativeContainer):
     count_predictions_per_day = providers.ThreadSafeSingleton(CountPredictionsPerDay, predictions, clock)
     record_outcomes = providers.ThreadSafeSingleton(RecordOutcomes, outcomes)
     measure_realised_performance = providers.ThreadSafeSingleton(MeasureRealisedPerformance, model_records, predictions, outcomes)
-    score_customer_base = providers.ThreadSafeSingleton(ScoreCustomerBase, model_versions, customers, predictions, scoring_runs, clock)
+    score_customer_base = providers.ThreadSafeSingleton(
+        ScoreCustomerBase, model_versions, customers, predictions, scoring_runs, clock, batch=config.scoring_batch
+    )
+    score_run_chunk = providers.ThreadSafeSingleton(
+        ScoreRunChunk, model_versions, customers, predictions, scoring_runs, clock, lease=job_lease, batch=config.scoring_batch
+    )
     start_scoring_run = providers.ThreadSafeSingleton(
-        StartScoringRun, model_versions, customers, scoring_runs, scoring_runner, score_customer_base, clock, owner=process_identity
+        StartScoringRun,
+        model_versions,
+        customers,
+        scoring_runs,
+        scoring_runner,
+        score_customer_base,
+        clock,
+        owner=process_identity,
+        score_chunk=score_run_chunk,
+        chunk_size=scoring_chunk_size,
     )
     get_scoring_run = providers.ThreadSafeSingleton(GetScoringRun, scoring_runs, clock, lease=job_lease)
     resume_scoring_run = providers.ThreadSafeSingleton(
-        ResumeScoringRun, scoring_runs, scoring_runner, score_customer_base, clock, lease=job_lease, owner=process_identity
+        ResumeScoringRun,
+        scoring_runs,
+        scoring_runner,
+        score_customer_base,
+        clock,
+        lease=job_lease,
+        owner=process_identity,
+        score_chunk=score_run_chunk,
     )
     list_customers_by_risk = providers.ThreadSafeSingleton(ListCustomersByRisk, predictions)
     count_customers_by_band = providers.ThreadSafeSingleton(CountCustomersByBand, predictions)

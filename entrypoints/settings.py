@@ -28,6 +28,8 @@ MINIMUMS = {
     "workers": 1,
     "drift_refresh_seconds": 0,
     "training_niceness": 0,
+    "scoring_chunk_size": 1,
+    "scoring_batch": 1,
 }
 
 
@@ -85,6 +87,8 @@ class Settings:
     promotion_metric: str = "roc_auc"
     cv_max_rows: int = 200_000
     drift_refresh_seconds: float = 300.0
+    scoring_chunk_size: int = 50_000  # customers per task of a scoring run, with CHURN_JOB_RUNNER=rq
+    scoring_batch: int = 2000  # customers scored and stored together by a scoring run
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""`main.py worker`: an RQ worker on the trainings queue, in this process.
+"""`main.py worker`: an RQ worker on the trainings queue and the scoring-run chunks queue, in this process.
 
 A `SimpleWorker` runs each job in the worker process itself rather than in a fork per job: the
 container (store connections, MLflow client, model cache) is built once, no thread is forked, and
@@ -32,7 +32,7 @@ def run_worker(container: Container, burst: bool = False) -> int:
     except ChurnError as exc:
         log.warning("could not check job leases at start: %s", exc.message)
     keeper.start()
-    queues = [container.job_runner().queue_name]
+    queues = [container.job_runner().queue_name, container.scoring_runner().queue_name]  # trainings first
     connection = redis.Redis.from_url(config["broker_url"])
     worker = SimpleWorker(queues, connection=connection, name=f"churn-{container.process_identity()}".replace(":", "-"))
     log.info("worker %s on %s, queues %s", worker.name, config["broker_url"].rpartition("@")[2], ", ".join(queues))

@@ -8,6 +8,7 @@ import threading
 from entrypoints.container import Container
 
 TRAIN = "entrypoints.worker_tasks.train"
+SCORE_CHUNK = "entrypoints.worker_tasks.score_chunk"
 
 _container: Container | None = None
 _lock = threading.Lock()
@@ -28,6 +29,16 @@ def _current() -> Container:
 
             _container = build_container(Settings.from_env())
         return _container
+
+
+def score_chunk(task_id: str) -> str:
+    """Go through the chunk of a scoring run `task_id` names (then help with chunks whose worker
+    stopped), as this worker's process; returns the run's status as this worker left it."""
+    from churn.scoring_chunks import parse_task_id
+
+    container = _current()
+    run_id, index = parse_task_id(task_id)
+    return container.score_run_chunk().execute(run_id, index, container.process_identity()).status.value
 
 
 def train(job_id: str) -> str:

@@ -74,6 +74,17 @@ class MongoCustomerRepository(CustomerRepository):
         with translated_errors():
             return [_from_document(d) for d in self._customers.find(query).sort("_id", 1).limit(limit)]
 
+    def ids_every(self, step: int) -> builtins.list[str]:
+        """One seek on `_id` per bound, skipping `step` - 1 keys each time, reading ids only."""
+        bounds: list[str] = []
+        with translated_errors():
+            while True:
+                query = {"_id": {"$gt": bounds[-1]}} if bounds else {}
+                found = list(self._customers.find(query, {"_id": 1}).sort("_id", 1).skip(step - 1).limit(1))
+                if not found:
+                    return bounds
+                bounds.append(found[0]["_id"])
+
     def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         """`_id` lookups, _LOOKUP_BATCH ids per $in."""
         ordered = sorted(set(customer_ids))

@@ -164,6 +164,17 @@ class MongoPredictionRepository(PredictionRepository):
         with translated_errors():
             return self._predictions.count_documents({"run_id": run_id})
 
+    def run_rows_between(self, run_id: str, after: str | None, upto: str | None) -> tuple[int, str | None]:
+        """A range of the (run_id, customer_id) index, counted, and its last key."""
+        within: dict = {"$ne": None} if after is None else {"$gt": after}
+        if upto is not None:
+            within["$lte"] = upto
+        query = {"run_id": run_id, "customer_id": within}
+        with translated_errors():
+            count = self._predictions.count_documents(query)
+            last = list(self._predictions.find(query, {"customer_id": 1}).sort([("run_id", 1), ("customer_id", -1)]).limit(1))
+        return count, last[0]["customer_id"] if last else None
+
     def scores_of(self, model: ModelRef) -> list[Score]:
         query = {"model_name": model.name, "model_version": model.version, "customer_id": {"$ne": None}}
         with translated_errors():

@@ -28,11 +28,14 @@ class MongoScoringRunStore(ScoringRunStore):
         return _from_document(document)
 
     def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
-        """One update_one filtered on the stored status and the exact heartbeat (its date and
-        microseconds, or its text in a run stored before): atomic on the document."""
+        """One update_one filtered on the stored status, the exact heartbeat (its date and
+        microseconds, or its text in a run stored before) and the revision (none in a run stored
+        before revisions, which reads as 0): atomic on the document. A chunk's own moments stay text
+        inside the run's `chunks` (nothing filters or sorts on them)."""
+        revision = expected.revision or {"$in": [0, None]}
         with translated_errors():
             result = self._runs.update_one(
-                {"_id": expected.run_id, "status": expected.status.value, **moments.equal("heartbeat_at", expected.heartbeat_at)},
+                {"_id": expected.run_id, "status": expected.status.value, "revision": revision, **moments.equal("heartbeat_at", expected.heartbeat_at)},
                 {"$set": _to_document(run)},
             )
         return result.matched_count == 1

@@ -69,6 +69,19 @@ class SqliteCustomerRepository(CustomerRepository):
                 ).fetchall()
         return [_from_row(row) for row in rows]
 
+    def ids_every(self, step: int) -> builtins.list[str]:
+        """One seek on the primary key per bound, skipping `step` - 1 keys of the index each time."""
+        bounds: list[str] = []
+        with self._db.snapshot() as db:
+            while True:
+                row = db.execute(
+                    "SELECT customer_id FROM customers WHERE customer_id > ? ORDER BY customer_id LIMIT 1 OFFSET ?",
+                    (bounds[-1] if bounds else "", step - 1),
+                ).fetchone()
+                if row is None:
+                    return bounds
+                bounds.append(row[0])
+
     def batch_of(self, customer_ids: Sequence[str]) -> builtins.list[Customer]:
         """Primary-key lookups, _LOOKUP_BATCH ids per IN (...)."""
         ordered = sorted(set(customer_ids))

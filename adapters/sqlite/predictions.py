@@ -234,6 +234,16 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
                 "SELECT count(*) FROM predictions INDEXED BY predictions_by_run WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
 
+    def run_rows_between(self, run_id: str, after: str | None, upto: str | None) -> tuple[int, str | None]:
+        """One range of the (run_id, customer_id) index."""
+        with translated_errors():
+            count, last = self._db.connection().execute(
+                "SELECT count(*), max(customer_id) FROM predictions INDEXED BY predictions_by_run "
+                "WHERE run_id = ? AND customer_id > ? AND (? IS NULL OR customer_id <= ?)",
+                (run_id, after or "", upto, upto),
+            ).fetchone()
+        return count, last
+
     def scores_of(self, model: ModelRef) -> list[Score]:
         """One range of the (model_name, model_version, ...) index, reading three columns per row."""
         with self._db.snapshot() as db:

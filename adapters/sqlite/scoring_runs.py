@@ -35,12 +35,12 @@ class SqliteScoringRunStore(ScoringRunStore):
         return [ScoringRun.from_dict(json.loads(row[0])) for row in rows]
 
     def claim(self, run: ScoringRun, expected: ScoringRun) -> bool:
-        """One UPDATE guarded by the stored status and heartbeat: SQLite runs one writer at a time."""
+        """One UPDATE guarded by the stored status, heartbeat and revision: SQLite runs one writer at a time."""
         previous = expected.to_dict()
         with self._db.transaction() as tx:
             changed = tx.execute(
                 "UPDATE scoring_runs SET document = ? WHERE run_id = ? AND json_extract(document, '$.status') = ? "
-                "AND json_extract(document, '$.heartbeat_at') IS ?",
-                (json.dumps(run.to_dict()), expected.run_id, previous["status"], previous["heartbeat_at"]),
+                "AND json_extract(document, '$.heartbeat_at') IS ? AND coalesce(json_extract(document, '$.revision'), 0) = ?",
+                (json.dumps(run.to_dict()), expected.run_id, previous["status"], previous["heartbeat_at"], previous["revision"]),
             ).rowcount
         return changed == 1

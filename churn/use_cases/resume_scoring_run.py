@@ -6,15 +6,20 @@ from churn.errors import ScoringRunNotResumableError
 from churn.ports import Clock, JobRunner, ScoringRunStore
 from churn.scoring_runs import RunStatus, ScoringRun
 from churn.use_cases.score_customer_base import ScoreCustomerBase
+from churn.use_cases.score_run_chunk import ScoreRunChunk
+from churn.use_cases.start_scoring_run import submit_run
 
 
 class ResumeScoringRun:
     """Go on with a run that failed or whose process stopped (interrupted): it continues after the
-    last customer it stored a prediction for."""
+    last customer it stored a prediction for (a chunked run: its unfinished chunks are queued again,
+    each going on where the store says it got to)."""
 
     def __init__(
-        self, runs: ScoringRunStore, runner: JobRunner, score: ScoreCustomerBase, clock: Clock, lease: timedelta, owner: str | None = None
+        self, runs: ScoringRunStore, runner: JobRunner, score: ScoreCustomerBase, clock: Clock, lease: timedelta, owner: str | None = None,
+        score_chunk: ScoreRunChunk | None = None,
     ) -> None:
+        self._score_chunk = score_chunk
         self._runs = runs
         self._runner = runner
         self._score = score
@@ -39,5 +44,5 @@ class ResumeScoringRun:
                 f"scoring run {run_id} was resumed or reported progress meanwhile (by another process); it is not resumed twice"
             )
         if background:
-            self._runner.submit(run_id, lambda: self._score.execute(run_id, owner=self._owner))
+            submit_run(self._runner, resumed, self._score, self._score_chunk, self._owner)
         return resumed

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
 from churn.errors import ChurnError
 from churn.feature_batches import check_records
 from churn.predictions import Prediction
 from churn.versions import ModelFilter
-from churn.ports import Clock, CustomerRepository, PredictionRepository, ScoringRunStore
-from churn.scoring_runs import ScoringRun
+from churn.customers import Customer
+from churn.ports import ChurnModel, Clock, CustomerRepository, PredictionRepository, ScoringRunStore
+from churn.scoring_runs import CustomerFilter, ScoringRun
+from churn.versions import ModelRef
 from churn.services.model_versions import ModelVersions
 
 log = logging.getLogger(__name__)
@@ -69,41 +73,70 @@ class ScoreCustomerBase:
 
     def _score(self, run: ScoringRun, progress: Progress | None) -> ScoringRun:
         ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
-        schema = model.schema
-        wanted = run.customers
         while True:
             started = self._clock.monotonic()
-            missing = 0
-            if wanted is not None and wanted.ids:  # the filter's ids looked up, not the whole base walked
-                ids = wanted.ids_after(run.last_customer_id, self._batch)
-                if not ids:
-                    return run.succeeded(self._clock.now())
-                batch = self._customers.batch_of(ids)
-                missing, last = len(ids) - len(batch), ids[-1]
-            else:
-                batch = self._customers.batch_after(run.last_customer_id, self._batch)
-                if not batch:
-                    return run.succeeded(self._clock.now())
-                last = batch[-1].customer_id
-            chosen = batch if wanted is None else [c for c in batch if wanted.matches(c)]
-            excluded = len(batch) - len(chosen)
-            checked = check_records(schema, [c.attributes for c in chosen])  # a column at a time, once per batch
-            skipped = Counter(f"{problem.feature}: {problem.problem}" for _, problem in checked.problems)
-            if missing:
-                skipped[NOT_STORED] += missing
-            rows = checked.rows
-            if rows:
-                now = self._clock.now()
-                scores = model.score_many(checked.encoded)  # as the model takes them: booleans, dates as numbers
-                reasons = model.reasons_many(checked.encoded, rows)
-                threshold = model.threshold
-                self._predictions.add_many(
-                    [
-                        Prediction.new(chosen[i].customer_id, row, p, ref, now, r, run.run_id, threshold=threshold)
-                        for i, row, p, r in zip(checked.kept, rows, scores, reasons, strict=True)
-                    ]
-                )
-            run = run.progressed(len(rows), skipped, excluded, last, self._clock.monotonic() - started, self._clock.now())
+            found = next_batch(self._customers, run.customers, run.last_customer_id, self._batch)
+            if found is None:
+                return run.succeeded(self._clock.now())
+            scored = score_batch(model, ref, run, found, self._clock.now())
+            if scored.predictions:
+                self._predictions.add_many(scored.predictions)
+            run = run.progressed(
+                len(scored.predictions), scored.skipped, scored.excluded, found.last, self._clock.monotonic() - started, self._clock.now()
+            )
             self._runs.save(run)
             if progress is not None:
                 progress(run)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    customers: list[Customer]
+    missing: int
+    """Ids the filter names that CLIENTES does not hold."""
+    last: str
+    """The greatest id the batch went through: where the next one starts."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredBatch:
+    predictions: list[Prediction]
+    skipped: Counter[str]
+    excluded: int
+
+
+def next_batch(customers: CustomerRepository, wanted: CustomerFilter | None, after: str | None, size: int, upto: str | None = None) -> Batch | None:
+    """The next `size` customers after `after` (up to `upto` included, when given) in id order, or
+    None when there are none: a filter's ids looked up, not the whole base walked."""
+    if wanted is not None and wanted.ids:
+        ids = [i for i in wanted.ids_after(after, size) if upto is None or i <= upto]
+        if not ids:
+            return None
+        batch = customers.batch_of(ids)
+        return Batch(batch, len(ids) - len(batch), ids[-1])
+    batch = customers.batch_after(after, size)
+    if upto is not None:
+        batch = [c for c in batch if c.customer_id <= upto]
+    return Batch(batch, 0, batch[-1].customer_id) if batch else None
+
+
+def score_batch(model: ChurnModel, ref: ModelRef, run: ScoringRun, batch: Batch, now: datetime) -> ScoredBatch:
+    """One vectorised call with its reasons for the batch's customers the filter keeps and the model
+    can take; the predictions carry the run's id. Nothing is stored here."""
+    wanted = run.customers
+    chosen = batch.customers if wanted is None else [c for c in batch.customers if wanted.matches(c)]
+    checked = check_records(model.schema, [c.attributes for c in chosen])  # a column at a time, once per batch
+    skipped = Counter(f"{problem.feature}: {problem.problem}" for _, problem in checked.problems)
+    if batch.missing:
+        skipped[NOT_STORED] += batch.missing
+    rows = checked.rows
+    predictions: list[Prediction] = []
+    if rows:
+        scores = model.score_many(checked.encoded)  # as the model takes them: booleans, dates as numbers
+        reasons = model.reasons_many(checked.encoded, rows)
+        threshold = model.threshold
+        predictions = [
+            Prediction.new(chosen[i].customer_id, row, p, ref, now, r, run.run_id, threshold=threshold)
+            for i, row, p, r in zip(checked.kept, rows, scores, reasons, strict=True)
+        ]
+    return ScoredBatch(predictions, skipped, len(batch.customers) - len(chosen))

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+from functools import partial
+
 from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, JobRunner, ScoringRunStore
+from churn.scoring_chunks import ScoringChunk, plan, task_id
 from churn.scoring_runs import CustomerFilter, ScoringRun
 from churn.services.model_versions import ModelVersions
 from churn.use_cases.score_customer_base import ScoreCustomerBase
+from churn.use_cases.score_run_chunk import ScoreRunChunk
 
 
 class StartScoringRun:
     """Queue a run over the stored customers with the active version or the one named; the version is
-    fixed when the run is created (a /use-model meanwhile does not change it)."""
+    fixed when the run is created (a /use-model meanwhile does not change it).
+
+    With `chunk_size` (a job engine's workers), the run is cut into pages of that many customers of
+    the id order, recorded in the run, and each page is handed to the runner as its own task
+    (`ScoreRunChunk`); without it the run is one task going through the base in order."""
 
     def __init__(
         self,
@@ -20,6 +28,8 @@ class StartScoringRun:
         score: ScoreCustomerBase,
         clock: Clock,
         owner: str | None = None,
+        score_chunk: ScoreRunChunk | None = None,
+        chunk_size: int | None = None,
     ) -> None:
         self._models = models
         self._customers = customers
@@ -28,15 +38,37 @@ class StartScoringRun:
         self._score = score
         self._clock = clock
         self._owner = owner
+        self._score_chunk = score_chunk
+        self._chunk_size = chunk_size
 
     def execute(self, model: ModelFilter | None, customers: CustomerFilter | None, background: bool = True) -> ScoringRun:
         """NoActiveModelError / ModelNotFoundError before anything is stored. With `background` the
-        run is handed to the runner and returned queued; otherwise the caller runs it (the CLI)."""
+        run is handed to the runner and returned queued; otherwise the caller runs it (the CLI), in one sequence."""
         ref, _ = self._models.get(model)
         size = None if customers is None else customers.size
         total = self._customers.count() if size is None else size
-        run = ScoringRun.new(ref, total, customers, self._clock.now(), self._owner)
+        chunked = background and self._chunk_size is not None and self._score_chunk is not None
+        chunks = self._plan(customers, total) if chunked else ()
+        run = ScoringRun.new(ref, total, customers, self._clock.now(), self._owner, chunks=chunks)
         self._runs.save(run)
         if background:
-            self._runner.submit(run.run_id, lambda: self._score.execute(run.run_id, owner=self._owner))
+            submit_run(self._runner, run, self._score, self._score_chunk, self._owner)
         return self._runs.get(run.run_id)
+
+    def _plan(self, customers: CustomerFilter | None, total: int) -> tuple[ScoringChunk, ...]:
+        step = self._chunk_size or 1
+        bounds = list(customers.ids_every(step) if customers is not None and customers.ids else self._customers.ids_every(step))
+        if bounds and len(bounds) * step == total:
+            bounds.pop()  # the last page ends with the last id: no empty page after it
+        return plan(bounds)
+
+
+def submit_run(runner: JobRunner, run: ScoringRun, score: ScoreCustomerBase, score_chunk: ScoreRunChunk | None, owner: str | None) -> None:
+    """Hand `run` to `runner`: its unfinished chunks one task each, or the whole run as one task."""
+    if run.chunks and score_chunk is not None:
+        worker = owner or "api"
+        for chunk in run.chunks:
+            if not chunk.status.finished:
+                runner.submit(task_id(run.run_id, chunk.index), partial(score_chunk.execute, run.run_id, chunk.index, worker))
+    else:
+        runner.submit(run.run_id, lambda: score.execute(run.run_id, owner=owner))

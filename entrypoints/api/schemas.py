@@ -578,6 +578,16 @@ class ScoringRunIn(BaseModel):
     customers: CustomerFilterIn | None = Field(default=None, description="default every stored customer")
 
 
+class ScoringChunkOut(BaseModel):
+    index: int
+    after: str | None = Field(description="the chunk holds the customer ids greater than this (null: from the first)")
+    upto: str | None = Field(description="... up to this one included (null: to the last)")
+    status: str
+    worker: str | None = Field(description="the worker process that holds or held it last")
+    done: int = Field(description="customers gone through: scored + skipped + excluded")
+    scored: int
+
+
 class ScoringRunOut(BaseModel):
     run_id: str
     status: str = Field(description="queued, running, succeeded, failed, or interrupted (its process stopped: POST .../resume)")
@@ -594,6 +604,10 @@ class ScoringRunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    chunks: list[ScoringChunkOut] = Field(
+        default_factory=list, description="with a job engine (CHURN_JOB_RUNNER=rq) the run's pages, each a task of a worker; else empty"
+    )
+    workers: dict[str, int] = Field(default_factory=dict, description="customers gone through per worker process, for a run in chunks")
 
     @classmethod
     def from_domain(cls, run: Any, interrupted: bool = False) -> "ScoringRunOut":
@@ -613,6 +627,14 @@ class ScoringRunOut(BaseModel):
             started_at=run.started_at,
             finished_at=run.finished_at,
             error=run.error,
+            chunks=[
+                ScoringChunkOut(
+                    index=c.index, after=c.after, upto=c.upto, status=c.status.value, worker=c.owner,
+                    done=c.scored + c.skipped + c.excluded, scored=c.scored,
+                )
+                for c in run.chunks
+            ],
+            workers=dict(run.workers),
         )
 
 

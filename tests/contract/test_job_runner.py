@@ -129,3 +129,14 @@ def test_rq_every_replica_reads_the_same_queue_positions(redis_server):
     harness.drain(2)
     assert other_replica.position("second") is None
     other_replica.shutdown()
+
+
+def test_a_scoring_chunk_task_goes_through_with_its_run_and_index(harness):
+    """A chunk's task id (what the scoring runner is given) is one the engine takes, and comes back whole."""
+    from churn.ids import fresh_id
+    from churn.scoring_chunks import parse_task_id, task_id
+
+    run_id = fresh_id()
+    for index in (0, 12):
+        harness.submit(task_id(run_id, index))
+    assert [parse_task_id(ran) for ran in harness.drain(2)] == [(run_id, 0), (run_id, 12)]

@@ -96,3 +96,100 @@ def test_of_several_claims_from_one_reading_at_the_same_moment_exactly_one_wins(
     assert sorted(results) == [False] * (claimers - 1) + [True]
     winner = runs.get(run.run_id)
     assert winner.status is RunStatus.QUEUED and winner.owner in {f"p{i}" for i in range(claimers)}
+
+
+# ---------------------------------------------------------------- a run in chunks, split over workers
+
+
+def chunked_run(pages: int = 3) -> ScoringRun:
+    from churn.scoring_chunks import plan
+
+    return ScoringRun.new(ModelRef("m", 1), 30, None, T0, "api", chunks=plan([f"c-{10 * (i + 1):03d}" for i in range(pages - 1)]))
+
+
+def test_a_run_in_chunks_round_trips_with_every_chunk_and_the_workers(backend):
+    runs = backend.scoring_runs()
+    run = chunked_run()
+    runs.save(run)
+    lease = timedelta(seconds=60)
+    claimed = run.chunk_claimed(1, "worker-1", T0, lease, 0, None)
+    assert claimed is not None and runs.claim(claimed, expected=run)
+    moved = claimed.chunk_progressed(1, "worker-1", 1, 3, Counter({"tenure: missing": 1}), 2, "c-016", T0 + timedelta(seconds=2))
+    assert moved is not None and runs.claim(moved, expected=claimed)
+    stored = runs.get(run.run_id)
+    assert stored == moved and stored.revision == 2
+    assert [(c.after, c.upto, c.status) for c in stored.chunks] == [
+        (None, "c-010", RunStatus.QUEUED), ("c-010", "c-020", RunStatus.RUNNING), ("c-020", None, RunStatus.QUEUED)
+    ]
+    assert (stored.chunks[1].owner, stored.chunks[1].last_customer_id, stored.done, stored.workers) == ("worker-1", "c-016", 6, {"worker-1": 6})
+    assert stored.rate == 3.0 and stored.status is RunStatus.RUNNING
+
+
+def test_a_claim_compares_the_revision_even_when_status_and_heartbeat_are_the_same(backend):
+    from dataclasses import replace
+
+    runs = backend.scoring_runs()
+    run = chunked_run()
+    runs.save(run)
+    read = runs.get(run.run_id)
+    assert runs.claim(replace(read, revision=read.revision + 1, total=31), expected=read) is True
+    assert runs.claim(replace(read, revision=read.revision + 1, total=32), expected=read) is False  # same status and heartbeat, older revision
+    assert runs.get(run.run_id).total == 31
+
+
+def test_workers_recording_their_chunks_at_the_same_moment_lose_no_update(backend):
+    """Each worker reads, changes its chunk, and compares-and-sets until the store takes it (as
+    ScoreRunChunk does): every report of every worker is in the run afterwards."""
+    import threading
+
+    runs = backend.scoring_runs()
+    run = chunked_run(pages=4)
+    runs.save(run)
+    lease, reports = timedelta(seconds=60), 5
+    barrier = threading.Barrier(4)
+
+    def update(change) -> None:
+        while True:
+            read = runs.get(run.run_id)
+            if runs.claim(change(read), expected=read):
+                return
+
+    def worker(index: int) -> None:
+        owner = f"worker-{index}"
+        barrier.wait()
+        update(lambda r: r.chunk_claimed(index, owner, T0, lease, 0, None))
+        for n in range(reports):
+            last = f"c-{10 * index + n + 1:03d}"
+            update(lambda r, last=last: r.chunk_progressed(index, owner, 1, 1, Counter(), 0, last, T0 + timedelta(seconds=1)))
+        update(lambda r: r.chunk_ended(index, owner, 1, T0 + timedelta(seconds=2)))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = runs.get(run.run_id)
+    assert done.status is RunStatus.SUCCEEDED and done.scored == 4 * reports
+    assert done.workers == {f"worker-{i}": reports for i in range(4)} and done.revision == 4 * (reports + 2)
+
+
+def test_the_base_is_cut_into_pages_of_a_given_size_reading_ids_only(backend):
+    customers = backend.customers()
+    assert customers.ids_every(3) == []
+    customers.upsert_many([Customer(f"c-{i:03d}", {"tenure": float(i)}) for i in (7, 1, 3, 2, 5, 4, 6)])
+    assert customers.ids_every(3) == ["c-003", "c-006"]
+    assert customers.ids_every(1) == [f"c-{i:03d}" for i in range(1, 8)]
+    assert customers.ids_every(7) == ["c-007"] and customers.ids_every(8) == []
+
+
+def test_the_predictions_of_a_run_are_counted_within_a_chunk_with_its_last_customer(backend):
+    from churn.predictions import Prediction
+
+    predictions = backend.predictions()
+    predictions.add_many([Prediction(f"p{i}", f"c-{i:03d}", {}, 0.5, ModelRef("m", 1), T0, run_id="run-1") for i in (1, 2, 4, 5, 9)])
+    predictions.add_many([Prediction("q3", "c-003", {}, 0.5, ModelRef("m", 1), T0, run_id="run-2")])
+    assert predictions.run_rows_between("run-1", None, "c-004") == (3, "c-004")
+    assert predictions.run_rows_between("run-1", "c-002", "c-005") == (2, "c-005")
+    assert predictions.run_rows_between("run-1", "c-005", None) == (1, "c-009")
+    assert predictions.run_rows_between("run-1", "c-009", None) == (0, None)
+    assert predictions.run_rows_between("run-2", None, None) == (1, "c-003")
