@@ -1,21 +1,30 @@
 """Beyond one machine, measured on this one: how long after `/use-model` on replica A replica B serves
-the new version, and (when this build queues scoring runs on the workers) a scoring run over the
-stored base with one and with two workers.
+the new version, and a scoring run over the stored base with one and with two workers.
 
-    .venv/bin/python bench/scale.py [--switches 20] [--customers 1000000]
+    .venv/bin/python bench/scale.py [--switches 20] [--customers 1000000] [--chunk-size 50000]
 
 Real processes on 127.0.0.1, as in tests/e2e/test_scale_out.py: redis-server, a throwaway PostgreSQL
 cluster, `mlflow server` on it serving the artifacts, two `main.py serve` replicas with their own
 CHURN_HOME on one SQLite store, and `main.py worker` processes. Each switch alternates between two
 trained versions: POST /use-model on A, then /predict on B every 20 ms until its answer names the new
 version; the figure is that wait (p50 and max). The follower's interval is CHURN_ACTIVE_REFRESH_SECONDS
-(default 2 s, re-read twice per interval). Everything is stopped at the end. The machine is shared and
+(default 2 s, re-read twice per interval).
+
+Scoring runs: `--customers` synthetic subscription customers (the trained versions' schema) are
+stored in CLIENTES through the store's own adapter, then POST /scoring-runs on A (the logistic
+regression version, chunks of CHURN_SCORING_CHUNK_SIZE) with one worker running, then again with
+two; the figure is customers / wall-clock seconds from the POST to the run read `succeeded` on B,
+and the ratio of the two. Both workers and the replicas share one SQLite file (one writer at a
+time), as in the e2e test; compose.yaml's MongoDB takes writes from both at once. The load average
+is printed before and after each run. Everything is stopped at the end. The machine is shared and
 noisy: compare figures within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import random
 import statistics
 import sys
 import tempfile
@@ -46,10 +55,53 @@ def switch_wait(a: httpx.Client, b: httpx.Client, ref: dict, timeout: float = 60
     raise RuntimeError(f"replica B did not serve {ref} within {timeout}s")
 
 
+def store_customers(path: Path, count: int) -> None:
+    """`count` subscription customers into CLIENTES, through the store's adapter, 100,000 at a time."""
+    from adapters.sqlite.customers import SqliteCustomerRepository
+    from adapters.sqlite.database import SqliteDatabase
+    from churn.customers import Customer
+
+    database = SqliteDatabase(str(path))
+    customers = SqliteCustomerRepository(database)
+    rng = random.Random(7)
+    for start in range(0, count, 100_000):
+        batch = []
+        for i in range(start, min(count, start + 100_000)):
+            plan = rng.choice(["basic", "standard", "premium"])
+            batch.append(Customer(f"S{i:08d}", {
+                "age": rng.randint(18, 80), "plan": plan, "monthly_fee": round(8.0 + rng.random() * 14, 2),
+                "support_calls": rng.randint(0, 9), "autopay": rng.choice(["yes", "no"]),
+            }))
+        customers.upsert_many(batch)
+    database.close()
+
+
+def scoring_rate(a: httpx.Client, b: httpx.Client, model: dict, timeout: float = 7200.0) -> tuple[float, dict]:
+    """Customers per wall-clock second of one run over the whole base, and the run as it ended."""
+    started = time.perf_counter()
+    response = a.post("/scoring-runs", json={"model": f"{model['name']}:{model['version']}"})
+    assert response.status_code == 202, response.text
+    location = response.headers["Location"]
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        run = b.get(location).json()
+        if run["status"] in ("succeeded", "failed"):
+            elapsed = time.perf_counter() - started
+            assert run["status"] == "succeeded", run
+            return run["done"] / elapsed, run
+        time.sleep(0.5)
+    raise RuntimeError(f"scoring run {location} did not end within {timeout}s")
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=20)
-    parser.add_argument("--customers", type=int, default=1_000_000, help="for the scoring-run part, once it exists")
+    parser.add_argument("--customers", type=int, default=1_000_000, help="stored customers the scoring runs go through (0: skip that part)")
+    parser.add_argument("--chunk-size", default="50000", help="CHURN_SCORING_CHUNK_SIZE")
     parser.add_argument("--refresh-seconds", default="2", help="CHURN_ACTIVE_REFRESH_SECONDS of the replicas")
     args = parser.parse_args()
 
@@ -64,13 +116,14 @@ def main() -> None:
         "CHURN_SQLITE_PATH": str(root / "churn.db"),
         "CHURN_ACTIVE_REFRESH_SECONDS": args.refresh_seconds,
         "CHURN_ACCESS_LOG": "off",
+        "CHURN_SCORING_CHUNK_SIZE": args.chunk_size,
     }
     a, b = Server(root / "a", **env), Server(root / "b", **env, CHURN_LOAD_SAMPLE="false")
-    workers = [Worker(root / "w1", env)]
+    workers = [Worker(root / "w1", env), Worker(root / "w2", env)]
     try:
         a.start(timeout=180)
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(lambda p: p.start(), [b, *workers]))
+            list(pool.map(lambda p: p.start(), [b, workers[0]]))  # the second worker joins for the second run
         mlflow.ready()
         with a.client() as ha, b.client() as hb:
             files = {"file": ("subs.csv", subscriptions_csv(), "text/csv")}
@@ -88,8 +141,24 @@ def main() -> None:
                   f"(CHURN_ACTIVE_REFRESH_SECONDS={args.refresh_seconds}, mlflow server on PostgreSQL):")
             print(f"  p50 {statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms, "
                   f"min {min(waits) * 1000:.0f} ms")
-            print(f"scoring run over {args.customers:,} customers with 1 and 2 workers: not measured, "
-                  "scoring runs are not tasks of the job engine in this build")
+            if args.customers:
+                print(f"storing {args.customers:,} customers ...", file=sys.stderr, flush=True)
+                store_customers(root / "churn.db", args.customers)
+                total = hb.get("/clients").json()["total"]
+                print(f"scoring runs over the {total:,} stored customers (the 2,000 of the sample are skipped: another schema), "
+                      f"logistic regression {refs[0]['name']}:{refs[0]['version']}, chunks of {args.chunk_size}:")
+                rates = []
+                for count in (1, 2):
+                    if count == 2:
+                        workers[1].start()
+                    before = load()
+                    rate, run = scoring_rate(ha, hb, refs[0])
+                    rates.append(rate)
+                    chunks_by = {w: sum(1 for c in run["chunks"] if c["worker"] == w) for w in run["workers"]}
+                    print(f"  {count} worker{'s' if count > 1 else ''}: {rate:,.0f} customers/s "
+                          f"({run['scored']:,} scored, {run['skipped']:,} skipped, {len(run['chunks'])} chunks, "
+                          f"chunks per worker {sorted(chunks_by.values())}; {before} before, {load()} after)", flush=True)
+                print(f"  ratio 2 workers / 1 worker: {rates[1] / rates[0]:.2f}x")
     finally:
         for process in (a, b, *workers):
             process.stop()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from churn.errors import JobQueueUnavailableError
 from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, JobRunner, ScoringRunStore
 from churn.scoring_chunks import ScoringChunk, plan, task_id
@@ -52,7 +53,11 @@ class StartScoringRun:
         run = ScoringRun.new(ref, total, customers, self._clock.now(), self._owner, chunks=chunks)
         self._runs.save(run)
         if background:
-            submit_run(self._runner, run, self._score, self._score_chunk, self._owner)
+            try:
+                submit_run(self._runner, run, self._score, self._score_chunk, self._owner)
+            except JobQueueUnavailableError as exc:  # the run is kept, failed with the reason: it can be resumed
+                self._runs.save(run.failed(exc.message, self._clock.now()))
+                raise
         return self._runs.get(run.run_id)
 
     def _plan(self, customers: CustomerFilter | None, total: int) -> tuple[ScoringChunk, ...]:

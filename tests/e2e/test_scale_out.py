@@ -55,6 +55,18 @@ class Worker:
         assert self.process is not None
         return self.process.pid
 
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def carry_on(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
@@ -86,6 +98,8 @@ def cluster(tmp_path_factory, redis_server, mlflow_on_postgres):
         "CHURN_SQLITE_PATH": str(root / "store" / "churn.db"),  # the one shared store (see the module docstring)
         "CHURN_JOB_LEASE_SECONDS": LEASE_SECONDS,
         "CHURN_ACTIVE_REFRESH_SECONDS": "0.5",
+        "CHURN_SCORING_CHUNK_SIZE": "200",  # the sample's 2,000 customers and 240 more: 12 chunks
+        "CHURN_SCORING_BATCH": "50",  # several batches per chunk, so a chunk is seen part done
         "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
     }
     (root / "store").mkdir()
@@ -169,3 +183,51 @@ def stored_owner(cluster: Cluster, job_id: str) -> str:
     with sqlite3.connect(path) as db:
         (document,) = db.execute("SELECT json_extract(document, '$.owner') FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
     return document or ""
+
+
+def test_a_scoring_run_split_over_both_workers_scores_each_customer_once_even_with_a_worker_killed_mid_chunk(cluster):
+    """One worker waits (SIGSTOP) while the other takes the first chunks; it is killed once the store
+    shows it part way through a chunk; the first then takes the remaining chunks, and the killed one's
+    chunk goes on where the store says it got to (taken over after the lease, or queued again by a resume)."""
+    for worker in cluster.workers:  # the training kill above left one worker dead: a new process in its place
+        if not worker.alive:
+            worker.start()
+    waiting, first = cluster.workers
+    with cluster.a.client() as a, cluster.b.client() as b:
+        imported = a.post("/clients/import", files={"file": ("subs.csv", subscriptions_csv(), "text/csv")}, data={"id_column": "account"})
+        assert imported.status_code == 200, imported.text
+        waiting.pause()
+        try:
+            started = a.post("/scoring-runs", json={})
+            assert started.status_code == 202, started.text
+            location = started.headers["Location"]
+            assert len(started.json()["chunks"]) == -(-started.json()["total"] // 200)  # pages of CHURN_SCORING_CHUNK_SIZE
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:  # progress read on the other replica
+                run = b.get(location).json()
+                if any(c["status"] == "running" and c["done"] > 0 and f":{first.pid}:" in (c["worker"] or "") for c in run["chunks"]):
+                    break
+                time.sleep(0.02)
+            else:
+                raise AssertionError(f"no chunk seen part done: {run}")
+            first.kill()
+        finally:
+            waiting.carry_on()
+        at_kill = b.get(location).json()
+        assert at_kill["status"] == "running" and any(c["status"] != "succeeded" for c in at_kill["chunks"]), at_kill
+
+        deadline = time.monotonic() + 120
+        while (run := a.get(location).json())["status"] != "succeeded" and time.monotonic() < deadline:
+            if run["status"] == "interrupted":  # the killed worker's chunk was the last one left: hand it out again
+                assert a.post(f"{location}/resume").status_code in (202, 409)
+            time.sleep(0.2)
+        assert run["status"] == "succeeded", run
+        assert run["done"] == run["total"] == b.get("/clients").json()["total"] and run["scored"] >= 200
+    assert all(c["status"] == "succeeded" for c in run["chunks"])
+    assert sorted(run["workers"]) == sorted(i for i in run["workers"] if any(f":{w.pid}:" in i for w in (waiting, first)))
+    assert [any(f":{w.pid}:" in i for i in run["workers"]) for w in (waiting, first)] == [True, True]  # both workers did chunks
+    import sqlite3
+
+    with sqlite3.connect(cluster.a.env["CHURN_SQLITE_PATH"]) as db:
+        rows, customers = db.execute("SELECT count(*), count(DISTINCT customer_id) FROM predictions WHERE run_id = ?", (run["run_id"],)).fetchone()
+    assert rows == customers == run["scored"]  # one prediction of this run per customer

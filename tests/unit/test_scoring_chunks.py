@@ -22,7 +22,7 @@ IDS = [f"c{i:02d}" for i in range(10)]
 
 
 class ChunkedRuns:
-    def __init__(self, service, customers=None, chunk_size=4, batch=2):
+    def __init__(self, service, customers=None, chunk_size=4, batch=2, queue=None):
         customers = customers or service.customers
         self.service = service
         self.store = InMemoryScoringRunStore()
@@ -30,7 +30,7 @@ class ChunkedRuns:
         score = ScoreCustomerBase(service.versions, customers, service.predictions, self.store, service.clock, batch=batch)
         self.chunk = ScoreRunChunk(service.versions, customers, service.predictions, self.store, service.clock, LEASE, batch=batch)
         self.start = StartScoringRun(
-            service.versions, customers, self.store, self.runner, score, service.clock, owner=OWNER, score_chunk=self.chunk, chunk_size=chunk_size
+            service.versions, customers, self.store, queue or self.runner, score, service.clock, owner=OWNER, score_chunk=self.chunk, chunk_size=chunk_size
         )
         self.resume = ResumeScoringRun(self.store, self.runner, score, service.clock, LEASE, owner=OWNER, score_chunk=self.chunk)
 
@@ -185,3 +185,23 @@ def test_progress_of_a_run_in_chunks_counts_rate_over_the_wall_clock(runs):
     runs.runner.run_all()
     done = runs.store.get(run.run_id)
     assert done.eta_seconds == 0.0 and done.done == 11
+
+
+class _UnreachableQueue(DeferredJobRunner):
+    def submit(self, job_id, work):
+        from churn.errors import JobQueueUnavailableError
+
+        raise JobQueueUnavailableError("job queue unreachable (redis://queue:6379/0)")
+
+
+def test_a_run_the_queue_could_not_take_is_kept_failed_with_the_reason_and_can_be_resumed(service):
+    from churn.errors import JobQueueUnavailableError
+
+    runs = ChunkedRuns(service, queue=_UnreachableQueue())  # the queue is back for the resume
+    with pytest.raises(JobQueueUnavailableError):
+        runs.start.execute(None, None)
+    (run,) = runs.store.list(10)
+    assert (run.status, run.error) == (RunStatus.FAILED, "job queue unreachable (redis://queue:6379/0)")
+    runs.resume.execute(run.run_id)
+    runs.runner.run_all()
+    assert runs.store.get(run.run_id).status is RunStatus.SUCCEEDED and runs.each_scored_once(run.run_id)
