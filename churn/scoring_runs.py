@@ -164,12 +164,14 @@ class ScoringRun:
             heartbeat_at=now,
         )
 
-    def queued_again(self, now: datetime, owner: str | None) -> "ScoringRun":
-        """A failed or interrupted run handed to a worker again; its progress is kept (a chunked run's
-        unfinished chunks are queued again)."""
+    def queued_again(self, now: datetime, owner: str | None, lease: timedelta | None = None) -> "ScoringRun":
+        """A failed or interrupted run handed to a worker again; its progress is kept. A chunked run's
+        chunks that did not succeed are queued again, but one a live worker still holds (it beat
+        within `lease`) is left to it."""
+        chunks = tuple(c if lease is not None and c.status is RunStatus.RUNNING and not c.interrupted(now, lease) else c.queued_again() for c in self.chunks)
         return replace(
             self, status=RunStatus.QUEUED, heartbeat_at=now, finished_at=None, error=None, owner=owner or self.owner,
-            chunks=tuple(c.queued_again() for c in self.chunks), revision=self.revision + 1,
+            chunks=chunks, revision=self.revision + 1,
         )
 
     # ------------------------------------------------------------ chunks (a run split over workers)

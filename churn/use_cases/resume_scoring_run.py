@@ -38,7 +38,7 @@ class ResumeScoringRun:
                 + ("finished" if run.status.finished else "still alive (its process reported progress within the lease)")
                 + "; only a failed or interrupted run can be resumed"
             )
-        resumed = run.queued_again(self._clock.now(), self._owner)
+        resumed = run.queued_again(self._clock.now(), self._owner, self._lease)
         if not self._runs.claim(resumed, expected=run):
             raise ScoringRunNotResumableError(
                 f"scoring run {run_id} was resumed or reported progress meanwhile (by another process); it is not resumed twice"

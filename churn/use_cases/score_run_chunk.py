@@ -7,11 +7,11 @@ from functools import partial
 from typing import Callable
 
 from churn.errors import ChurnError
-from churn.ports import Clock, CustomerRepository, PredictionRepository, ScoringRunStore
+from churn.ports import ChurnModel, Clock, CustomerRepository, PredictionRepository, ScoringRunStore
 from churn.scoring_runs import ScoringRun
 from churn.services.model_versions import ModelVersions
 from churn.use_cases.score_customer_base import BATCH, ScoredBatch, next_batch, score_batch
-from churn.versions import ModelFilter
+from churn.versions import ModelFilter, ModelRef
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +56,24 @@ class ScoreRunChunk:
         return self._runs.get(run_id)
 
     def _work(self, run_id: str, index: int, owner: str) -> bool:
-        """Claim chunk `index` and go through it; False when it was not to be taken."""
-        chunk = self._runs.get(run_id).chunks[index]
+        """Claim chunk `index` and go through it; False when it was not to be taken. The model is
+        loaded before the claim, so a worker's first chunk does not go quiet for the load's length."""
+        run = self._runs.get(run_id)
+        chunk = run.chunks[index]
+        if run.status.finished or not chunk.claimable(self._clock.now(), self._lease):
+            return False
+        try:
+            ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
+        except ChurnError as exc:
+            return self._refused(run_id, index, owner, exc.message)
         scored, last = self._predictions.run_rows_between(run_id, chunk.after, chunk.upto)
         now = self._clock.now()
-        run = self._update(run_id, lambda r: r.chunk_claimed(index, owner, now, self._lease, scored, last))
-        if run is None:
+        claimed = self._update(run_id, lambda r: r.chunk_claimed(index, owner, now, self._lease, scored, last))
+        if claimed is None:
             return False
-        attempt = run.chunks[index].attempt
+        attempt = claimed.chunks[index].attempt
         try:
-            self._go_through(run, index, owner, attempt)
+            self._go_through(claimed, ref, model, index, owner, attempt)
         except ChurnError as exc:
             self._end(run_id, index, owner, attempt, exc.message)
         except Exception as exc:  # a bug or a library failure: recorded, not lost
@@ -73,8 +81,15 @@ class ScoreRunChunk:
             self._end(run_id, index, owner, attempt, f"internal error: {type(exc).__name__}: {exc}")
         return True
 
-    def _go_through(self, run: ScoringRun, index: int, owner: str, attempt: int) -> None:
-        ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
+    def _refused(self, run_id: str, index: int, owner: str, reason: str) -> bool:
+        """The run's version cannot be had (removed, registry down): the chunk is claimed to fail the run with the reason."""
+        now = self._clock.now()
+        claimed = self._update(run_id, lambda r: r.chunk_claimed(index, owner, now, self._lease, 0, None))
+        if claimed is not None:
+            self._end(run_id, index, owner, claimed.chunks[index].attempt, reason)
+        return claimed is not None
+
+    def _go_through(self, run: ScoringRun, ref: ModelRef, model: ChurnModel, index: int, owner: str, attempt: int) -> None:
         chunk = run.chunks[index]
         after = chunk.start_after
         while True:

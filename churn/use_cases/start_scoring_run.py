@@ -6,10 +6,15 @@ from churn.errors import JobQueueUnavailableError
 from churn.versions import ModelFilter
 from churn.ports import Clock, CustomerRepository, JobRunner, ScoringRunStore
 from churn.scoring_chunks import ScoringChunk, plan, task_id
-from churn.scoring_runs import CustomerFilter, ScoringRun
+from churn.scoring_runs import CustomerFilter, RunStatus, ScoringRun
 from churn.services.model_versions import ModelVersions
 from churn.use_cases.score_customer_base import ScoreCustomerBase
 from churn.use_cases.score_run_chunk import ScoreRunChunk
+
+
+MAX_CHUNKS = 1000
+"""A run is cut into at most this many chunks (larger pages beyond): every change rewrites the run's
+document, which holds them all."""
 
 
 class StartScoringRun:
@@ -61,7 +66,7 @@ class StartScoringRun:
         return self._runs.get(run.run_id)
 
     def _plan(self, customers: CustomerFilter | None, total: int) -> tuple[ScoringChunk, ...]:
-        step = self._chunk_size or 1
+        step = max(self._chunk_size or 1, -(-total // MAX_CHUNKS))
         bounds = list(customers.ids_every(step) if customers is not None and customers.ids else self._customers.ids_every(step))
         if bounds and len(bounds) * step == total:
             bounds.pop()  # the last page ends with the last id: no empty page after it
@@ -69,11 +74,11 @@ class StartScoringRun:
 
 
 def submit_run(runner: JobRunner, run: ScoringRun, score: ScoreCustomerBase, score_chunk: ScoreRunChunk | None, owner: str | None) -> None:
-    """Hand `run` to `runner`: its unfinished chunks one task each, or the whole run as one task."""
+    """Hand `run` to `runner`: its queued chunks one task each, or the whole run as one task."""
     if run.chunks and score_chunk is not None:
         worker = owner or "api"
         for chunk in run.chunks:
-            if not chunk.status.finished:
+            if chunk.status is RunStatus.QUEUED:
                 runner.submit(task_id(run.run_id, chunk.index), partial(score_chunk.execute, run.run_id, chunk.index, worker))
     else:
         runner.submit(run.run_id, lambda: score.execute(run.run_id, owner=owner))

@@ -40,12 +40,13 @@ class Worker:
     def start(self) -> "Worker":
         self.home.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
+        earlier = self.log.stat().st_size  # a restarted worker appends to the log of the one before
         self.process = subprocess.Popen([sys.executable, "main.py", "worker"], cwd=ROOT, env=self.env, stdout=out, stderr=out)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # listening once RQ says so
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited: {self.log.read_text()[-3000:]}")
-            if "Listening on" in self.log.read_text(errors="replace"):
+            if b"Listening on" in self.log.read_bytes()[earlier:]:
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"worker did not start: {self.log.read_text()[-3000:]}")

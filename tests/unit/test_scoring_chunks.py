@@ -71,6 +71,13 @@ def test_the_last_page_ending_with_the_last_customer_leaves_no_empty_chunk_after
     assert [(c.after, c.upto) for c in filtered.chunks] == [(None, "c02"), ("c02", "c09"), ("c09", None)]
 
 
+def test_a_run_is_cut_into_at_most_max_chunks_pages(service, monkeypatch):
+    from churn.use_cases import start_scoring_run
+
+    monkeypatch.setattr(start_scoring_run, "MAX_CHUNKS", 2)
+    assert [(c.after, c.upto) for c in ChunkedRuns(service, chunk_size=1).start.execute(None, None).chunks] == [(None, "c05"), ("c05", None)]
+
+
 def test_without_a_chunk_size_a_run_is_one_task_in_one_sequence_as_on_one_machine(service):
     runs = ChunkedRuns(service, chunk_size=None)
     run = runs.start.execute(None, None)
@@ -205,3 +212,41 @@ def test_a_run_the_queue_could_not_take_is_kept_failed_with_the_reason_and_can_b
     runs.resume.execute(run.run_id)
     runs.runner.run_all()
     assert runs.store.get(run.run_id).status is RunStatus.SUCCEEDED and runs.each_scored_once(run.run_id)
+
+
+def test_a_resume_leaves_a_chunk_a_live_worker_holds_to_it(runs):
+    run = runs.start.execute(None, None)
+    runs.runner.shutdown()  # the first tasks are not needed here: the workers below act on the store
+    now = runs.service.clock.now()
+
+    def record(change):
+        read = runs.store.get(run.run_id)
+        assert runs.store.claim(change(read), expected=read)
+
+    record(lambda r: r.chunk_claimed(0, "worker-1", now, LEASE, 0, None))  # worker-1 is alive, part way through
+    record(lambda r: r.chunk_claimed(1, "worker-2", now, LEASE, 0, None))
+    record(lambda r: r.chunk_ended(1, "worker-2", 1, now, "store unreachable"))  # which fails the run
+    resumed = runs.resume.execute(run.run_id)
+    assert [(c.status, c.owner) for c in resumed.chunks] == [(RunStatus.RUNNING, "worker-1"), (RunStatus.QUEUED, "worker-2"), (RunStatus.QUEUED, None)]
+    assert [queued for queued, _ in runs.runner._queue] == [task_id(run.run_id, 1), task_id(run.run_id, 2)]
+    runs.runner.run_all()
+    assert runs.store.get(run.run_id).status is RunStatus.RUNNING  # chunk 0 is still worker-1's
+    runs.service.clock.advance(LEASE.total_seconds() + 1)  # ... until it stops beating
+    done = runs.chunk.execute(run.run_id, 0, "worker-3")
+    assert done.status is RunStatus.SUCCEEDED and runs.each_scored_once(run.run_id)
+
+
+class _NoVersion:
+    def get(self, wanted):
+        from churn.errors import ModelNotFoundError
+
+        raise ModelNotFoundError("model version churn-logistic_regression:1 not found")
+
+
+def test_a_run_whose_version_cannot_be_had_fails_with_the_reason(service):
+    runs = ChunkedRuns(service)
+    run = runs.start.execute(None, None)
+    broken = ScoreRunChunk(_NoVersion(), service.customers, service.predictions, runs.store, service.clock, LEASE, batch=2)
+    ended = broken.execute(run.run_id, 0, "worker-1")
+    assert (ended.status, ended.error) == (RunStatus.FAILED, "model version churn-logistic_regression:1 not found")
+    assert service.predictions.count_of_run(run.run_id) == 0
