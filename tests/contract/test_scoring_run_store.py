@@ -137,10 +137,13 @@ def test_a_claim_compares_the_revision_even_when_status_and_heartbeat_are_the_sa
     assert runs.get(run.run_id).total == 31
 
 
-def test_workers_recording_their_chunks_at_the_same_moment_lose_no_update(backend):
+def test_workers_recording_their_chunks_at_the_same_moment_lose_no_update(backend, request):
     """Each worker reads, changes its chunk, and compares-and-sets until the store takes it (as
     ScoreRunChunk does): every report of every worker is in the run afterwards."""
     import threading
+
+    if request.node.callspec.params["backend"] == "mongomock":
+        pytest.skip("mongomock's update_one is not atomic across threads (MongoDB's is, per document): run with CHURN_MONGODB_URI")
 
     runs = backend.scoring_runs()
     run = chunked_run(pages=4)
