@@ -203,7 +203,7 @@ class Container(containers.DeclarativeContainer):
         config.job_runner,
         thread=providers.ThreadSafeSingleton(ThreadJobRunner, workers=1),
         inline=providers.ThreadSafeSingleton(InlineJobRunner),
-        rq=providers.ThreadSafeSingleton(RqJobRunner, broker_url=config.broker_url, queue=SCORING_QUEUE, task=SCORING_TASK),
+        rq=providers.ThreadSafeSingleton(lazy("adapters.rq_runner:RqJobRunner"), broker_url=config.broker_url, queue=SCORING_QUEUE, task=SCORING_TASK),
     )
     # With a job engine a run is cut into chunks, one task each, so several workers share it.
     scoring_chunk_size = providers.Selector(
