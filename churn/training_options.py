@@ -39,12 +39,13 @@ DEFAULT_CALIBRATION: Mapping[str, Calibration] = {
     "random_forest": Calibration.ISOTONIC,
     "svc": Calibration.ISOTONIC,
     "decision_tree": Calibration.NONE,
-    "knn": Calibration.SIGMOID,
+    "knn": Calibration.ISOTONIC,
 }
 """Chosen from bench/quality.py on Telco and bank (hold-out ECE, 10 bins): logistic regression and
 gradient boosting fit log loss and are calibrated as they come (calibrating them cost hold-out data for
-no ECE gain); forests, trees and k-NN give coarse, pulled-in scores that isotonic regression fixes; an
-SVC has no probabilities without calibration, and sigmoid (Platt) is its classical one."""
+no ECE gain); forests and k-NN give coarse, pulled-in scores that isotonic regression fixes (k-NN over
+four splits: ECE 0.026 against sigmoid's 0.034 on Telco, 0.019 against 0.023 on the bank data, ROC AUC
+0.002 lower); an SVC has no probabilities without calibration, and isotonic gave it the lowest ECE."""
 NEEDS_CALIBRATION = frozenset({"svc"})
 
 
