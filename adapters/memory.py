@@ -225,6 +225,17 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
             stored.set_result(None)
         return stored
 
+    def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
+        """Stored at once, like submit."""
+        stored: Future[None] = Future()
+        try:
+            self.add_many(predictions)
+        except Exception as exc:
+            stored.set_exception(exc)
+        else:
+            stored.set_result(None)
+        return stored
+
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: the batch is read in full before anything is stored."""
         batch = list(predictions)

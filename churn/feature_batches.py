@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
 from churn.errors import FeatureProblem
@@ -32,11 +33,10 @@ def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -
     raises with; features outside the schema are ignored, as `pick` leaves them out."""
     n = len(records)
     first: list[FeatureProblem | None] = [None] * n
-    clean_columns: list[list[Any]] = []
-    encoded_columns: list[list[Any]] = []
+    clean_columns: list[Sequence[Any]] = []
+    encoded_columns: list[Sequence[Any]] = []
     derived = False
-    for spec in schema.features:
-        values = [record.get(spec.name, _ABSENT) for record in records]
+    for spec, values in zip(schema.features, _columns(schema.names, records), strict=True):
         if spec.kind is FeatureKind.NUMBER:
             clean = _numbers(spec, values, first)
             encoded = clean
@@ -58,7 +58,19 @@ def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -
     return CheckedRecords(kept, rows, encoded_rows, problems)
 
 
-def _numbers(spec: FeatureSpec, values: list[Any], first: list[FeatureProblem | None]) -> list[Any]:
+def _columns(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+    """The records' values a feature at a time, _ABSENT where a record lacks one: all of a record's
+    values in one itemgetter call, when every record has every feature (the usual case)."""
+    if len(names) > 1 and records:
+        row_of = itemgetter(*names)
+        try:
+            return list(zip(*[row_of(record) for record in records], strict=True))
+        except KeyError:
+            pass
+    return [[record.get(name, _ABSENT) for record in records] for name in names]
+
+
+def _numbers(spec: FeatureSpec, values: Sequence[Any], first: list[FeatureProblem | None]) -> list[Any]:
     out: list[Any] = [None] * len(values)
     for i, value in enumerate(values):
         kind = value.__class__
@@ -80,7 +92,7 @@ def _numbers(spec: FeatureSpec, values: list[Any], first: list[FeatureProblem | 
     return out
 
 
-def _memoised(spec: FeatureSpec, values: list[Any], first: list[FeatureProblem | None]) -> tuple[list[Any], list[Any]]:
+def _memoised(spec: FeatureSpec, values: Sequence[Any], first: list[FeatureProblem | None]) -> tuple[list[Any], list[Any]]:
     """Categories, booleans and dates: each distinct value checked, cleaned and encoded once."""
     encodes = spec.kind is not FeatureKind.CATEGORY
     seen: dict[tuple[type, Any], tuple[str | None, Any, Any]] = {}

@@ -323,6 +323,13 @@ class PredictionRepository(Protocol):
         """All or nothing."""
 
     @abstractmethod
+    def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
+        """add_many, possibly in the background: the future completes once the batch is stored, all
+        or nothing, or fails with the store's error. A store may write it while the caller prepares
+        its next batch (SQLite: a thread of its own); a caller that waits for each batch before
+        submitting the next keeps them in order, and never has a later batch stored after a failed one."""
+
+    @abstractmethod
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
         """Newest first (created_at desc, prediction_id desc); total counts all of the customer's."""
 

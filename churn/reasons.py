@@ -63,9 +63,9 @@ class Reasons:
         cls, raising: Sequence[tuple[str, float]], lowering: Sequence[tuple[str, float]], features: Mapping[str, Any]
     ) -> "Reasons":
         """Reasons from (feature, contribution) pairs already in `rank`'s order, each value named from `features`."""
-        return cls(
-            tuple(Reason(f, value_label(features.get(f)), c) for f, c in raising),
-            tuple(Reason(f, value_label(features.get(f)), c) for f, c in lowering),
+        return cls(  # lists, not generators, into the tuples: this runs six times per customer in a scoring run
+            tuple([Reason(f, value_label(features.get(f)), c) for f, c in raising]),
+            tuple([Reason(f, value_label(features.get(f)), c) for f, c in lowering]),
         )
 
     def __bool__(self) -> bool:

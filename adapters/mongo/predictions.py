@@ -10,6 +10,7 @@ from the index, never drifting from the data as a separately updated counter cou
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import date, datetime
 from typing import Any, Sequence
 
@@ -64,6 +65,17 @@ class MongoPredictionRepository(PredictionRepository):
                 )
             except DuplicateKeyError:
                 pass  # a newer prediction of this customer is the latest already
+
+    def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
+        """Stored at once (the driver's round trips are the cost here, not the caller's thread)."""
+        stored: Future[None] = Future()
+        try:
+            self.add_many(predictions)
+        except Exception as exc:
+            stored.set_exception(exc)
+        else:
+            stored.set_result(None)
+        return stored
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing as far as a standalone server allows (no multi-document transactions): a

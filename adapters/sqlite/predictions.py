@@ -16,8 +16,11 @@ back with its own probability and time.
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Sequence
 
 import orjson
@@ -66,6 +69,9 @@ _LATEST_ORDER = "l.churn_probability DESC, l.created_at DESC, l.prediction_id DE
 class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
+        self._batch_thread: ThreadPoolExecutor | None = None
+        self._batch_lock = threading.Lock()
+        self._rows_per_statement: int | None = None
 
     def add(self, prediction: Prediction) -> None:
         """Stored once: a prediction_id already present is ignored. One autocommit statement (the
@@ -95,12 +101,46 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
         the per-row counter and latest-risk triggers: one statement each counts them per band and
         version and upserts them into `latest_predictions`, for the whole batch (a trigger program
         per row cost more than the inserts themselves)."""
+        self._write(*_batch_rows(predictions))
+
+    def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
+        """add_many in this repository's batch thread, on that thread's connection: the rows are built
+        here (Python, under the GIL), the statements run there, where SQLite steps with the GIL
+        released, so the caller prepares its next batch meanwhile. Batches are written in the order
+        submitted (one thread)."""
+        try:
+            rows = _batch_rows(predictions)
+        except Exception as exc:  # a batch that cannot be read: failed, like a write, and nothing stored
+            unread: Future[None] = Future()
+            unread.set_exception(exc)
+            return unread
+        if self._batch_thread is None:
+            with self._batch_lock:
+                if self._batch_thread is None:
+                    self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="churn-sqlite-batches")
+        return self._batch_thread.submit(self._write, *rows)
+
+    def _write(self, values: list[Any], count: int, of_a_run: bool) -> None:
+        """`count` rows of `values` (flat, _ROW_WIDTH each), in one transaction. A multi-row INSERT per
+        chunk of rows rather than executemany: one step per statement is one release of the GIL,
+        where executemany takes it back for every row (and waits for it while another thread runs)."""
+        if not count:
+            return
+        per = self._rows_per_statement or self._statement_rows()
         with self._db.transaction() as tx:
             last = tx.execute("SELECT coalesce(max(seq), 0) FROM predictions").fetchone()[0]
-            tx.executemany(_INSERT, (_to_row(p) for p in predictions))
-            if any(p.run_id is not None for p in predictions):
+            for start in range(0, count, per):
+                rows = min(per, count - start)
+                tx.execute(_insert_rows(rows), values[start * _ROW_WIDTH : (start + rows) * _ROW_WIDTH])
+            if of_a_run:
                 tx.execute(_COUNT_RUN_ROWS, (last,))
                 tx.execute(_LATEST_RUN_ROWS, (last,))
+
+    def _statement_rows(self) -> int:
+        with translated_errors():
+            limit = self._db.connection().getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_statement = max(1, min(limit, MAX_STATEMENT_VARIABLES) // _ROW_WIDTH)
+        return self._rows_per_statement
 
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:
         """Newest first (created_at desc, prediction_id desc), offset paging; `next` stays None."""
@@ -347,20 +387,48 @@ def _cursor_key(cursor: PredictionCursor) -> tuple[float, int, str]:
     return cursor.churn_probability, to_micros(cursor.created_at), cursor.prediction_id
 
 
-def _to_row(prediction: Prediction) -> tuple[Any, ...]:
+def _to_row(prediction: Prediction, created_at: int | None = None) -> tuple[Any, ...]:
+    """The INSERT's parameters (_ROW_WIDTH of them); `created_at` in micros when the caller has it."""
+    features = prediction.features
     return (
         prediction.prediction_id,
         prediction.customer_id,
         float(prediction.churn_probability),
-        prediction.band.value,
+        Band.of(prediction.churn_probability).value,
         prediction.model.name,
         prediction.model.version,
-        to_micros(prediction.created_at),
-        orjson.dumps(dict(prediction.features)).decode(),
+        to_micros(prediction.created_at) if created_at is None else created_at,
+        orjson.dumps(features if type(features) is dict else dict(features)).decode(),
         orjson.dumps(prediction.reasons.to_dict()).decode() if prediction.reasons else None,
         prediction.run_id,
         prediction.threshold,
     )
+
+
+_ROW_WIDTH = 11
+MAX_STATEMENT_VARIABLES = 32_766
+"""Host parameters per multi-row INSERT at most (SQLite's default limit since 3.32; a build with a
+lower one is read from the connection)."""
+
+
+@lru_cache(maxsize=16)
+def _insert_rows(rows: int) -> str:
+    return _INSERT.replace("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows))
+
+
+def _batch_rows(predictions: Sequence[Prediction]) -> tuple[list[Any], int, bool]:
+    """_to_row of every prediction, flat; the time a batch shares converted once."""
+    values: list[Any] = []
+    extend = values.extend
+    micros: dict[datetime, int] = {}
+    of_a_run = False
+    for p in predictions:
+        created = micros.get(p.created_at)
+        if created is None:
+            created = micros[p.created_at] = to_micros(p.created_at)
+        extend(_to_row(p, created))
+        of_a_run = of_a_run or p.run_id is not None
+    return values, len(predictions), of_a_run
 
 
 def _from_row(row: tuple[Any, ...]) -> Prediction:

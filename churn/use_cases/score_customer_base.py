@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -72,21 +73,34 @@ class ScoreCustomerBase:
         return run
 
     def _score(self, run: ScoringRun, progress: Progress | None) -> ScoringRun:
+        """Batch N+1 is read, checked, scored and explained while the store writes batch N
+        (submit_many); N+1 is submitted only once N is stored, and the run's progress is saved only
+        for stored batches, so a failure never leaves a later batch stored after a lost one."""
         ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
-        while True:
-            started = self._clock.monotonic()
-            found = next_batch(self._customers, run.customers, run.last_customer_id, self._batch)
-            if found is None:
-                return run.succeeded(self._clock.now())
-            scored = score_batch(model, ref, run, found, self._clock.now())
-            if scored.predictions:
-                self._predictions.add_many(scored.predictions)
-            run = run.progressed(
-                len(scored.predictions), scored.skipped, scored.excluded, found.last, self._clock.monotonic() - started, self._clock.now()
-            )
-            self._runs.save(run)
-            if progress is not None:
-                progress(run)
+        stored: tuple[Future[None] | None, ScoringRun] | None = None  # the batch being written, and the run once it is
+        try:
+            while True:
+                started = self._clock.monotonic()
+                found = next_batch(self._customers, run.customers, run.last_customer_id, self._batch)
+                scored = None if found is None else score_batch(model, ref, run, found, self._clock.now())
+                if stored is not None:
+                    writing, run_after = stored
+                    stored = None
+                    if writing is not None:
+                        writing.result()  # the store's error fails the run, with nothing submitted after it
+                    self._runs.save(run_after)
+                    if progress is not None:
+                        progress(run_after)
+                if found is None or scored is None:
+                    return run.succeeded(self._clock.now())
+                writing = self._predictions.submit_many(scored.predictions) if scored.predictions else None
+                run = run.progressed(
+                    len(scored.predictions), scored.skipped, scored.excluded, found.last, self._clock.monotonic() - started, self._clock.now()
+                )
+                stored = (writing, run)
+        finally:
+            if stored is not None and stored[0] is not None:
+                wait([stored[0]])  # a failure elsewhere: the batch in flight settles before the run is saved as failed
 
 
 @dataclass(frozen=True, slots=True)

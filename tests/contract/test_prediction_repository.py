@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
@@ -144,6 +145,17 @@ def test_a_submitted_prediction_is_stored_once_like_an_added_one(submitter):
     repository.add(prediction("p-1", 0.8))
     repository.submit(prediction("p-1", 0.8)).result(timeout=10)
     assert repository.count_by_band(None)[Band.VERY_HIGH] == 1
+
+
+def test_a_submitted_batch_is_stored_all_or_nothing_when_its_future_completes(repository):
+    batch = [replace(prediction(f"p-{n}", n / 10, f"c-{n}"), run_id="run-1") for n in range(10)]
+    assert repository.submit_many(batch).result(timeout=10) is None
+    assert sum(repository.count_by_band(None).values()) == 10 and repository.count_of_run("run-1") == 10
+    assert sum(repository.count_latest_by_band(None).values()) == 10  # a run's batch keeps the latest risk too
+    failed = repository.submit_many(_BrokenBatch([prediction("p-x", 0.8, "c-x")]))
+    with pytest.raises(RuntimeError):
+        failed.result(timeout=10)
+    assert sum(repository.count_by_band(None).values()) == 10 and repository.for_customer("c-x", PageRequest()).total == 0
 
 
 def test_add_many_of_nothing_is_fine(repository):

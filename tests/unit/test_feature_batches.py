@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from churn.errors import InvalidFeaturesError
 from churn.feature_batches import check_records
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
@@ -22,11 +24,12 @@ CHOICES = {
 }
 
 
-def test_every_record_gets_what_check_gives_or_its_first_problem():
+@pytest.mark.parametrize("missing", [0.05, 0.0], ids=["some features missing", "every feature present"])
+def test_every_record_gets_what_check_gives_or_its_first_problem(missing):
     rng = random.Random(11)
     records = []
     for _ in range(600):
-        record = {name: rng.choice(values) for name, values in CHOICES.items() if rng.random() > 0.05}
+        record = {name: rng.choice(values) for name, values in CHOICES.items() if rng.random() >= missing}
         record["colour"] = "red"  # not a feature: left out, as pick leaves it
         records.append(record)
     checked = check_records(SCHEMA, records)

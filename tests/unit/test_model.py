@@ -155,7 +155,7 @@ def test_upsert_plan_counts_new_changed_and_unchanged_and_repeats_against_the_la
 def test_fresh_ids_are_uuid4_hex_and_do_not_repeat():
     ids = [fresh_id() for _ in range(20_000)]
     assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(hex=i).version == 4 and len(i) == 32 for i in ids[:100])
+    assert all(uuid.UUID(hex=i).version == 4 and uuid.UUID(hex=i).variant == uuid.RFC_4122 and len(i) == 32 for i in ids[:100])
 
 
 def test_a_forked_child_draws_other_ids_than_its_parent():

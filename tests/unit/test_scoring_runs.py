@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 
 import pytest
 
-from adapters.memory import DeferredJobRunner, InMemoryScoringRunStore
-from churn.errors import NoActiveModelError, ScoringRunNotResumableError
+from adapters.memory import DeferredJobRunner, InMemoryPredictionRepository, InMemoryScoringRunStore
+from churn.errors import NoActiveModelError, ScoringRunNotResumableError, StoreUnavailableError
 from churn.bands import ProbabilityRange
 from churn.customers import Customer
 from churn.paging import PageRequest
@@ -136,6 +137,38 @@ def test_an_interrupted_run_resumes_after_its_last_stored_customer_with_no_custo
     assert all(runs.service.predictions.for_customer(f"c{i:02d}", PageRequest()).total == 1 for i in range(10))
     with pytest.raises(ScoringRunNotResumableError):
         runs.resume.execute(run.run_id)
+
+
+class _SecondWriteFails(InMemoryPredictionRepository):
+    """A store whose second batch write fails (a disk full, say), once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def submit_many(self, predictions):
+        self.writes += 1
+        if self.writes == 2:
+            failed: Future[None] = Future()
+            failed.set_exception(StoreUnavailableError("disk I/O error"))
+            return failed
+        return super().submit_many(predictions)
+
+
+def test_a_failed_batch_write_fails_the_run_with_nothing_after_it_stored_and_a_resume_scores_the_rest_once(runs):
+    predictions = _SecondWriteFails()
+    service = runs.service
+    score = ScoreCustomerBase(service.versions, service.customers, predictions, runs.store, service.clock, batch=3)
+    run = runs.start.execute(None, None)
+    run = score.execute(run.run_id)
+    assert run.status is RunStatus.FAILED and "disk I/O error" in run.error
+    stored = sorted(p.customer_id for p in predictions.latest_in_range(ALL, None, PageRequest(limit=1000)).items)
+    assert stored == ["c00", "c01", "c02"]  # the first batch; the one prepared while the second was written was never submitted
+    resumed = runs.resume.execute(run.run_id)  # claimed for a worker; run here with the same store
+    assert resumed.status is RunStatus.QUEUED
+    run = score.execute(run.run_id)
+    assert run.status is RunStatus.SUCCEEDED and predictions.count_of_run(run.run_id) == 10
+    assert all(predictions.for_customer(f"c{i:02d}", PageRequest()).total == 1 for i in range(10))
 
 
 def test_progress_reports_rate_and_eta(runs):
