@@ -314,14 +314,15 @@ def _dates(values: pyarrow.Array, present: int) -> tuple[DateFacts, ...]:
     if not frames.every(pc.match_substring_regex(head, frames.DATE_LIKE)):
         return ()
     if frames.every(pc.match_substring_regex(head, ISO_LIKE)):
-        try:  # Arrow's strict ISO parser, as `frames.iso_dates`
+        try:  # Arrow's strict ISO parser, as `frames.iso_dates`; year 0 (0000-01-01) parses but is no date
             moments = pc.min_max(pc.cast(values, pyarrow.timestamp("us")))
-        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+            earliest, latest = moments["min"].as_py(), moments["max"].as_py()
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError, OverflowError, ValueError):
             moments = None
         if moments is not None:
             first = str(head[0].as_py())
             date_format = next((f for f in DATE_FORMATS if f in frames.ISO_FORMATS and _reads(first, f)), "%Y-%m-%d")
-            return (DateFacts(date_format, present, moments["min"].as_py(), moments["max"].as_py()),)
+            return (DateFacts(date_format, present, earliest, latest),)
     cells = values.to_pandas()
     sample = cells.head(SAMPLE)
     found = []

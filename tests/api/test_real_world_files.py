@@ -305,3 +305,12 @@ def test_codes_with_leading_zeros_stay_text_at_upload_training_and_import(client
     customer = client.get("/clients/0003").json()
     assert customer["attributes"]["cep"] in {"01310", "04538", "20040", "30130", "05402", "09015"}
     assert customer["attributes"]["month"] in {f"{m:02d}" for m in range(1, 13)} and isinstance(customer["attributes"]["fee"], float)
+
+
+def test_a_date_that_no_calendar_has_makes_the_column_text_not_a_server_error(client):
+    opened = [f"2024-03-{i % 28 + 1:02d}" for i in range(60)]
+    opened[7] = "0000-01-01"
+    rows = ["id,opened,fee,churn"] + [f"K{i},{day},{10 + i % 7},{'yes' if i % 3 else 'no'}" for i, day in enumerate(opened)]
+    response = send(client, ("\n".join(rows) + "\n").encode(), target="churn")
+    assert response.status_code == 201, response.text
+    assert columns_of(response.json())["opened"]["kind"] != "date"
