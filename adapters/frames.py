@@ -274,11 +274,14 @@ def read_table(content: bytes, reading: Reading) -> Table:
             if "conversion error" in str(exc) and found and pa.types.is_floating(types[all_names[int(found.group(1))]]):
                 types[all_names[int(found.group(1))]] = _TEXT  # a later cell is not a number: measure it as text
                 continue
+            days = [name for name, kind in types.items() if kind == _DAYS]
+            if days and ("conversion error" in str(exc) or "out of range" in str(exc)):
+                culprit = all_names[int(found.group(1))] if found and "conversion error" in str(exc) else None
+                for name in [culprit] if culprit in days else days:  # a later cell is not an ISO day: measure it as text
+                    types[name] = _CATEGORIES
+                continue
             if "invalid UTF8" in str(exc) and reading.encoding in ("utf-8", "utf-8-sig"):
-                offset = _first_non_utf8(content) or 0
-                raise NotUtf8Error(
-                    f"the file is not {reading.encoding} text (a byte at offset {offset} of a block cannot be read); set encoding"
-                ) from None
+                raise _not_utf8(content, reading) from None
             if "Expected" in str(exc) and "columns" in str(exc):
                 problem = _malformed(content, reading, width, "records of another length than the header", strict=False, shortest=len(names))
                 if problem is not None:
@@ -289,17 +292,22 @@ def read_table(content: bytes, reading: Reading) -> Table:
             raise InvalidDatasetError(
                 f"the file is not {reading.encoding} text (a byte at offset {exc.start} of a block cannot be read); set encoding"
             ) from None
-    if trailing:
-        if not _column(arrow.column(_TRAILING)).blank().all():
-            raise InvalidDatasetError(f"column {width} has values but no name in the header; name it")
-        arrow = arrow.drop_columns([_TRAILING])
-    arrow = arrow.unify_dictionaries()
-    rows = arrow.num_rows
-    columns = []
-    for name in names:  # each Arrow column is let go once converted: the peak holds one column twice, not the table
-        columns.append(_column(arrow.column(name)))
-        arrow = arrow.drop_columns([name])
-    del arrow
+    try:  # a value of a binary dictionary that is not UTF-8 fails its cast to text here
+        if trailing:
+            if not _column(arrow.column(_TRAILING)).blank().all():
+                raise InvalidDatasetError(f"column {width} has values but no name in the header; name it")
+            arrow = arrow.drop_columns([_TRAILING])
+        arrow = arrow.unify_dictionaries()
+        rows = arrow.num_rows
+        columns = []
+        for name in names:  # each Arrow column is let go once converted: the peak holds one column twice, not the table
+            columns.append(_column(arrow.column(name)))
+            arrow = arrow.drop_columns([name])
+        del arrow
+    except pa.ArrowInvalid:
+        if reading.encoding not in ("utf-8", "utf-8-sig") or _first_non_utf8(content) is None:
+            raise
+        raise _not_utf8(content, reading) from None
     _release_freed_memory()
     return _without_blank_rows(tuple(names), columns, rows)
 
@@ -318,23 +326,35 @@ class NotUtf8Error(InvalidDatasetError):
     """The parser met a byte that is not UTF-8 past the first SAMPLE_BYTES."""
 
 
+def _not_utf8(content: bytes, reading: Reading) -> InvalidDatasetError:
+    offset = _first_non_utf8(content) or 0
+    message = f"the file is not {reading.encoding} text (a byte at offset {offset} of a block cannot be read); set encoding"
+    return NotUtf8Error(message) if reading.encoding in ("utf-8", "utf-8-sig") else InvalidDatasetError(message)
+
+
 _TEXT = pa.string()
-_CATEGORIES = pa.dictionary(pa.int32(), pa.string())
+_DAYS = pa.date32()
+"""ISO days (2024-07-01) are parsed by the reader, strictly (2024-7-1 or 2024-02-30 send the column
+back to text), for a fraction of the cost of encoding their text; `_column` turns them back into
+text values (the same text: the parser reads no other form, spaces around it aside)."""
+_CATEGORIES = pa.dictionary(pa.int32(), pa.binary())
+"""Binary, not text: the reader checks UTF-8 on every cell of a text column, and the distinct values
+of a dictionary are checked once instead, when they are cast to text (`_column`)."""
 
 
 def _arrow_type(sample: list[list[str]], position: int, decimal: str) -> pa.DataType:
     """float64 when the first records write decimals in this column (and nothing but plain numbers);
     else text, dictionary-encoded by the reader's threads when the first records repeat values,
     plain when they are (nearly) all different (an id: encoded once, after, because merging the
-    threads' per-block dictionaries of an id column costs more than encoding it once), but ISO days
-    always dictionary-encoded: the reader does that for less than a pass after it."""
+    threads' per-block dictionaries of an id column costs more than encoding it once); ISO days
+    as days (`_DAYS`)."""
     cells = [cell for cell in (row[position].strip() for row in sample if position < len(row)) if cell]
     head = cells[:SAMPLE_RECORDS]
     pattern = _DECIMAL_CELL[decimal]
     if head and any(decimal in cell for cell in head) and all(pattern.match(cell) for cell in head):
         return pa.float64()
     if head and all(_ISO_DAY.match(cell) for cell in head):
-        return _CATEGORIES  # days repeat in any file of more rows than a few years have days
+        return _DAYS
     return _TEXT if len(set(cells)) >= 0.95 * len(cells) else _CATEGORIES
 
 
@@ -368,6 +388,10 @@ def _arrow_read(content: bytes, reading: Reading, names: list[str], types: dict[
 def _column(chunked: pa.ChunkedArray) -> Column:
     if pa.types.is_floating(chunked.type):
         return NumberColumn(chunked.to_numpy())
+    if pa.types.is_date32(chunked.type):
+        days, distinct = pd.factorize(chunked.cast(pa.int32()).to_numpy())  # in order of first appearance; blank -1
+        values = pa.array(np.asarray(distinct, dtype=np.int32)).cast(pa.date32()).cast(pa.string())
+        return TextColumn(days.astype(np.int32), values)
     array = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
     if not pa.types.is_dictionary(array.type):
         array = array.cast(pa.string())
@@ -375,7 +399,7 @@ def _column(chunked: pa.ChunkedArray) -> Column:
         if short is not None:
             return text_column(*short)
         array = pc.dictionary_encode(array)
-    return text_column(array.dictionary, pc.fill_null(array.indices, -1).to_numpy())
+    return text_column(array.dictionary.cast(pa.string()), pc.fill_null(array.indices, -1).to_numpy())
 
 
 def _short_codes(array: pa.StringArray) -> tuple[pa.Array, np.ndarray] | None:
