@@ -56,7 +56,7 @@ def test_malformed_json_on_predict_is_400(client, trained):
 
 
 def test_models_are_listed_newest_first_with_their_metadata(client, trained):
-    train(client, "knn")
+    train(client, "knn", activate=True)  # the listing, not promotion, is under test
     items = client.get("/models").json()["items"]
     assert [(m["name"], m["active"]) for m in items] == [("churn-knn", True), ("churn-logistic_regression", False)]
     first = items[1]
@@ -161,7 +161,7 @@ def test_bad_listing_parameters_get_400_with_the_allowed_values(client, params):
 
 def test_model_filter_narrows_the_listing(client, trained):
     scored(client, 3)
-    train(client, "knn")
+    train(client, "knn", activate=True)
     scored(client, 2)
     assert client.get("/predictions", params={"min_probability": 0, "model": "churn-knn"}).json()["total"] == 2
     assert client.get("/predictions", params={"min_probability": 0, "model": "churn-logistic_regression:1"}).json()["total"] == 3
