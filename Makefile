@@ -23,7 +23,7 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@# mypy (half a minute of CPU on a cold cache) runs beside the tests, which wait on servers much of the time
-	$(BIN)/mypy & types=$$!; $(BIN)/python -m pytest -q -n 2; tests=$$?; wait $$types; checked=$$?; \
+	$(BIN)/mypy & types=$$!; $(BIN)/python -m pytest -q -n 2 --dist loadfile; tests=$$?; wait $$types; checked=$$?; \
 	test $$tests -eq 0 -a $$checked -eq 0
 
 ## ruff (rules and line length in pyproject.toml) and mypy (strict on churn/)

@@ -21,8 +21,12 @@ def pytest_collection_modifyitems(config, items):
     """The files that run real processes (e2e, browser: tens of seconds each) go first. With two
     workers and --dist loadfile they then run beside the many short files instead of after them,
     where one worker would finish minutes before the other. Order within each group is kept."""
-    slow = ("tests/e2e/", "tests/browser/")
-    items.sort(key=lambda item: 0 if item.nodeid.startswith(slow) else 1)
+    items.sort(key=lambda item: next((rank for rank, start in enumerate(LONGEST_FIRST) if item.nodeid.startswith(start)), len(LONGEST_FIRST)))
+
+
+LONGEST_FIRST = ("tests/e2e/test_scale_out.py", "tests/e2e/test_resilience.py", "tests/e2e/", "tests/browser/")
+"""The real-process files, longest first (scale-out is minutes of servers): a long file started last
+is the run's tail, one worker busy while the other has finished."""
 
 
 def pytest_collection_finish(session):
