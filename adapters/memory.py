@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
+from adapters.futures import settled
 from churn.errors import (
     CustomerNotFoundError,
     DatasetExistsError,
@@ -216,25 +217,11 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
 
     def submit(self, prediction: Prediction) -> Future[None]:
         """Stored at once: the future is already complete (or failed) when returned."""
-        stored: Future[None] = Future()
-        try:
-            self.add(prediction)
-        except Exception as exc:
-            stored.set_exception(exc)
-        else:
-            stored.set_result(None)
-        return stored
+        return settled(self.add, prediction)
 
     def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
         """Stored at once, like submit."""
-        stored: Future[None] = Future()
-        try:
-            self.add_many(predictions)
-        except Exception as exc:
-            stored.set_exception(exc)
-        else:
-            stored.set_result(None)
-        return stored
+        return settled(self.add_many, predictions)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: the batch is read in full before anything is stored."""

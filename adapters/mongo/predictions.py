@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from adapters.futures import settled
 from adapters.mongo import moments
 from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, translated_errors
 from churn.bands import Band, ProbabilityRange
@@ -68,14 +69,7 @@ class MongoPredictionRepository(PredictionRepository):
 
     def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
         """Stored at once (the driver's round trips are the cost here, not the caller's thread)."""
-        stored: Future[None] = Future()
-        try:
-            self.add_many(predictions)
-        except Exception as exc:
-            stored.set_exception(exc)
-        else:
-            stored.set_result(None)
-        return stored
+        return settled(self.add_many, predictions)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing as far as a standalone server allows (no multi-document transactions): a

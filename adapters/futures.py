@@ -1,0 +1,19 @@
+"""A future settled at once, for stores that store on the caller's thread: the PredictionSubmitter
+port promises a Future, and those stores have nothing to wait for."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any, Callable
+
+
+def settled(store: Callable[..., Any], *args: Any) -> Future[None]:
+    """`store(*args)` run now; the future holds its outcome (None, or the exception it raised)."""
+    done: Future[None] = Future()
+    try:
+        store(*args)
+    except Exception as exc:
+        done.set_exception(exc)
+    else:
+        done.set_result(None)
+    return done
