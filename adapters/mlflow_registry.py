@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlparse
 
 import cloudpickle
 import mlflow.sklearn
@@ -38,6 +40,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
 from churn.errors import ChurnError, ModelArtifactError, ModelNotFoundError, RegistryUnavailableError
 from churn.features import FeatureKind, FeatureSchema
@@ -77,8 +80,8 @@ arrays): what churn's pipelines hold (k-NN keeps a KD or ball tree depending on 
 a test over every model type and calibration."""
 PLOTS_DIR = "plots"
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"  # mlflow.utils.mlflow_tags.MLFLOW_MODEL_VERSIONS
-MODEL_ID_TAG = "churn.model_id"
 SOURCE_NAME = "churn training service"
+NOTE_TAG = "mlflow.note.content"  # the UI's description of a run or a logged model
 MAX_DIGEST = 36  # mlflow.utils.validation.MAX_DATASET_DIGEST_SIZE
 SCHEMA_FILE = "schema.json"
 PROBE_ROWS_FILE = "probe_rows.json"
@@ -99,7 +102,9 @@ class MlflowModelRegistry(ModelRegistry):
     whose file no longer matches it (ModelArtifactError) before deserialising anything, and then
     lets skops build only scikit-learn's types and TRUSTED_TYPES. Each run logs the data set as its
     input (name, digest, source, schema, profile: never the customers), its metrics also on the
-    logged model, and the evaluation charts; it is named "<name> v<version>".
+    logged model, and the evaluation charts; it is named "<name> v<version>". The version is
+    registered from "models:/<logged model id>" and listed on that logged model, so MLflow's UI links
+    each to the other.
     The active pointer is the experiment tag `churn.active_model` ("name:version"), mirrored by
     the `active` alias on that version. An unreachable store raises RegistryUnavailableError.
     """
@@ -238,13 +243,7 @@ class MlflowModelRegistry(ModelRegistry):
         run = self._client.create_run(
             experiment_id,
             start_time=_millis(summary.started_at),
-            tags={
-                **_run_tags(summary),
-                "mlflow.runName": f"{name} (registering)",
-                "mlflow.user": _user(),
-                "mlflow.source.name": SOURCE_NAME,
-                "mlflow.source.type": "JOB",
-            },
+            tags={**_run_tags(summary), **_origin_tags(), "mlflow.runName": f"{name} (registering)", NOTE_TAG: _description(summary)},
         )
         run_id = run.info.run_id
         params = {
@@ -267,9 +266,9 @@ class MlflowModelRegistry(ModelRegistry):
     ) -> int:
         logged = self._client.create_logged_model(
             experiment_id,
-            name=MODEL_ARTIFACT,
+            name=_logged_model_name(name),
             source_run_id=run_id,
-            tags=_run_tags(summary),
+            tags={**_run_tags(summary), **_origin_tags(), NOTE_TAG: _description(summary)},
             params={k: _param_value(v) for k, v in summary.hyperparameters.items()},
             model_type=summary.model_type,
         )
@@ -306,19 +305,18 @@ class MlflowModelRegistry(ModelRegistry):
         tags = {**_run_tags(summary), DIGEST_TAG: digest, FORMAT_TAG: SKOPS}
         if len(summary_json) <= MAX_REGISTRY_TAG_VALUE:
             tags[SUMMARY_TAG] = summary_json
-        # The logged model's storage URI, not "models:/<model_id>": for that form the SQL registry
-        # store resolves the id with a default MlflowClient(), i.e. the process-global tracking URI.
-        version = self._client.create_model_version(
-            name, source=logged.artifact_location, run_id=run_id, tags=tags, model_id=logged.model_id, await_creation_for=0
-        )
+        # Registered from "models:/<model_id>", as mlflow.register_model does: the UI links a version to
+        # its logged model ("Source model") only for that form of source.
+        with _tracking_uri_for_model_sources(self._tracking_uri):
+            version = self._client.create_model_version(
+                name, source=f"models:/{logged.model_id}", run_id=run_id, tags=tags, model_id=logged.model_id,
+                description=_description(summary), await_creation_for=0,
+            )
         self._await_ready(name, version)
-        # What mlflow.register_model does: the logged model lists the versions made from it, so the UI
-        # shows it as registered (no "Register model" offer). MLflow 3.17's SQL registry drops the
-        # version's model_id, so the version also carries it as a tag.
-        self._client.set_logged_model_tags(
-            logged.model_id, {MODEL_VERSIONS_TAG: json.dumps([{"name": name, "version": str(version.version)}])}
-        )
-        self._client.set_model_version_tag(name, version.version, MODEL_ID_TAG, logged.model_id)
+        # What mlflow.register_model does (an MLflow server does it too): the logged model lists the
+        # versions made from it, so the UI shows it as registered, not "Not registered".
+        listed = self._client.get_logged_model(logged.model_id).tags.get(MODEL_VERSIONS_TAG)
+        self._client.set_logged_model_tags(logged.model_id, {MODEL_VERSIONS_TAG: _with_version(listed, name, version.version)})
         self._client.update_run(run_id, name=f"{name} v{version.version}")
         return int(version.version)
 
@@ -546,6 +544,61 @@ def _dataset_entity(summary: TrainingSummary) -> MlflowDataset:
         schema=json.dumps({"mlflow_colspec": columns}),
         profile=json.dumps(profile),
     )
+
+
+def _logged_model_name(name: str) -> str:
+    """The registered model's name, in the characters MLflow allows a logged model's name."""
+    return "".join("_" if c in "/:.%\"'" else c for c in name)
+
+
+def _origin_tags() -> dict[str, str]:
+    """Who and what trained it: the UI's "Created by" and "Source" on the run and the logged model."""
+    return {"mlflow.user": _user(), "mlflow.source.name": SOURCE_NAME, "mlflow.source.type": "JOB"}
+
+
+def _description(summary: TrainingSummary) -> str:
+    """One line: the description of the run, the logged model and the version in the MLflow UI."""
+    metrics = ", ".join(f"{key} {summary.metrics[key]:.3f}" for key in ("roc_auc", "pr_auc", "ece") if key in summary.metrics)
+    return (
+        f"{summary.model_type} trained by the churn service on data set {summary.dataset!r} ({summary.rows} rows); "
+        f"hold-out {metrics}; churn threshold {summary.threshold:g}"
+    )
+
+
+def _with_version(listed: str | None, name: str, version: str | int) -> str:
+    """The `mlflow.modelVersions` value of a logged model with one more version (MLflow's own format,
+    kept when a server already added it)."""
+    try:
+        entries = json.loads(listed) if listed else []
+    except ValueError:
+        entries = []
+    entries = [e for e in entries if isinstance(e, dict) and (e.get("name"), str(e.get("version"))) != (name, str(version))]
+    return json.dumps([*entries, {"name": name, "version": str(version)}])
+
+
+_GLOBAL_URI_LOCK = threading.Lock()
+
+
+@contextmanager
+def _tracking_uri_for_model_sources(tracking_uri: str) -> Iterator[None]:
+    """While a version is created from a "models:/<id>" source: MLflow's SQL (and file) registry store
+    looks the logged model up with a default MlflowClient(), i.e. with the process-global tracking URI
+    (mlflow/store/model_registry/sqlalchemy_store.py, create_model_version), which churn otherwise never
+    sets. So it is this registry's URI for that call alone, under a lock, and the environment variable
+    MLflow writes is put back. An MLflow server resolves the source itself: nothing to set."""
+    if urlparse(tracking_uri).scheme in ("http", "https"):
+        yield
+        return
+    with _GLOBAL_URI_LOCK:
+        saved = os.environ.get("MLFLOW_TRACKING_URI")
+        try:
+            with _use_tracking_uri(tracking_uri):
+                yield
+        finally:
+            if saved is None:
+                os.environ.pop("MLFLOW_TRACKING_URI", None)
+            else:
+                os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 def _user() -> str:

@@ -5,10 +5,12 @@ version with user and source tags, and a skops artifact that loads with the trus
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from datetime import datetime, timezone
 
+import mlflow
 import pytest
 from mlflow import MlflowClient
 
@@ -40,9 +42,11 @@ def record(tmp_path_factory, migrated_sqlite):  # migrated_sqlite: tests/integra
         threshold=trained.model.threshold, evaluation=trained.evaluation,
     )
     registry = MlflowModelRegistry(uri, codec=SklearnModelCodec(), artifact_location=str(tmp_path / "artifacts"))
+    process_wide = (mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         registered = registry.register("churn-rf", trained.model, summary, trained.reports)
+    assert (mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")) == process_wide  # nothing global is left changed
     return registry, MlflowClient(tracking_uri=uri, registry_uri=uri), registered, trained, caught
 
 
@@ -60,12 +64,19 @@ def test_the_run_shows_its_dataset_with_the_content_digest_and_no_customers(reco
 def test_the_version_is_linked_to_its_logged_model_which_carries_the_metrics(record):
     _, client, registered, trained, _ = record
     version = client.get_model_version("churn-rf", "1")
-    logged = client.get_logged_model(version.tags["churn.model_id"])
-    assert version.model_id in (None, logged.model_id)  # MLflow 3.17's SQL registry does not keep it
-    assert logged.source_run_id == registered.run_id and version.source == logged.artifact_location
+    # The UI links a version to its logged model ("Source Model") from a "models:/<model_id>" source;
+    # MLflow 3.17's SQL registry does not keep the version's model_id field.
+    assert version.source.startswith("models:/") and version.model_id in (None, version.source.removeprefix("models:/"))
+    logged = client.get_logged_model(version.source.removeprefix("models:/"))
+    assert logged.source_run_id == registered.run_id and logged.name == "churn-rf"
+    assert client.get_model_version_download_uri("churn-rf", "1") == logged.artifact_location
+    # Listed as registered (the UI shows no "Not registered"), with who and what made it.
     assert json.loads(logged.tags["mlflow.modelVersions"]) == [{"name": "churn-rf", "version": "1"}]
+    assert logged.tags["mlflow.user"] and logged.tags["mlflow.source.name"] == "churn training service"
+    assert logged.tags["mlflow.note.content"] == version.description and "random_forest" in version.description
     on_model = {m.key: m.value for m in logged.metrics}
     assert on_model["roc_auc"] == trained.metrics["roc_auc"] and "cv_roc_auc_mean" in on_model and "ece" in on_model
+    assert [str(v.version) for v in client.search_model_versions(f"run_id = '{registered.run_id}'")] == ["1"]
 
 
 def test_the_run_is_named_after_the_version_with_user_source_metrics_and_charts(record):
@@ -73,6 +84,8 @@ def test_the_run_is_named_after_the_version_with_user_source_metrics_and_charts(
     run = client.get_run(registered.run_id)
     assert run.info.run_name == "churn-rf v1"
     assert run.data.tags["mlflow.user"] and run.data.tags["mlflow.source.name"] == "churn training service"
+    assert "random_forest" in run.data.tags["mlflow.note.content"]  # the run's description
+    assert client.get_model_version("churn-rf", "1").description == run.data.tags["mlflow.note.content"]
     assert run.data.metrics["cv_roc_auc_std"] >= 0 and run.data.metrics["threshold"] == trained.model.threshold
     assert run.data.params["calibration"] == "isotonic" and run.data.params["threshold_rule"] == "max_f1"
     plots = {f.path for f in client.list_artifacts(registered.run_id, "plots")}
