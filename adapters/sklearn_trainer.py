@@ -17,12 +17,13 @@ import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -127,14 +128,10 @@ class SklearnTrainer(Trainer):
         _refuse_small_holdout(y_test)
         _refuse_unusable_columns(x_train, kinds, check_identifiers=not profiles)
         recipe = _Recipe(kinds, model_type.name, params, calibration, self._seed)
-        started = time.perf_counter()
-        pipeline = recipe.fit(x_train, y_train, dataset.name)
-        seconds = time.perf_counter() - started
+        fitted = self._fit(recipe, x_train, y_train, options.cv_folds, dataset.name)
+        pipeline, cross_validation, out_of_fold = fitted.pipeline, fitted.cross_validation, fitted.out_of_fold
         # the encoded training means: the baseline of exact linear contributions (adapters/fast_scoring/explain.py)
         setattr(pipeline, TRAINING_MEANS, np.asarray(pipeline[:-1].transform(x_train), dtype=np.float64).mean(axis=0))
-        cv_started = time.perf_counter()
-        cross_validation, out_of_fold = self._cross_validate(recipe, x_train, y_train, options.cv_folds, dataset.name)
-        cv_seconds = time.perf_counter() - cv_started
         p_test = pipeline.predict_proba(x_test)[:, 1]
         rule = options.threshold
         if not rule.needs_data:
@@ -158,13 +155,13 @@ class SklearnTrainer(Trainer):
             importances=importances,
             importance_kind=kind,
             holdout_rows=len(y_test),
-            cv_seconds=round(cv_seconds, 6),
+            cv_seconds=round(fitted.cv_seconds, 6),
         )
         schema = _schema(pipeline, kinds, profiles)
         probes = probe_rows(x_test.iloc[:PROBE_ROWS], kinds)
         model = SklearnChurnModel.from_pipeline(pipeline, schema, probes, threshold)
         return TrainedModel(
-            model=model, metrics=metrics, training_seconds=round(seconds, 6), evaluation=evaluation,
+            model=model, metrics=metrics, training_seconds=round(fitted.seconds, 6), evaluation=evaluation,
             drift_reference=self._drift_reference(x_train, kinds, p_test),
             reports=self._reports(evaluation, metrics, threshold, f"{model_type.name} on {dataset.name}"),
         )
@@ -210,36 +207,44 @@ class SklearnTrainer(Trainer):
             target = (frames.text_values(raw[dataset.target]) == dataset.positive_label).to_numpy(dtype=np.int64)
         return frame, kinds, target, profiles
 
-    def _cross_validate(
-        self, recipe: "_Recipe", x: pd.DataFrame, y: np.ndarray, folds: int, name: str
-    ) -> tuple[CrossValidation, np.ndarray | None]:
-        """Mean and sample standard deviation over stratified folds of the training split, and the
-        out-of-fold probabilities (for choosing a threshold on rows no model saw)."""
+    def _fit(self, recipe: "_Recipe", x: pd.DataFrame, y: np.ndarray, folds: int, name: str) -> "_Fitted":
+        """The version's pipeline and the cross-validation evidence on it.
+
+        With cross-validation, the k fold models and the version's own model are fitted side by side
+        (threads, one per core: scikit-learn's fitting loops release the GIL; fixed seeds, so the result
+        does not depend on the order). A calibrated type's calibrator is then fitted on the folds'
+        out-of-fold scores of the whole training split (scikit-learn's `ensemble=False` calibration):
+        the model learns from every training row and the calibrator from as many rows no model saw, at
+        the cost of k + 1 fits in all, against (k + 1) x 6 for calibrating inside every fold. Without
+        cross-validation (off, above CHURN_CV_MAX_ROWS, too few of a class) the calibrator takes a
+        slice of the rows instead (`_Recipe.fit`)."""
+        k, skipped = self._folds(x, y, folds)
+        if skipped:
+            started = time.perf_counter()
+            pipeline = recipe.fit(x, y, name)
+            return _Fitted(pipeline, time.perf_counter() - started, CrossValidation(0, skipped=skipped), None, 0.0)
+        splits = list(StratifiedKFold(k, shuffle=True, random_state=self._seed).split(x, y))
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=min(k + 1, self._cv_threads)) as pool:
+            final = pool.submit(_timed, recipe.fit_model, x, y, name)
+            fold_scores = list(pool.map(lambda rows: recipe.score(recipe.fit_model(x.iloc[rows[0]], y[rows[0]], name), x.iloc[rows[1]]), splits))
+            model, seconds = final.result()
+        scores = np.empty(len(y), dtype=np.float64)
+        for (_, test_rows), fold in zip(splits, fold_scores, strict=True):
+            scores[test_rows] = fold
+        pipeline, out_of_fold = recipe.calibrate(model, x, y, scores, splits)
+        return _Fitted(pipeline, seconds, _cross_validation(y, out_of_fold, splits), out_of_fold, time.perf_counter() - started)
+
+    def _folds(self, x: pd.DataFrame, y: np.ndarray, folds: int) -> tuple[int, str | None]:
+        """How many folds, or why there are none."""
         if folds == 0:
-            return CrossValidation(0, skipped="cv_folds was 0"), None
+            return 0, "cv_folds was 0"
         if len(x) > self._cv_max_rows:
-            return CrossValidation(0, skipped=f"{len(x)} training rows is above CHURN_CV_MAX_ROWS ({self._cv_max_rows})"), None
+            return 0, f"{len(x)} training rows is above CHURN_CV_MAX_ROWS ({self._cv_max_rows})"
         k = min(folds, int(y.sum()), int(len(y) - y.sum()))
         if k < 2:
-            return CrossValidation(0, skipped="too few customers of one class for two folds"), None
-        out_of_fold = np.empty(len(y), dtype=np.float64)
-        scores: dict[str, list[float]] = {metric: [] for metric in CV_METRICS}
-
-        def fold(rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-            fit_rows, test_rows = rows
-            return test_rows, recipe.fit(x.iloc[fit_rows], y[fit_rows], name).predict_proba(x.iloc[test_rows])[:, 1]
-
-        # The folds are independent fits: scikit-learn's fitting loops release the GIL, so threads
-        # (one per core) run them side by side at no cost to the result (fixed seeds, fold order kept).
-        with ThreadPoolExecutor(max_workers=min(k, self._cv_threads)) as pool:
-            for test_rows, p in pool.map(fold, StratifiedKFold(k, shuffle=True, random_state=self._seed).split(x, y)):
-                out_of_fold[test_rows] = p
-                measured = probability_metrics(y[test_rows], p)
-                for metric in CV_METRICS:
-                    scores[metric].append(measured[metric])
-        mean = {m: round(float(np.mean(v)), 6) for m, v in scores.items()}
-        std = {m: round(float(np.std(v, ddof=1)), 6) for m, v in scores.items()}
-        return CrossValidation(k, mean, std), out_of_fold
+            return 0, "too few customers of one class for two folds"
+        return k, None
 
     def _split(self, frame: pd.DataFrame, target: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
         """Stratified; at least one row of each class on both sides, so hold-out metrics exist."""
@@ -253,10 +258,41 @@ class SklearnTrainer(Trainer):
             raise TrainingFailedError(f"cannot split the data set into training and hold-out sets: {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    pipeline: Pipeline
+    seconds: float
+    """The version's own fit."""
+    cross_validation: CrossValidation
+    out_of_fold: np.ndarray | None
+    """The training split's probabilities from models that did not see them (for choosing a threshold)."""
+    cv_seconds: float
+    """Wall seconds of the folds (the version's own fit ran beside them)."""
+
+
+def _timed(fit: Any, *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return fit(*args), time.perf_counter() - started
+
+
+def _cross_validation(y: np.ndarray, p: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]) -> CrossValidation:
+    """Mean and sample standard deviation of each metric over the folds' out-of-fold probabilities."""
+    scores: dict[str, list[float]] = {metric: [] for metric in CV_METRICS}
+    for _, test_rows in splits:
+        measured = probability_metrics(y[test_rows], p[test_rows])
+        for metric in CV_METRICS:
+            scores[metric].append(measured[metric])
+    mean = {m: round(float(np.mean(v)), 6) for m, v in scores.items()}
+    std = {m: round(float(np.std(v, ddof=1)), 6) for m, v in scores.items()}
+    return CrossValidation(len(splits), mean, std)
+
+
 class _Recipe:
-    """How one model is fitted: preprocessing + estimator, calibrated on a slice of the rows it is
-    given when asked (`FrozenEstimator`: the model is fitted first, then only the calibrator). An SVC
-    calibrates inside `CalibratedClassifierCV`'s own folds, as it always did."""
+    """How one model is fitted: preprocessing + estimator, then its calibrator when asked for.
+
+    `fit_model`, `score` and `calibrate` are the cross-validated way (SklearnTrainer._fit); `fit` is the
+    way without folds: the model is fitted on most rows, then only the calibrator on a slice it did not
+    see (`FrozenEstimator`), and an SVC calibrates inside `CalibratedClassifierCV`'s own folds."""
 
     def __init__(self, kinds: Mapping[str, FeatureKind], name: str, params: Mapping[str, Any], calibration: Calibration, seed: int) -> None:
         self.kinds, self.name, self.params, self.calibration, self.seed = kinds, name, params, calibration, seed
@@ -266,6 +302,41 @@ class _Recipe:
             return self._fit(x, y)
         except (ValueError, ArithmeticError, MemoryError) as exc:
             raise TrainingFailedError(f"{self.name} could not be fitted on {dataset!r}: {exc}") from None
+
+    def fit_model(self, x: pd.DataFrame, y: np.ndarray, dataset: str) -> Pipeline:
+        """Preprocessing and the bare estimator (an SVC without its calibrator)."""
+        try:
+            return Pipeline([("preprocess", _preprocessor(self.kinds)), ("model", base_estimator(self.name, self.params, self.seed))]).fit(x, y)
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            raise TrainingFailedError(f"{self.name} could not be fitted on {dataset!r}: {exc}") from None
+
+    def score(self, pipeline: Pipeline, x: pd.DataFrame) -> np.ndarray:
+        """The probability of a model left uncalibrated; else what `CalibratedClassifierCV` feeds its
+        calibrator: the decision function where the model has one, its probability otherwise."""
+        if self.calibration is not Calibration.NONE and hasattr(pipeline, "decision_function"):
+            return np.asarray(pipeline.decision_function(x), dtype=np.float64)
+        return np.asarray(pipeline.predict_proba(x)[:, 1], dtype=np.float64)
+
+    def calibrate(
+        self, pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, scores: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[Pipeline, np.ndarray]:
+        """The version's pipeline with its calibrator fitted on the out-of-fold `scores`, and the
+        out-of-fold probabilities: each fold's scores through a calibrator fitted on the other folds'
+        (so no probability was calibrated on its own label)."""
+        if self.calibration is Calibration.NONE:
+            return pipeline, scores
+        preprocess, model = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=self.calibration.value)
+        # scikit-learn builds its calibrated classifier from rows only; a few of each class give it its
+        # shape, and its calibrator is then refitted on the scores of the whole training split
+        few = np.concatenate([np.flatnonzero(y == 0)[:5], np.flatnonzero(y == 1)[:5]])
+        calibrated.fit(preprocess.transform(x.iloc[few]), y[few])
+        calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
+        out_of_fold = np.empty_like(scores)
+        for fit_rows, test_rows in splits:
+            out_of_fold[test_rows] = clone(calibrator).fit(scores[fit_rows], y[fit_rows]).predict(scores[test_rows])
+        calibrator.fit(scores, y)
+        return Pipeline([("preprocess", preprocess), ("model", calibrated)]), np.clip(out_of_fold, 0.0, 1.0)
 
     def _fit(self, x: pd.DataFrame, y: np.ndarray) -> Pipeline:
         model = estimator(self.name, self.params, self.seed, self.calibration)
@@ -408,7 +479,16 @@ def _one_hot() -> OneHotEncoder:
 
 
 def estimator(name: str, params: Mapping[str, Any], seed: int, calibration: Calibration = Calibration.SIGMOID) -> ClassifierMixin:
-    """The scikit-learn estimator for a catalogue type, from hyperparameters already resolved."""
+    """The scikit-learn estimator for a catalogue type, from hyperparameters already resolved; an SVC
+    inside the calibration (its own folds) that turns its scores into probabilities."""
+    if name == "svc":
+        method = Calibration.SIGMOID if calibration is Calibration.NONE else calibration
+        return CalibratedClassifierCV(base_estimator(name, params, seed), method=method.value)
+    return base_estimator(name, params, seed)
+
+
+def base_estimator(name: str, params: Mapping[str, Any], seed: int) -> ClassifierMixin:
+    """The bare estimator: an SVC without the calibration its scores need to be probabilities."""
     class_weight = None if params.get("class_weight", "none") == "none" else params["class_weight"]
     if name == "logistic_regression":
         return LogisticRegression(C=params["C"], max_iter=params["max_iter"], class_weight=class_weight, random_state=seed)
@@ -431,9 +511,7 @@ def estimator(name: str, params: Mapping[str, Any], seed: int, calibration: Cali
             random_state=seed,
         )
     if name == "svc":
-        svc = SVC(C=params["C"], kernel=params["kernel"], gamma=params["gamma"], random_state=seed)
-        method = Calibration.SIGMOID if calibration is Calibration.NONE else calibration
-        return CalibratedClassifierCV(svc, method=method.value)
+        return SVC(C=params["C"], kernel=params["kernel"], gamma=params["gamma"], random_state=seed)
     if name == "decision_tree":
         return DecisionTreeClassifier(
             max_depth=params["max_depth"],

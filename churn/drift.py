@@ -129,7 +129,11 @@ class FeatureReference:
 
     @classmethod
     def of(cls, name: str, kind: str, values: Sequence[Any]) -> "FeatureReference":
-        """The bins of `values` (a training column): deciles for numbers, top values for categories."""
+        """The bins of `values` (a training column): deciles for numbers, top values for categories.
+        Each bin's count comes from the sorted numbers or the value counts already made for the
+        edges: one pass over the column, not a bin lookup per value (a training's hundreds of
+        thousands of cells)."""
+        n = len(values)
         if kind in _NUMERIC_KINDS:
             present = sorted(n for n in map(_number, values) if n is not None)
             edges: list[float] = []
@@ -140,14 +144,14 @@ class FeatureReference:
                         edges.append(edge)
             if edges and present and edges[0] <= present[0]:
                 edges = edges[1:]  # nothing would fall below the first edge: not a bin of its own
-            reference = cls(name, kind, (0.0,) * (len(edges) + 2), tuple(edges))
-        else:
-            counts = Counter(_category_label(kind, v) for v in values if not _missing(v))
-            top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_CATEGORIES]
-            categories = tuple(label for label, _ in top)
-            reference = cls(name, kind, (0.0,) * (len(categories) + 2), (), categories)
-        shares, _ = reference.shares_of(values)
-        return cls(name, kind, shares, reference.edges, reference.categories)
+            below = [bisect.bisect_left(present, edge) for edge in edges]  # bin i: edges[i-1] <= v < edges[i]
+            counts = [high - low for low, high in itertools.pairwise([0, *below, len(present)])] + [n - len(present)]
+            return cls(name, kind, _shares(counts, n), tuple(edges))
+        tally = Counter(_category_label(kind, v) for v in values if not _missing(v))
+        top = sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:MAX_CATEGORIES]
+        listed = sum(count for _, count in top)
+        counts = [count for _, count in top] + [sum(tally.values()) - listed, n - sum(tally.values())]
+        return cls(name, kind, _shares(counts, n), (), tuple(label for label, _ in top))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "kind": self.kind, "shares": list(self.shares)}
@@ -163,6 +167,10 @@ class FeatureReference:
             data["name"], data["kind"], tuple(float(s) for s in data["shares"]),
             tuple(float(e) for e in data.get("edges", ())), tuple(str(c) for c in data.get("categories", ())),
         )
+
+
+def _shares(counts: Sequence[int], n: int) -> tuple[float, ...]:
+    return tuple(c / n if n else 0.0 for c in counts)
 
 
 def _category_label(kind: str, value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.svm import SVC
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
@@ -76,6 +77,8 @@ class SvcPredictor:
 
 def _fold(calibrated: Any) -> dict[str, Any]:
     svc = calibrated.estimator
+    if isinstance(svc, FrozenEstimator):  # one SVC fitted on every training row, calibrated on out-of-fold scores
+        svc = svc.estimator
     calibrators: Sequence[Any] = getattr(calibrated, "calibrators", ())
     method = getattr(calibrated, "method", None)
     if not isinstance(svc, SVC) or method not in ("sigmoid", "isotonic") or len(calibrators) != 1:

@@ -15,6 +15,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.fast_scoring.kernels import SvcPredictor
@@ -172,6 +173,12 @@ def compile_predictor(encoder: RowEncoder, estimator: Any, timing_rows: Sequence
     """The technique for the estimator's type; `timing_rows` let tree models pick their faster walker."""
     if isinstance(estimator, CalibratedClassifierCV) and isinstance(estimator.estimator, FrozenEstimator):
         inner = estimator.estimator.estimator
+        if isinstance(inner, SVC):  # its calibrator reads the SVC's decision function: the kernel path computes it
+            positive_column(estimator)
+            try:
+                return SvcPredictor(encoder, estimator)
+            except NotCompilable:
+                return EncodedPredictor(encoder, estimator)
         return CalibratedPredictor(compile_predictor(encoder, inner, timing_rows), estimator)
     if isinstance(estimator, LogisticRegression):
         return LinearPredictor(encoder, estimator)

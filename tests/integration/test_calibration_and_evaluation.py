@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skops.io
+from sklearn.frozen import FrozenEstimator
 
 from adapters.fast_scoring import PARITY_TOLERANCE, to_frame
 from adapters.mlflow_registry import TRUSTED_TYPES
@@ -35,6 +36,25 @@ def test_every_type_and_calibration_is_served_compiled_within_parity_and_stored_
     rows = rows_of(model)
     reference = model.pipeline.predict_proba(to_frame(rows, model.schema))[:, 1]
     assert np.max(np.abs(np.array([model.score(r) for r in rows]) - reference)) <= PARITY_TOLERANCE
+    assert set(skops.io.get_untrusted_types(data=skops.io.dumps(model.pipeline))) <= set(TRUSTED_TYPES)
+
+
+@pytest.mark.parametrize("name, calibration", [(n, c) for n, c in PAIRS if c is not Calibration.NONE])
+def test_with_cross_validation_one_model_is_calibrated_on_the_folds_out_of_fold_scores(name, calibration):
+    """ensemble=False calibration: the version is one model fitted on the whole training split (SVC
+    included), its calibrator fitted on the k fold models' scores of those rows, served compiled."""
+    trained = SklearnTrainer().train(DATASET, CONTENT, model_type(name), small(name), options=TrainingOptions(calibration=calibration, cv_folds=3))
+    model = trained.model
+    calibrated = model.pipeline.named_steps["model"]
+    assert isinstance(calibrated.estimator, FrozenEstimator) and len(calibrated.calibrated_classifiers_) == 1
+    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
+    if calibration is Calibration.ISOTONIC:  # fitted on the 240 training rows' scores, not on the few that shaped it
+        assert len(calibrator.X_thresholds_) > 10
+    assert trained.evaluation.cross_validation.folds == 3 and trained.evaluation.calibration == calibration.value
+    assert model.serving_path != "sklearn" and model.parity <= PARITY_TOLERANCE
+    rows = rows_of(model)
+    reference = model.pipeline.predict_proba(to_frame(rows, model.schema))[:, 1]
+    assert np.max(np.abs(np.asarray(model.score_many(rows)) - reference)) <= PARITY_TOLERANCE
     assert set(skops.io.get_untrusted_types(data=skops.io.dumps(model.pipeline))) <= set(TRUSTED_TYPES)
 
 

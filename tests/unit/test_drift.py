@@ -64,6 +64,25 @@ def test_categories_keep_the_most_frequent_and_pool_the_rest_with_unseen_ones():
     assert booleans.categories == ("false", "true") and booleans.bin_of(True) == 1 and booleans.bin_of(0.0) == 0
 
 
+@pytest.mark.parametrize("kind", ["number", "date", "category", "boolean"])
+def test_the_training_shares_are_those_the_period_bins_would_give_the_same_values(kind):
+    """`of` counts from its sorted numbers or value counts; `shares_of` (a period's values) bins each
+    value: the two must agree, ties at the edges, missing, infinite and unseen values included."""
+    rng = random.Random(7)
+    pools = {
+        "number": [float(rng.randint(0, 30)) for _ in range(50)] + [None, math.nan, math.inf, -math.inf],
+        "date": [rng.uniform(0, 900) for _ in range(40)] + [None, math.nan],
+        "category": [f"plan {i}" for i in range(30)] + [None, math.nan, ""],
+        "boolean": [1.0, 0.0, True, None, math.nan],
+    }
+    values = [rng.choice(pools[kind]) for _ in range(3000)]
+    reference = FeatureReference.of("x", kind, values)
+    shares, n = reference.shares_of(values)
+    assert n == len(values)
+    assert reference.shares == pytest.approx(shares, abs=1e-12)
+    assert sum(reference.shares) == pytest.approx(1.0)
+
+
 def test_a_reference_survives_its_dictionary_form():
     reference = _reference()
     assert DriftReference.from_dict(reference.to_dict()) == reference
