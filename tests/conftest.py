@@ -24,9 +24,17 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: next((rank for rank, start in enumerate(LONGEST_FIRST) if item.nodeid.startswith(start)), len(LONGEST_FIRST)))
 
 
-LONGEST_FIRST = ("tests/e2e/test_scale_out.py", "tests/e2e/test_resilience.py", "tests/e2e/", "tests/browser/")
-"""The real-process files, longest first (scale-out is minutes of servers): a long file started last
-is the run's tail, one worker busy while the other has finished."""
+LONGEST_FIRST = (
+    "tests/e2e/test_resilience.py",
+    "tests/e2e/test_replicas.py",
+    "tests/e2e/test_scale_out.py",
+    "tests/e2e/test_full_loop.py",
+    "tests/browser/test_console_keys.py",
+    "tests/e2e/",
+    "tests/browser/",
+)
+"""The real-process files, longest first (each of the first three is one to three minutes of
+servers): a long file started last is the run's tail, one worker busy while the other has finished."""
 
 
 def pytest_collection_finish(session):

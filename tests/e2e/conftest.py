@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.datasets import subscriptions_csv
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -96,3 +98,17 @@ def wait_for_job(client: httpx.Client, location: str, timeout: float = 120) -> d
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {location} did not finish in {timeout}s")
+
+
+def upload_and_train(http: httpx.Client, *model_types: str, **body) -> list[dict]:
+    """The subscriptions data set uploaded once as "subs", then one training per type, each waited for."""
+    if http.get("/datasets").json()["items"][-1]["name"] != "subs":
+        files = {"file": ("subs.csv", subscriptions_csv(), "text/csv")}
+        assert http.post("/datasets", files=files, data={"name": "subs", "target": "left", "id_column": "account"}).status_code == 201
+    jobs = []
+    for model_type in model_types:
+        response = http.post("/train", json={"dataset": "subs", "model_type": model_type, **body})
+        assert response.status_code == 202, response.text
+        jobs.append(wait_for_job(http, response.headers["Location"]))
+    assert all(j["status"] == "succeeded" for j in jobs), jobs
+    return jobs
