@@ -86,7 +86,7 @@ def main() -> None:
             continue
         for i, name in enumerate(args.types.split(",")):
             order = [(args.before, "before"), (ROOT, "now")]
-            got = dict((label, measure(tree, key, name, args.rounds)) for tree, label in (order if i % 2 == 0 else order[::-1]))
+            got = {label: measure(tree, key, name, args.rounds) for tree, label in (order if i % 2 == 0 else order[::-1])}
             b, n = got["before"], got["now"]
             print(
                 f"| {key} | {name} | {b['wall']:.2f} | {n['wall']:.2f} | {n['wall'] / b['wall']:.2f}x "

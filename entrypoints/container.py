@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from typing import Any, Mapping
 
 from dependency_injector import containers, providers
 
@@ -87,6 +88,14 @@ SCORING_QUEUE = "churn-scoring"
 SCORING_TASK = "entrypoints.worker_tasks.score_chunk"  # what a worker runs for a chunk of a scoring run
 
 
+MLFLOW_REGISTRY = "adapters.mlflow_registry:MlflowModelRegistry"
+
+
+def _built(path: str, options: Mapping[str, Any]) -> Any:
+    """`module:Class` built from `options`: the registry a worker process builds from the same options."""
+    return lazy(path)(**options)
+
+
 class Container(containers.DeclarativeContainer):
     # No wiring_config: it would import every route module (FastAPI, pydantic, Jinja) each time a
     # container is made, the CLI's included; create_app wires the routes it serves.
@@ -148,27 +157,37 @@ class Container(containers.DeclarativeContainer):
     # ------------------------------------------------------------------ models
     # What a registry stores of a model, and the model rebuilt from it: the scoring adapter's to say.
     model_codec = providers.ThreadSafeSingleton(lazy("adapters.fast_scoring.codec:SklearnModelCodec"))
+    # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL, at
+    # a lower CPU priority (CHURN_TRAINING_NICENESS); charts are drawn there for the registry that keeps
+    # them, and an MLflow registration runs there too.
+    training_pool = providers.ThreadSafeSingleton(
+        lazy("adapters.worker_pool:WorkerPool"), workers=config.training_workers, niceness=config.training_niceness
+    )
+    mlflow_options = providers.Dict(
+        tracking_uri=config.mlflow_tracking_uri,
+        codec=model_codec,
+        artifact_location=config.mlflow_artifacts,
+        download_cache=config.model_download_cache,
+    )
     registry = providers.Selector(
-        config.registry,
-        mlflow=providers.ThreadSafeSingleton(
-            lazy("adapters.mlflow_registry:MlflowModelRegistry"),
-            tracking_uri=config.mlflow_tracking_uri,
-            codec=model_codec,
-            artifact_location=config.mlflow_artifacts,
-            download_cache=config.model_download_cache,
+        providers.Callable(
+            lambda registry, separate: "mlflow_in_worker" if separate and registry == "mlflow" else registry,
+            config.registry, config.training_process,
+        ),
+        mlflow=providers.ThreadSafeSingleton(_built, MLFLOW_REGISTRY, mlflow_options),
+        mlflow_in_worker=providers.ThreadSafeSingleton(
+            lazy("adapters.process_registry:ProcessRegistry"),
+            providers.ThreadSafeSingleton(_built, MLFLOW_REGISTRY, mlflow_options), MLFLOW_REGISTRY, mlflow_options, training_pool,
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry, model_codec),
     )
-    # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL, at
-    # a lower CPU priority (CHURN_TRAINING_NICENESS); charts are drawn there for the registry that keeps them.
     draws_reports = providers.Callable(lambda registry: registry == "mlflow", config.registry)
     trainer = providers.Selector(
         providers.Callable(lambda separate: "process" if separate else "inline", config.training_process),
         process=providers.ThreadSafeSingleton(
             lazy("adapters.process_trainer:ProcessTrainer"),
-            workers=config.training_workers,
             trainer_options=providers.Dict(cv_max_rows=config.cv_max_rows, draw_reports=draws_reports),
-            niceness=config.training_niceness,
+            pool=training_pool,
         ),
         inline=providers.ThreadSafeSingleton(
             lazy("adapters.sklearn_trainer:SklearnTrainer"), cv_max_rows=config.cv_max_rows, draw_reports=draws_reports

@@ -16,6 +16,7 @@ from churn.errors import TrainingFailedError
 from churn.datasets import Dataset
 from churn.training_jobs import INTERRUPTED
 from churn.model_types import model_type
+from churn.versions import ModelRef
 
 CSV = b"customer,tenure,plan,Churn\nc1,1,basic,Yes\nc2,30,premium,No\nc3,2,basic,Yes\nc4,50,premium,No\n"
 DATASET = Dataset("toy", 4, ("customer", "tenure", "plan", "Churn"), "Churn", "Yes", 0.5, "h", datetime(2026, 1, 1, tzinfo=timezone.utc), id_column="customer")
@@ -116,3 +117,32 @@ def _alive(pid: int) -> bool:
     # a zombie (exited, not yet reaped by init) counts as gone
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_version_is_registered_by_the_worker_that_fitted_it_and_read_here():
+    """The registration's bookkeeping (MLflow: SQLAlchemy, the skops dump) runs in the training
+    worker, off the serving GIL; loading and the active pointer stay in this process."""
+    from adapters.memory_registry import InMemoryModelRegistry
+    from adapters.process_registry import ProcessRegistry
+    from adapters.worker_pool import WorkerPool
+
+    pool = WorkerPool(workers=1)
+    trainer = ProcessTrainer("tests.support.blocking_trainer:BlockingTrainer", pool=pool)
+    local = InMemoryModelRegistry()
+    registry = ProcessRegistry(local, "tests.support.pid_registry:PidRegistry", {"name_prefix": "w-"}, pool)
+    try:
+        trained = trainer.train(DATASET, CSV, model_type("logistic_regression"), {})
+        record = registry.register("churn-lr", trained.model, _summary(trained), {"chart.png": b"png"})
+        assert record.ref == ModelRef("w-churn-lr", 1)  # built in the worker from the options given
+        assert record.run_id == str(pool.pids()[0]) != str(os.getpid())
+        assert trainer.worker_pids() == pool.pids()  # one pool: the worker that trained registered
+        assert registry.records() == [] and registry.active() is None  # reads go to the local registry
+    finally:
+        pool.shutdown()
+
+
+def _summary(trained):
+    from churn.versions import TrainingSummary
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return TrainingSummary("logistic_regression", {}, dict(trained.metrics), "toy", "h", 4, trained.model.schema, 0.1, now, now)
