@@ -12,5 +12,5 @@ class PidRegistry:
     def __init__(self, name_prefix: str = "") -> None:
         self._prefix = name_prefix
 
-    def register(self, name, model, summary, reports={}):
+    def register(self, name, model, summary, reports=None):
         return ModelRecord(ModelRef(self._prefix + name, 1), summary, str(os.getpid()))
