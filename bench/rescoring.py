@@ -14,7 +14,8 @@ fresh subprocess (so peak memory is its own):
               (predict_proba, as the service logs it), DataFrame.to_sql of (customer_id, probability).
               No reasons: the baseline has none.
 
-Models are loaded before the clock starts in both. Reports customers/s and peak RSS for both, and after the largest size the p50 / p99 of a latest-risk
+Models are loaded before the clock starts in both. Reports customers/s, customers per CPU-second (the
+process's CPU time, every thread: the figure to compare on a busy machine) and peak RSS for both, and after the largest size the p50 / p99 of a latest-risk
 band page (GET /clients?band=75-100 through the use case: first page and pages deep in by cursor).
 Stops by itself; the machine is shared and noisy, so compare figures within one run.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -67,12 +69,13 @@ def step_run(home: str, model: str) -> dict:
 
     container.model_versions().get(ModelFilter.parse(model))  # loaded before timing, as the baseline's load_model is
     freeze_long_lived()  # as `main.py serve` (after start-up) and `main.py score-all` (after loading the model) do
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = container.start_scoring_run().execute(ModelFilter.parse(model), None, background=False)
     run = container.score_customer_base().execute(run.run_id)
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
         "loop_rate": run.rate,
         "scored": run.scored,
         "skipped": run.skipped,
@@ -91,7 +94,7 @@ def step_baseline(home: str, model: str, tracking_uri: str) -> dict:
     name, _, version = model.partition(":")
     mlflow.set_tracking_uri(tracking_uri)
     pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")  # loaded before timing
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     connection = sqlite3.connect(Path(home) / "churn.db")
     frame = pd.read_sql("SELECT * FROM baseline_customers", connection)
     features = frame.drop(columns=["customerID", "Churn"], errors="ignore")
@@ -110,7 +113,7 @@ def step_baseline(home: str, model: str, tracking_uri: str) -> dict:
     )
     connection.commit()
     connection.close()
-    return {"seconds": time.perf_counter() - started, "scored": len(frame), "peak_mib": peak_mib()}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu, "scored": len(frame), "peak_mib": peak_mib()}
 
 
 def step_pages(home: str) -> dict:
@@ -231,19 +234,28 @@ def main() -> None:
                 theirs = in_subprocess("baseline", home, model, tracking_uri)
                 rows.append((size, model_type, ours, theirs))
                 ours_rate, theirs_rate = ours["scored"] / ours["seconds"], theirs["scored"] / theirs["seconds"]
-                print(f"  {size:,} {model_type}: run {ours_rate:,.0f}/s, baseline {theirs_rate:,.0f}/s", file=sys.stderr)
+                print(
+                    f"  {size:,} {model_type}: run {ours_rate:,.0f}/s ({ours['scored'] / ours['cpu_seconds']:,.0f} per CPU-s), "
+                    f"baseline {theirs_rate:,.0f}/s ({theirs['scored'] / theirs['cpu_seconds']:,.0f} per CPU-s), load {os.getloadavg()[0]:.1f}",
+                    file=sys.stderr,
+                )
         pages = in_subprocess("pages", home)
 
-    print("\nscoring the stored base on SQLite (this machine: 2 shared cores; one run, figures comparable within it)\n")
+    print("\nscoring the stored base on SQLite (this machine: 2 shared cores; one run, figures comparable within it)")
+    print("per CPU-s: customers per second of CPU the process used (every thread), comparable when the machine is busy\n")
     header = (
-        f"{'customers':>10} {'model type':<20} {'run /s (reasons)':>17} {'run peak MiB':>13} {'baseline /s':>12} "
-        f"{'baseline peak MiB':>18} {'run / baseline':>15}"
+        f"{'customers':>10} {'model type':<20} {'run /s (reasons)':>17} {'run per CPU-s':>14} {'run peak MiB':>13} {'baseline /s':>12} "
+        f"{'baseline per CPU-s':>19} {'baseline peak MiB':>18} {'run / baseline':>15} {'per CPU-s':>10}"
     )
     print(header)
     print("-" * len(header))
     for size, model_type, ours, theirs in rows:
         a, b = ours["scored"] / ours["seconds"], theirs["scored"] / theirs["seconds"]
-        print(f"{size:>10,} {model_type:<20} {a:>17,.0f} {ours['peak_mib']:>13,.0f} {b:>12,.0f} {theirs['peak_mib']:>18,.0f} {a / b:>14.2f}x")
+        a_cpu, b_cpu = ours["scored"] / ours["cpu_seconds"], theirs["scored"] / theirs["cpu_seconds"]
+        print(
+            f"{size:>10,} {model_type:<20} {a:>17,.0f} {a_cpu:>14,.0f} {ours['peak_mib']:>13,.0f} {b:>12,.0f} "
+            f"{b_cpu:>19,.0f} {theirs['peak_mib']:>18,.0f} {a / b:>14.2f}x {a_cpu / b_cpu:>9.2f}x"
+        )
     print(f"\nlatest-risk band page (75-100, 50 customers) at {have:,} customers, {pages['customers_in_band']:,} of them in the band:")
     for name in ("first page", "deep page (cursor)"):
         if name in pages:
