@@ -28,6 +28,7 @@ from churn.bands import Band, ProbabilityRange
 from churn.customers import Customer, ImportReport, UpsertPlan
 from churn.datasets import Dataset
 from churn.paging import Page, PageRequest
+from churn.prediction_batches import PredictionBatch
 from churn.predictions import Prediction, PredictionCursor
 from churn.training_jobs import INTERRUPTED, TrainingJob
 from churn.versions import ModelFilter, ModelRecord, ModelRef
@@ -222,6 +223,14 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
     def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
         """Stored at once, like submit."""
         return settled(self.add_many, predictions)
+
+    def add_batch(self, batch: PredictionBatch) -> None:
+        """Its predictions, one by one: the fake keeps Prediction values."""
+        self.add_many(batch.predictions())
+
+    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+        """Stored at once, like submit."""
+        return settled(self.add_batch, batch)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: the batch is read in full before anything is stored."""

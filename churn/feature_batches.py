@@ -14,6 +14,39 @@ from churn.errors import FeatureProblem
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 
 _ABSENT = object()
+_TEXT_OR_NULL = {str, type(None)}
+"""Kinds of value that never compare equal to one another unless identical as keys (unlike 1, 1.0 and True)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureColumns:
+    """The checked features of many rows a feature at a time, in schema order: `clean` as
+    FeatureSchema.check returns them (what a prediction keeps, and what its reasons name), `encoded`
+    as the model takes them (FeatureSchema.encode; the same columns when no kind derives a value)."""
+
+    names: tuple[str, ...]
+    clean: tuple[Sequence[Any], ...]
+    encoded: tuple[Sequence[Any], ...]
+    size: int
+
+    def __post_init__(self) -> None:
+        if not len(self.names) == len(self.clean) == len(self.encoded) or any(len(c) != self.size for c in (*self.clean, *self.encoded)):
+            raise ValueError("every feature needs one column of `size` values, clean and encoded")
+
+    def __len__(self) -> int:
+        return self.size
+
+    def encoded_rows(self) -> list[dict[str, Any]]:
+        """The encoded values a row at a time, as a row-wise ChurnModel method takes them."""
+        return self._rows(self.encoded)
+
+    def clean_rows(self) -> list[dict[str, Any]]:
+        return self._rows(self.clean)
+
+    def _rows(self, columns: tuple[Sequence[Any], ...]) -> list[dict[str, Any]]:
+        if not self.names:
+            return [{} for _ in range(self.size)]
+        return [dict(zip(self.names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +55,17 @@ class CheckedRecords:
     """Indices of the records that passed, in order."""
     rows: list[dict[str, Any]]
     """Their features as FeatureSchema.check returns them."""
-    encoded: list[Mapping[str, Any]]
-    """The same, as the model takes them (FeatureSchema.encode)."""
+    columns: FeatureColumns
+    """The same a feature at a time, clean and encoded: what ChurnModel.assess_many takes."""
     problems: list[tuple[int, FeatureProblem]]
     """(index, first problem in schema order) of every record refused."""
+
+    @property
+    def encoded(self) -> list[Mapping[str, Any]]:
+        """`rows` as the model takes them (FeatureSchema.encode): the same mappings when nothing is derived."""
+        if self.columns.encoded is self.columns.clean:
+            return list(self.rows)  # FeatureSchema.encode returns the mapping itself
+        return list(self.columns.encoded_rows())
 
 
 def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -> CheckedRecords:
@@ -45,17 +85,16 @@ def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -
             derived = derived or encoded is not clean
         clean_columns.append(clean)
         encoded_columns.append(encoded)
-    names = schema.names
+    names = tuple(schema.names)
     kept = [i for i in range(n) if first[i] is None]
-    all_rows = [dict(zip(names, values, strict=True)) for values in zip(*clean_columns, strict=True)]
-    rows = [all_rows[i] for i in kept]
-    if derived:
-        every = [dict(zip(names, values, strict=True)) for values in zip(*encoded_columns, strict=True)]
-        encoded_rows: list[Mapping[str, Any]] = [every[i] for i in kept]
-    else:
-        encoded_rows = list(rows)  # FeatureSchema.encode returns the mapping itself
+    if len(kept) < n:  # the refused records' columns left out
+        clean_columns = [[column[i] for i in kept] for column in clean_columns]
+        encoded_columns = [[column[i] for i in kept] for column in encoded_columns] if derived else clean_columns
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*clean_columns, strict=True)] if names else [{} for _ in kept]
+    checked = tuple(clean_columns)
+    columns = FeatureColumns(names, checked, tuple(encoded_columns) if derived else checked, len(kept))
     problems = [(i, p) for i, p in enumerate(first) if p is not None]
-    return CheckedRecords(kept, rows, encoded_rows, problems)
+    return CheckedRecords(kept, rows, columns, problems)
 
 
 def _columns(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
@@ -95,6 +134,15 @@ def _numbers(spec: FeatureSpec, values: Sequence[Any], first: list[FeatureProble
 def _memoised(spec: FeatureSpec, values: Sequence[Any], first: list[FeatureProblem | None]) -> tuple[list[Any], list[Any]]:
     """Categories, booleans and dates: each distinct value checked, cleaned and encoded once."""
     encodes = spec.kind is not FeatureKind.CATEGORY
+    if set(map(type, values)) <= _TEXT_OR_NULL:  # the usual column: distinct values found in C, and mapped back in C
+        verdicts = {value: spec.problem_with(value) for value in set(values)}
+        if not any(verdicts.values()):
+            cleaning = {value: spec.clean(value) for value in verdicts}
+            clean_values = list(map(cleaning.__getitem__, values))
+            if not encodes:
+                return clean_values, clean_values
+            encoding = {value: spec.encode(c) for value, c in cleaning.items()}
+            return clean_values, list(map(encoding.__getitem__, values))
     seen: dict[tuple[type, Any], tuple[str | None, Any, Any]] = {}
     clean: list[Any] = [None] * len(values)
     encoded: list[Any] = [None] * len(values) if encodes else clean

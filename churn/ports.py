@@ -18,8 +18,10 @@ from churn.columns import ReadOptions, TableFacts
 from churn.bands import Band, ProbabilityRange
 from churn.customers import Customer, ImportReport
 from churn.datasets import Dataset
+from churn.feature_batches import FeatureColumns
 from churn.features import FeatureSchema
 from churn.paging import Page, PageRequest
+from churn.prediction_batches import BatchScores, PredictionBatch
 from churn.predictions import Prediction
 from churn.training_jobs import TrainingJob
 from churn.versions import ModelFilter, ModelRecord, ModelRef, TrainingSummary
@@ -80,6 +82,12 @@ class ChurnModel(Protocol):
     def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
         """`Reasons.rank(contributions, label, top)` of each row's `explain_many` contributions, the
         values named from `labels` (the rows as checked, before encoding), ranked for all rows at once."""
+
+    @abstractmethod
+    def assess_many(self, columns: FeatureColumns, top: int = DEFAULT_TOP) -> BatchScores:
+        """What `score_many` and `reasons_many` give for the rows of `columns` (scored from
+        `columns.encoded`, values named from `columns.clean`), from one pass over the batch: the same
+        probabilities and the same reasons, as columns, without a Reasons object per row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +336,15 @@ class PredictionRepository(Protocol):
         or nothing, or fails with the store's error. A store may write it while the caller prepares
         its next batch (SQLite: a thread of its own); a caller that waits for each batch before
         submitting the next keeps them in order, and never has a later batch stored after a failed one."""
+
+    @abstractmethod
+    def add_batch(self, batch: PredictionBatch) -> None:
+        """add_many(batch.predictions()), from the columns: all or nothing, stored exactly as those
+        predictions would be (a store need not build them)."""
+
+    @abstractmethod
+    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+        """add_batch as submit_many does add_many: possibly in the background, with the same ordering promise."""
 
     @abstractmethod
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:

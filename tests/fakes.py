@@ -11,6 +11,8 @@ from churn.datasets import Dataset
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.evaluation import HoldoutSet
 from churn.model_types import ModelType
+from churn.feature_batches import FeatureColumns
+from churn.prediction_batches import BatchScores
 from churn.reasons import DEFAULT_TOP, Reasons
 from churn.ports import ChurnModel, TrainedModel, Trainer
 from churn.customers import parse_value
@@ -73,6 +75,11 @@ class StubChurnModel(ChurnModel):
 
     def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
         return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels, strict=True)]
+
+    def assess_many(self, columns: FeatureColumns, top: int = DEFAULT_TOP) -> BatchScores:
+        rows = columns.encoded_rows()
+        reasons = self.reasons_many(rows, columns.clean_rows(), top)
+        return BatchScores(self.score_many(rows), [r.to_dict() if r else None for r in reasons])
 
 
 def schema_of(content: bytes, dataset: Dataset) -> FeatureSchema:

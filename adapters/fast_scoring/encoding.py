@@ -121,6 +121,23 @@ class RowEncoder:
             x[np.arange(n)[:, None], np.fromiter(flat, dtype=np.intp, count=len(flat)).reshape(n, len(lookups))] = 1.0
         return x[:, : self.width]
 
+    def matrix_of_columns(self, names: Sequence[str], columns: Sequence[Sequence[Any]], n: int) -> np.ndarray:
+        """`matrix` of the rows whose values are given a feature at a time (`columns[i]` holds
+        feature `names[i]`), without the rows: the same numbers."""
+        at = {name: i for i, name in enumerate(names)}
+        x = np.zeros((n, self.width + 1), dtype=np.float64)
+        if self._num:
+            values = np.array([columns[at[s.name]] for s in self.numeric], dtype=np.float64).reshape(len(self._num), n).T
+            values = np.where(np.isnan(values), self._fill, values)
+            values -= self._mean
+            values /= self._scale
+            x[:, self._num_positions] = values
+        rows = np.arange(n)
+        for name, positions, unknown in self._cat_matrix:  # unknown categories without a column land in the scratch column
+            get = positions.get
+            x[rows, np.fromiter([get(v, unknown) for v in columns[at[name]]], dtype=np.intp, count=n)] = 1.0
+        return x[:, : self.width]
+
 
 def _getter(names: Sequence[str]) -> Any:
     """row → tuple of the named values, also for a single name."""

@@ -85,7 +85,11 @@ class LinearExplainer:
         return out
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return ((self._encoder.matrix(rows) - self._means) * self._centred_weights) @ self._aggregate
+        return self.of_encoded(self._encoder.matrix(rows), lambda: rows)
+
+    def of_encoded(self, x: np.ndarray, rows: Callable[[], Sequence[Mapping[str, Any]]]) -> np.ndarray:
+        """`matrix` of the rows whose RowEncoder.matrix is `x` (`rows` gives them, for a method that needs them)."""
+        return ((x - self._means) * self._centred_weights) @ self._aggregate
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return as_dicts(self._names, self.matrix(rows))
@@ -121,7 +125,10 @@ class TreeShapExplainer:
         return self.many([features])[0]
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self.values(self._encoder.matrix(rows)) @ self._aggregate
+        return self.of_encoded(self._encoder.matrix(rows), lambda: rows)
+
+    def of_encoded(self, x: np.ndarray, rows: Callable[[], Sequence[Mapping[str, Any]]]) -> np.ndarray:
+        return self.values(x) @ self._aggregate
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return as_dicts(self._names, self.matrix(rows))
@@ -227,9 +234,12 @@ class TreePathExplainer:
         return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist(), strict=True))
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self.of_encoded(self._encoder.matrix(rows), lambda: rows)
+
+    def of_encoded(self, x: np.ndarray, rows: Callable[[], Sequence[Mapping[str, Any]]]) -> np.ndarray:
         parts = [
-            self._contributions(np.ascontiguousarray(self._encoder.matrix(rows[start : start + PATH_CHUNK_ROWS]), dtype=np.float32))
-            for start in range(0, len(rows), PATH_CHUNK_ROWS)
+            self._contributions(np.ascontiguousarray(x[start : start + PATH_CHUNK_ROWS], dtype=np.float32))
+            for start in range(0, len(x), PATH_CHUNK_ROWS)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, len(self._names)))
 
@@ -260,6 +270,10 @@ class BaselineSubstitutionExplainer:
         scores = np.asarray(self._many(variants), dtype=np.float64).reshape(len(rows), len(self._names) + 1)
         return scores[:, :1] - scores[:, 1:]
 
+    def of_encoded(self, x: np.ndarray | None, rows: Callable[[], Sequence[Mapping[str, Any]]]) -> np.ndarray:
+        """Model-agnostic: from the rows themselves, never the encoded matrix."""
+        return self.matrix(rows())
+
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return as_dicts(self._names, self.matrix(rows))
 
@@ -275,21 +289,32 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     in name order gives the name order among equal values."""
     if contributions.size == 0:
         return [([], []) for _ in range(len(contributions))]
+    up, up_values, down, down_values = ranked_indices(names, contributions, top)
+    out = []
+    for ui, uv, di, dv in zip(up, up_values, down, down_values, strict=True):
+        out.append((
+            [(names[i], v) for i, v in zip(ui, uv, strict=True) if v > 0.0],
+            [(names[i], v) for i, v in zip(di, dv, strict=True) if v < 0.0],
+        ))
+    return out
+
+
+def ranked_indices(names: Sequence[str], contributions: np.ndarray, top: int) -> tuple[list[list[int]], list[list[float]], list[list[int]], list[list[float]]]:
+    """`ranked`'s candidates as lists (churn.reasons.ranked_lists keeps the positive and negative
+    ones): per row the indices into `names` of the `top` largest contributions, largest first, with
+    those contributions, then of the `top` smallest, smallest first; ties by feature name."""
     by_name = sorted(range(len(names)), key=lambda i: names[i])
     m = contributions[:, by_name]
-    sorted_names = [names[i] for i in by_name]
     k = min(top, m.shape[1])
     up = np.argsort(-m, axis=1, kind="stable")[:, :k]
     down = np.argsort(m, axis=1, kind="stable")[:, :k]
-    up_values = np.take_along_axis(m, up, axis=1).tolist()
-    down_values = np.take_along_axis(m, down, axis=1).tolist()
-    out = []
-    for ui, uv, di, dv in zip(up.tolist(), up_values, down.tolist(), down_values, strict=True):
-        out.append((
-            [(sorted_names[i], v) for i, v in zip(ui, uv, strict=True) if v > 0.0],
-            [(sorted_names[i], v) for i, v in zip(di, dv, strict=True) if v < 0.0],
-        ))
-    return out
+    order = np.asarray(by_name, dtype=np.intp)
+    return (
+        order[up].tolist(),
+        np.take_along_axis(m, up, axis=1).tolist(),
+        order[down].tolist(),
+        np.take_along_axis(m, down, axis=1).tolist(),
+    )
 
 
 def training_means(pipeline: Any, encoder: RowEncoder, probe_rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

@@ -54,7 +54,9 @@ class SvcPredictor:
         return float(self._probabilities(np.array([self._encoder.row(features)]))[0])
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        x = self._encoder.matrix(rows)
+        return self.of_encoded(self._encoder.matrix(rows))
+
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
         return np.concatenate([self._probabilities(x[i : i + CHUNK_ROWS]) for i in range(0, len(x), CHUNK_ROWS)])
 
     def _probabilities(self, x: np.ndarray) -> np.ndarray:

@@ -11,13 +11,15 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, training_means, tree_explainer
-from adapters.fast_scoring.predictors import CalibratedPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
+from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, ranked_indices, training_means, tree_explainer
+from adapters.fast_scoring.predictors import CalibratedPredictor, CompiledPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
+from churn.feature_batches import FeatureColumns
 from churn.features import FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
-from churn.reasons import DEFAULT_TOP, Reasons
+from churn.prediction_batches import BatchScores
+from churn.reasons import DEFAULT_TOP, Reasons, ranked_lists
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class SklearnChurnModel(ChurnModel):
         self._many = predictor.many
         self._explainer = _explainer(pipeline, schema, self.probe_rows, predictor, encoder)
         self._explain_one = self._explainer.one
+        self._compiled = (encoder, predictor) if encoder is not None and isinstance(predictor, CompiledPredictor) else None
 
     @classmethod
     def from_pipeline(
@@ -142,6 +145,32 @@ class SklearnChurnModel(ChurnModel):
             return []
         ranks = ranked(self._schema.names, self._explainer.matrix(rows), top)
         return [Reasons.of_ranked(up, down, label) for (up, down), label in zip(ranks, labels, strict=True)]
+
+    def assess_many(self, columns: FeatureColumns, top: int = DEFAULT_TOP) -> BatchScores:
+        """One encoding of the columns (RowEncoder.matrix_of_columns) for the probabilities and the
+        contributions, where the fast path serves; through the rows otherwise, and for up to
+        SMALL_BATCH rows, whose probabilities `score_many` takes from the one-row path."""
+        n = len(columns)
+        if not n:
+            return BatchScores([], [])
+        rows: list[Mapping[str, Any]] | None = None
+
+        def encoded_rows() -> list[Mapping[str, Any]]:
+            nonlocal rows
+            if rows is None:
+                rows = list(columns.encoded_rows())
+            return rows
+
+        if self._compiled is not None and n > SMALL_BATCH:
+            encoder, compiled = self._compiled
+            x = encoder.matrix_of_columns(columns.names, columns.encoded, n)
+            probabilities = compiled.of_encoded(x).tolist()
+            contributions = self._explainer.of_encoded(x, encoded_rows)
+        else:
+            probabilities = self.score_many(encoded_rows())
+            contributions = self._explainer.matrix(encoded_rows())
+        up, up_by, down, down_by = ranked_indices(self._schema.names, contributions, top)
+        return BatchScores(probabilities, ranked_lists(self._schema.names, columns.clean, up, up_by, down, down_by))
 
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:

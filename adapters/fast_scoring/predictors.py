@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from scipy.special import expit, logit
@@ -30,6 +30,15 @@ class Predictor(Protocol):
     def one(self, features: Mapping[str, Any]) -> float: ...
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class CompiledPredictor(Predictor, Protocol):
+    """A predictor over the RowEncoder's matrix: it also scores a matrix already encoded."""
+
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
+        """`many` of the rows whose RowEncoder.matrix is `x`."""
+        ...
 
 
 def positive_column(estimator: Any) -> int:
@@ -76,7 +85,10 @@ class LinearPredictor:
         return sigmoid(z)
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return expit(self._encoder.matrix(rows) @ self._coef + self._intercept)
+        return self.of_encoded(self._encoder.matrix(rows))
+
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
+        return expit(x @ self._coef + self._intercept)
 
 
 class EncodedPredictor:
@@ -96,7 +108,10 @@ class EncodedPredictor:
         return float(self._estimator.predict_proba(x)[0, self._column])
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self._estimator.predict_proba(self._encoder.matrix(rows))[:, self._column]
+        return self.of_encoded(self._encoder.matrix(rows))
+
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
+        return self._estimator.predict_proba(x)[:, self._column]
 
 
 class CalibratedPredictor:
@@ -105,7 +120,7 @@ class CalibratedPredictor:
     and gradient boosting the log-odds, recovered as logit(p) of the compiled probability), else its
     probability; then Platt's expit(-(a*f + b)) or the isotonic step function (np.interp, clipped)."""
 
-    def __init__(self, base: Predictor, calibrated: CalibratedClassifierCV) -> None:
+    def __init__(self, base: CompiledPredictor, calibrated: CalibratedClassifierCV) -> None:
         positive_column(calibrated)
         if len(calibrated.calibrated_classifiers_) != 1:
             raise NotCompilable("calibration with several folds")
@@ -132,7 +147,7 @@ class CalibratedPredictor:
         self.serving_path = f"{base.serving_path}+{self._method}"
 
     @property
-    def base(self) -> Predictor:
+    def base(self) -> CompiledPredictor:
         """The compiled model the calibrator reads."""
         return self._base
 
@@ -168,8 +183,11 @@ class CalibratedPredictor:
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self._calibrate(np.asarray(self._base.many(rows), dtype=np.float64))
 
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
+        return self._calibrate(np.asarray(self._base.of_encoded(x), dtype=np.float64))
 
-def compile_predictor(encoder: RowEncoder, estimator: Any, timing_rows: Sequence[Mapping[str, Any]]) -> Predictor:
+
+def compile_predictor(encoder: RowEncoder, estimator: Any, timing_rows: Sequence[Mapping[str, Any]]) -> CompiledPredictor:
     """The technique for the estimator's type; `timing_rows` let tree models pick their faster walker."""
     if isinstance(estimator, CalibratedClassifierCV) and isinstance(estimator.estimator, FrozenEstimator):
         inner = estimator.estimator.estimator

@@ -76,7 +76,10 @@ class TreePredictor:
         return self._finish(self._start + float(value[node].sum()))
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self._estimator.predict_proba(self._encoder.matrix(rows))[:, self._column]
+        return self.of_encoded(self._encoder.matrix(rows))
+
+    def of_encoded(self, x: np.ndarray) -> np.ndarray:
+        return self._estimator.predict_proba(x)[:, self._column]
 
 
 def _unpack(estimator: Any, column: int) -> tuple[list[Any], float, bool, Callable[[np.ndarray], np.ndarray]]:

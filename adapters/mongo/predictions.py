@@ -22,6 +22,7 @@ from adapters.mongo.database import LATEST, PREDICTIONS, MongoDatabase, translat
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
 from churn.decision import DEFAULT_THRESHOLD
+from churn.prediction_batches import PredictionBatch
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 from churn.drift import ScoredInput
@@ -70,6 +71,14 @@ class MongoPredictionRepository(PredictionRepository):
     def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
         """Stored at once (the driver's round trips are the cost here, not the caller's thread)."""
         return settled(self.add_many, predictions)
+
+    def add_batch(self, batch: PredictionBatch) -> None:
+        """add_many of its predictions: the documents are built one by one anyway."""
+        self.add_many(batch.predictions())
+
+    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+        """Stored at once, like submit_many."""
+        return settled(self.add_batch, batch)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing as far as a standalone server allows (no multi-document transactions): a

@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import orjson
 
@@ -29,6 +29,7 @@ from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, tra
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
 from churn.decision import DEFAULT_THRESHOLD
+from churn.prediction_batches import PredictionBatch
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 from churn.drift import ScoredInput
@@ -108,8 +109,19 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
         here (Python, under the GIL), the statements run there, where SQLite steps with the GIL
         released, so the caller prepares its next batch meanwhile. Batches are written in the order
         submitted (one thread)."""
+        return self._submit(_batch_rows, predictions)
+
+    def add_batch(self, batch: PredictionBatch) -> None:
+        """add_many's statements, the parameters laid out a column at a time (_column_rows)."""
+        self._write(*_column_rows(batch))
+
+    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+        """add_batch in the batch thread, as submit_many."""
+        return self._submit(_column_rows, batch)
+
+    def _submit(self, rows_of: Callable[[Any], tuple[list[Any], int, bool]], batch: Any) -> Future[None]:
         try:
-            rows = _batch_rows(predictions)
+            rows = rows_of(batch)
         except Exception as exc:  # a batch that cannot be read: failed, like a write, and nothing stored
             unread: Future[None] = Future()
             unread.set_exception(exc)
@@ -429,6 +441,31 @@ def _batch_rows(predictions: Sequence[Prediction]) -> tuple[list[Any], int, bool
         extend(_to_row(p, created))
         of_a_run = of_a_run or p.run_id is not None
     return values, len(predictions), of_a_run
+
+
+def _column_rows(batch: PredictionBatch) -> tuple[list[Any], int, bool]:
+    """_batch_rows of batch.predictions(), the same parameters, each column laid into its places
+    of the flat list at once (the features and reasons as the same JSON text)."""
+    n = len(batch)
+    values: list[Any] = [None] * (n * _ROW_WIDTH)
+    dumps = orjson.dumps
+    probabilities = [float(p) for p in batch.probabilities]
+    columns: tuple[Sequence[Any], ...] = (
+        batch.prediction_ids,
+        batch.customer_ids,
+        probabilities,
+        [Band.of(p).value for p in probabilities],
+        [batch.model.name] * n,
+        [batch.model.version] * n,
+        [to_micros(batch.created_at)] * n,
+        [dumps(f if type(f) is dict else dict(f)).decode() for f in batch.features],
+        [None if r is None else dumps(r).decode() for r in batch.reasons],
+        [batch.run_id] * n,
+        [batch.threshold] * n,
+    )
+    for place, column in enumerate(columns):
+        values[place::_ROW_WIDTH] = column
+    return values, n, batch.run_id is not None
 
 
 def _from_row(row: tuple[Any, ...]) -> Prediction:

@@ -9,7 +9,7 @@ from typing import Callable
 
 from churn.errors import ChurnError
 from churn.feature_batches import check_records
-from churn.predictions import Prediction
+from churn.prediction_batches import BatchScores, PredictionBatch
 from churn.versions import ModelFilter
 from churn.customers import Customer
 from churn.ports import ChurnModel, Clock, CustomerRepository, PredictionRepository, ScoringRunStore
@@ -74,7 +74,7 @@ class ScoreCustomerBase:
 
     def _score(self, run: ScoringRun, progress: Progress | None) -> ScoringRun:
         """Batch N+1 is read, checked, scored and explained while the store writes batch N
-        (submit_many); N+1 is submitted only once N is stored, and the run's progress is saved only
+        (submit_batch); N+1 is submitted only once N is stored, and the run's progress is saved only
         for stored batches, so a failure never leaves a later batch stored after a lost one."""
         ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
         stored: tuple[Future[None] | None, ScoringRun] | None = None  # the batch being written, and the run once it is
@@ -93,7 +93,7 @@ class ScoreCustomerBase:
                         progress(run_after)
                 if found is None or scored is None:
                     return run.succeeded(self._clock.now())
-                writing = self._predictions.submit_many(scored.predictions) if scored.predictions else None
+                writing = self._predictions.submit_batch(scored.predictions) if scored.predictions else None
                 run = run.progressed(
                     len(scored.predictions), scored.skipped, scored.excluded, found.last, self._clock.monotonic() - started, self._clock.now()
                 )
@@ -114,7 +114,7 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class ScoredBatch:
-    predictions: list[Prediction]
+    predictions: PredictionBatch
     skipped: Counter[str]
     excluded: int
 
@@ -136,21 +136,15 @@ def next_batch(customers: CustomerRepository, wanted: CustomerFilter | None, aft
 
 def score_batch(model: ChurnModel, ref: ModelRef, run: ScoringRun, batch: Batch, now: datetime) -> ScoredBatch:
     """One vectorised call with its reasons for the batch's customers the filter keeps and the model
-    can take; the predictions carry the run's id. Nothing is stored here."""
+    can take, as columns (assess_many: one encoding, no object per reason); the predictions carry
+    the run's id. Nothing is stored here."""
     wanted = run.customers
     chosen = batch.customers if wanted is None else [c for c in batch.customers if wanted.matches(c)]
     checked = check_records(model.schema, [c.attributes for c in chosen])  # a column at a time, once per batch
     skipped = Counter(f"{problem.feature}: {problem.problem}" for _, problem in checked.problems)
     if batch.missing:
         skipped[NOT_STORED] += batch.missing
-    rows = checked.rows
-    predictions: list[Prediction] = []
-    if rows:
-        scores = model.score_many(checked.encoded)  # as the model takes them: booleans, dates as numbers
-        reasons = model.reasons_many(checked.encoded, rows)
-        threshold = model.threshold
-        predictions = [
-            Prediction.new(chosen[i].customer_id, row, p, ref, now, r, run.run_id, threshold=threshold)
-            for i, row, p, r in zip(checked.kept, rows, scores, reasons, strict=True)
-        ]
+    scores = model.assess_many(checked.columns) if checked.kept else BatchScores([], [])
+    ids = [chosen[i].customer_id for i in checked.kept]
+    predictions = PredictionBatch.new(ids, checked.rows, scores, ref, now, run.run_id, model.threshold)
     return ScoredBatch(predictions, skipped, len(batch.customers) - len(chosen))

@@ -101,7 +101,7 @@ class ScoreRunChunk:
             if not self._runs.get(run.run_id).chunks[index].held_by(owner, attempt):
                 return  # taken over while this worker was away: the new holder scores these
             if scored.predictions:
-                self._predictions.add_many(scored.predictions)
+                self._predictions.add_batch(scored.predictions)
             report = partial(_progressed, index=index, owner=owner, attempt=attempt, batch=scored, last=found.last, now=self._clock.now())
             recorded = self._update(run.run_id, report)
             if recorded is None:

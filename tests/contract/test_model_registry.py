@@ -28,6 +28,8 @@ from churn.errors import InvalidRequestError, ModelArtifactError, ModelNotFoundE
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 from churn.versions import ModelRef, TrainingSummary
 from churn.reasons import DEFAULT_TOP, Reasons
+from churn.feature_batches import FeatureColumns
+from churn.prediction_batches import BatchScores
 from churn.ports import ChurnModel, ModelArtifact, ModelCodec, ModelRegistry
 
 SCHEMA = FeatureSchema(
@@ -92,6 +94,10 @@ class PipelineModel(ChurnModel):
 
     def reasons_many(self, rows: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]], top: int = DEFAULT_TOP) -> list[Reasons]:
         return [Reasons.rank(c, label, top) for c, label in zip(self.explain_many(rows), labels, strict=True)]
+
+    def assess_many(self, columns: FeatureColumns, top: int = DEFAULT_TOP) -> BatchScores:
+        rows = columns.encoded_rows()
+        return BatchScores(self.score_many(rows), [None] * len(rows))  # explain gives 0 everywhere: no reasons
 
 
 class PipelineCodec(ModelCodec):

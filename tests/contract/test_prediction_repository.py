@@ -14,6 +14,7 @@ from adapters.sqlite.predictions import SqlitePredictionRepository
 
 from churn.bands import Band, ProbabilityRange
 from churn.paging import PageRequest
+from churn.prediction_batches import PredictionBatch
 from churn.predictions import Prediction, PredictionCursor
 from churn.versions import ModelFilter, ModelRef
 
@@ -376,3 +377,38 @@ def test_a_prediction_keeps_the_threshold_of_the_version_that_made_it(repository
     repository.add(kept)
     [again] = repository.for_customer("c-1", PageRequest()).items
     assert again == kept and again.threshold == 0.3 and again.churn
+
+
+def a_batch(run_id: str | None = "run-1", n: int = 10, created_at: datetime = T0) -> PredictionBatch:
+    reasons = [{"raising": [["tenure", "12", 0.4]], "lowering": [["contract", "one year", -0.2]]}, None]
+    return PredictionBatch(
+        LR1, created_at, run_id, 0.4, [f"b-{i}" for i in range(n)], [f"c-{i}" if i % 3 else None for i in range(n)],
+        [{"tenure": float(i), "contract": "one year", "partner": None} for i in range(n)], [i / n for i in range(n)],
+        [reasons[i % 2] for i in range(n)],
+    )
+
+
+def test_a_batch_is_stored_as_its_predictions_would_be(repository):
+    batch = a_batch()
+    repository.add_batch(batch)
+    for p in batch.predictions():
+        if p.customer_id is not None:
+            assert repository.for_customer(p.customer_id, PageRequest()).items == [p]
+    assert band_order(batch.predictions()) == repository.in_range(ProbabilityRange(0.0, 1.0), None, PageRequest(limit=100)).items
+    assert repository.count_of_run("run-1") == 10 and repository.last_customer_of_run("run-1") == "c-8"
+    latest = repository.latest_in_range(ProbabilityRange(0.0, 1.0), None, PageRequest(limit=100)).items
+    assert latest == band_order([p for p in batch.predictions() if p.customer_id is not None])
+    assert repository.count_latest_by_band(ModelFilter(LR1.name, LR1.version)) == repository.count_latest_by_band(None)
+
+
+def test_a_submitted_batch_of_columns_is_stored_when_its_future_completes_and_keeps_the_latest_risk(repository):
+    repository.add_many([replace(prediction("old", 0.9, "c-1", LR1), created_at=T0 - timedelta(days=1))])
+    assert repository.submit_batch(a_batch(run_id=None)).result(timeout=10) is None
+    assert sum(repository.count_by_band(None).values()) == 11 and repository.count_of_run("run-1") == 0
+    [latest_c1] = [p for p in repository.latest_in_range(ProbabilityRange(0.0, 1.0), None, PageRequest(limit=100)).items if p.customer_id == "c-1"]
+    assert latest_c1.prediction_id == "b-1"  # the newer one, from the batch
+    repository.add_batch(a_batch(run_id=None))  # stored once: the same predictions again are ignored
+    assert sum(repository.count_by_band(None).values()) == 11
+    repository.add_batch(a_batch(n=0))
+    assert sum(repository.count_by_band(None).values()) == 11
+
