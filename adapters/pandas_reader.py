@@ -6,6 +6,7 @@ so the domain decides kinds from a few figures per column instead of every cell.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import hashlib
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -102,12 +103,23 @@ def _plain(value):
 
 
 def table_facts(table: frames.Table, reading: Reading, target: str | None) -> TableFacts:
-    y = _target_codes(table.column(target)) if target in table.names else None
+    flags = _target_codes(table.column(target)) if target in table.names else None
+    y = None if flags is None else _Target(flags.astype(np.intp), (flags + 2).astype(np.int32))
     columns = tuple(
         column_facts(name, column, table, reading, None if name == target else y)
         for name, column in zip(table.names, table.columns, strict=True)
     )
     return TableFacts(reading, table.rows, columns)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The target per row: `flags` 1 where it has the first row's value, else 0 (intp, as the
+    numeric AUC's bins); `shifted` the same plus 2, in int32, so that 2 x code + shifted keys a text
+    column's tally by (value, target) in two int32 passes, its blanks (code -1) at 0 and 1."""
+
+    flags: np.ndarray
+    shifted: np.ndarray
 
 
 def _target_codes(column: frames.Column) -> np.ndarray | None:
@@ -123,16 +135,16 @@ def _target_codes(column: frames.Column) -> np.ndarray | None:
     return codes == codes[0]
 
 
-def column_facts(name: str, column: frames.Column, table: frames.Table, reading: Reading, y: np.ndarray | None) -> ColumnFacts:
+def column_facts(name: str, column: frames.Column, table: frames.Table, reading: Reading, y: _Target | None) -> ColumnFacts:
     rows = table.rows
-    blank = column.blank()
-    present = int(rows - np.count_nonzero(blank))
-    first_blank = table.record_of(int(np.argmax(blank))) if present < rows else None
     top: tuple[tuple[str, int], ...] = ()
     dates: tuple[DateFacts, ...] = ()
     separation = None
-    measured = y is not None and rows >= MIN_ROWS_FOR_SEPARATION and present > 0
     if isinstance(column, frames.NumberColumn):
+        blank = column.blank()
+        present = int(rows - np.count_nonzero(blank))
+        first_blank = table.record_of(int(np.argmax(blank))) if present < rows else None
+        measured = y is not None and rows >= MIN_ROWS_FOR_SEPARATION and present > 0
         values = column.values
         data = values if present == rows else values[~blank]
         numbers: tuple[NumberFacts, ...] = (_number_facts(_native_format(reading), data, present, rows),) if present else ()
@@ -141,21 +153,26 @@ def column_facts(name: str, column: frames.Column, table: frames.Table, reading:
             found, counts = np.unique(data, return_counts=True)
             order = np.argsort(-counts, kind="stable")
             top = tuple((_label(found[i]), int(counts[i])) for i in order)
-        if measured and numbers:
-            separation = _auc(values, y, numbers[0])  # type: ignore[arg-type]
+        if measured and numbers and y is not None:
+            separation = _auc(values, y.flags, numbers[0])
         return ColumnFacts(name, present, int(distinct), top, numbers, dates, separation, first_blank)
     codes, values = column.codes, column.values
     tally = None
-    if measured and y is not None:  # rows per (blank, values) x (other, churned), in one pass
-        key = codes.astype(np.intp)
-        key += 1
-        key *= 2
-        key += y
+    if y is not None and rows >= MIN_ROWS_FOR_SEPARATION:  # rows per (blank, values) x (other, churned), in one pass
+        key = codes * 2
+        key += y.shifted
         tally = np.bincount(key, minlength=2 * (len(values) + 1)).reshape(-1, 2)
         del key
         counts = tally[1:, 0] + tally[1:, 1]
+        blanks = int(tally[0, 0] + tally[0, 1])
     else:
-        counts = np.bincount(codes + 1, minlength=len(values) + 1)[1:]
+        counts = np.bincount(codes + 1, minlength=len(values) + 1)
+        blanks = int(counts[0])
+        counts = counts[1:]
+    present = rows - blanks
+    first_blank = table.record_of(int(np.argmax(codes < 0))) if blanks else None
+    if not present:
+        tally = None
     used = np.flatnonzero(counts)
     distinct = len(used)
     if distinct:
