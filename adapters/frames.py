@@ -298,7 +298,6 @@ def read_table(content: bytes, reading: Reading) -> Table:
             if not _column(arrow.column(_TRAILING)).blank().all():
                 raise InvalidDatasetError(f"column {width} has values but no name in the header; name it")
             arrow = arrow.drop_columns([_TRAILING])
-        arrow = arrow.unify_dictionaries()
         rows = arrow.num_rows
         columns = []
         for name in names:  # each Arrow column is let go once converted: the peak holds one column twice, not the table
@@ -419,6 +418,7 @@ def _column(chunked: pa.ChunkedArray) -> Column:
         days, distinct = pd.factorize(chunked.cast(pa.int32()).to_numpy())  # in order of first appearance; blank -1
         values = pa.array(np.asarray(distinct, dtype=np.int32)).cast(pa.date32()).cast(pa.string())
         return TextColumn(days.astype(np.int32), values)
+    # one copy: the blocks' dictionaries are unified (in order of first appearance) as they are concatenated
     array = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
     if not pa.types.is_dictionary(array.type):
         array = array.cast(pa.string())
