@@ -147,6 +147,13 @@ def show(browser: Browser, ids: dict[str, str]) -> None:
     print(f"  Logged models: {' | '.join(lines_after(text, 'Dataset', 8, start='Logged models (1)'))}")
     print(f"  {next((line for line in text.splitlines() if line.startswith('Metrics (')), 'Metrics: (none)')}; "
           f"{next((line for line in text.splitlines() if line.startswith('Parameters (')), 'Parameters: (none)')}")
+    page.get_by_text(re.compile(r"^sample [(]")).first.click()  # the data set's details drawer
+    page.get_by_role("dialog").first.wait_for()
+    time.sleep(1)
+    drawer = page.get_by_role("dialog").first.inner_text()
+    print(f"  data set drawer: {' | '.join(line.strip() for line in drawer.splitlines() if line.strip())[:400]}  "
+          f"{browser.shoot('2-run-dataset-drawer')}")
+    page.keyboard.press("Escape")
 
     text = browser.open(f"/experiments/{experiment}/runs/{run}/model-metrics", "Model metrics")
     print(f"\n[run model metrics] {browser.shoot('3-run-model-metrics')}")
@@ -180,6 +187,13 @@ def show(browser: Browser, ids: dict[str, str]) -> None:
           f"Description: {lines_after(text, 'Description')[0]}")
     for label in ("Created by", "Source run", "Logged from", "Datasets used", "Model versions"):
         print(f"  {label}: {' | '.join(lines_after(text, label, 2 if label == 'Model versions' else 1, start='About this logged model'))}")
+    page.get_by_role("button", name="Register model").first.click()  # what a user who clicks it is offered (cancelled)
+    modal = page.get_by_role("dialog").first
+    modal.wait_for()
+    time.sleep(1)
+    print(f"  'Register model' opens: {' | '.join(line.strip() for line in modal.inner_text().splitlines() if line.strip())[:300]}  "
+          f"{browser.shoot('5-logged-model-register-dialog')}")
+    modal.get_by_role("button", name="Cancel").first.click()
 
     text = browser.open(f"/models/{ids['name']}/versions/{ids['version']}", f"Version {ids['version']}")
     print(f"\n[registered version {ids['name']} v{ids['version']}] {browser.shoot('6-model-version')}")
@@ -189,6 +203,9 @@ def show(browser: Browser, ids: dict[str, str]) -> None:
     print(f"  link to the logged model: {hrefs[0] if hrefs else '(none)'}  (version source: {ids['source']})")
     description = lines_after(text, "Description", 2)
     print(f"  Description: {' '.join(d for d in description if d != 'Edit')}")
+    page.locator("a[href*='/models/m-']").first.click()
+    page.get_by_text("About this logged model", exact=True).first.wait_for()
+    print(f"  'Source Model' link opens: the logged model page of {page.locator('h2').first.inner_text().strip()} ({page.url.split('#')[-1]})")
 
 
 def main() -> None:
