@@ -4,11 +4,15 @@ matches scikit-learn on the probe rows, else by the pipeline itself."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Sequence
+import threading
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
+from threadpoolctl import ThreadpoolController
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
 from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, ranked_indices, training_means, tree_explainer
@@ -161,14 +165,15 @@ class SklearnChurnModel(ChurnModel):
                 rows = list(columns.encoded_rows())
             return rows
 
-        if self._compiled is not None and n > SMALL_BATCH:
-            encoder, compiled = self._compiled
-            x = encoder.matrix_of_columns(columns.names, columns.encoded, n)
-            probabilities = compiled.of_encoded(x).tolist()
-            contributions = self._explainer.of_encoded(x, encoded_rows)
-        else:
-            probabilities = self.score_many(encoded_rows())
-            contributions = self._explainer.matrix(encoded_rows())
+        with one_blas_thread():
+            if self._compiled is not None and n > SMALL_BATCH:
+                encoder, compiled = self._compiled
+                x = encoder.matrix_of_columns(columns.names, columns.encoded, n)
+                probabilities = compiled.of_encoded(x).tolist()
+                contributions = self._explainer.of_encoded(x, encoded_rows)
+            else:
+                probabilities = self.score_many(encoded_rows())
+                contributions = self._explainer.matrix(encoded_rows())
         up, up_by, down, down_by = ranked_indices(self._schema.names, contributions, top)
         return BatchScores(probabilities, ranked_lists(self._schema.names, columns.clean, up, up_by, down, down_by))
 
@@ -179,6 +184,24 @@ class SklearnChurnModel(ChurnModel):
             one = self._one
             return [one(row) for row in rows]
         return self._many(rows).tolist()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread for the enclosed NumPy work: a batch's matrices (thousands of rows by tens of
+    columns) are too small for OpenBLAS's threads, which spin while they wait and cost a third more
+    CPU on a scoring run than they save. The limit is the process's, so overlapping callers take
+    turns (_BLAS_TURNS) rather than restore each other's settings out of order."""
+    with _BLAS_TURNS, _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+_BLAS_TURNS = threading.Lock()
 
 
 def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[Mapping[str, Any]], predictor: Predictor, encoder: RowEncoder | None) -> Any:
