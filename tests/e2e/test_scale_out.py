@@ -100,7 +100,7 @@ def cluster(tmp_path_factory, redis_server, mlflow_on_postgres):
         "CHURN_JOB_LEASE_SECONDS": LEASE_SECONDS,
         "CHURN_ACTIVE_REFRESH_SECONDS": "0.5",
         "CHURN_SCORING_CHUNK_SIZE": "200",  # the sample's 2,000 customers and 240 more: 12 chunks
-        "CHURN_SCORING_BATCH": "50",  # several batches per chunk, so a chunk is seen part done
+        "CHURN_SCORING_BATCH": "10",  # twenty batches per chunk, so a chunk is seen part done (columnar batches of 50 went by unseen)
         "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
     }
     (root / "store").mkdir()
