@@ -169,15 +169,15 @@ class Container(containers.DeclarativeContainer):
         artifact_location=config.mlflow_artifacts,
         download_cache=config.model_download_cache,
     )
+    mlflow_registry = providers.ThreadSafeSingleton(_built, MLFLOW_REGISTRY, mlflow_options)
     registry = providers.Selector(
         providers.Callable(
             lambda registry, separate: "mlflow_in_worker" if separate and registry == "mlflow" else registry,
             config.registry, config.training_process,
         ),
-        mlflow=providers.ThreadSafeSingleton(_built, MLFLOW_REGISTRY, mlflow_options),
+        mlflow=mlflow_registry,
         mlflow_in_worker=providers.ThreadSafeSingleton(
-            lazy("adapters.process_registry:ProcessRegistry"),
-            providers.ThreadSafeSingleton(_built, MLFLOW_REGISTRY, mlflow_options), MLFLOW_REGISTRY, mlflow_options, training_pool,
+            lazy("adapters.process_registry:ProcessRegistry"), mlflow_registry, MLFLOW_REGISTRY, mlflow_options, training_pool
         ),
         memory=providers.ThreadSafeSingleton(InMemoryModelRegistry, model_codec),
     )
