@@ -206,7 +206,8 @@ class ModelCache(Protocol):
 class DatasetStore(Protocol):
     @abstractmethod
     def add(self, dataset: Dataset, content: bytes) -> None:
-        """DatasetExistsError when the name is taken; nothing is stored half-way."""
+        """`dataset.content_hash` is the SHA-256 (hex) of `content` (a store may name the bytes by it);
+        DatasetExistsError when the name is taken; nothing is stored half-way."""
 
     @abstractmethod
     def get(self, name: str) -> Dataset:

@@ -112,7 +112,7 @@ class Container(containers.DeclarativeContainer):
 
     dataset_store = providers.Selector(
         config.store,
-        sqlite=providers.ThreadSafeSingleton(SqliteDatasetStore, sqlite_database),
+        sqlite=providers.ThreadSafeSingleton(SqliteDatasetStore, sqlite_database, directory=config.dataset_dir),
         mongo=providers.ThreadSafeSingleton(lazy("adapters.mongo.datasets:MongoDatasetStore"), mongo_database),
         memory=providers.ThreadSafeSingleton(InMemoryDatasetStore),
     )

@@ -55,6 +55,7 @@ class Settings:
     home: str = "./var"
     store: str = "sqlite"
     sqlite_path: str = ""
+    dataset_dir: str = ""  # data set files; empty: beside the SQLite file (adapters/sqlite/datasets.py)
     mongodb_uri: str = "mongodb://localhost:27017"
     mongodb_db: str = "churn"
     registry: str = "mlflow"
@@ -130,6 +131,8 @@ class Settings:
         changes: dict[str, Any] = {"home": str(home)}
         if not self.sqlite_path:
             changes["sqlite_path"] = str(home / "churn.db")
+        if self.dataset_dir:
+            changes["dataset_dir"] = str(Path(self.dataset_dir).expanduser().resolve())
         if not self.mlflow_tracking_uri:
             changes["mlflow_tracking_uri"] = f"sqlite:///{home / 'mlflow.db'}"
         served = (self.mlflow_tracking_uri or "").startswith(("http://", "https://"))

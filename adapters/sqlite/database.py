@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS dataset_contents (
     name TEXT PRIMARY KEY REFERENCES datasets (name),
     content BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dataset_files (
+    name TEXT PRIMARY KEY REFERENCES datasets (name),
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dataset_files_by_digest ON dataset_files (digest);
 
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,

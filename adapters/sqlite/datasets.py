@@ -1,29 +1,60 @@
-"""`DatasetStore` on SQLite: metadata in `datasets`, the CSV bytes as a BLOB in `dataset_contents`."""
+"""`DatasetStore` on SQLite: metadata in `datasets`, the CSV bytes in a file beside the database
+named by their SHA-256 (`content_files.py`), which `dataset_files` points at. Data sets stored before
+that keep their bytes as a BLOB in `dataset_contents`: still read and removed, never written."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 from adapters.documents import dataset_document, dataset_of
+from adapters.sqlite.content_files import ContentFiles
 from adapters.sqlite.database import SqliteDatabase, to_micros
-from churn.errors import DatasetExistsError, DatasetNotFoundError
+from churn.errors import DatasetExistsError, DatasetNotFoundError, StoreUnavailableError
 from churn.datasets import Dataset
 from churn.ports import DatasetStore
 
 
+def default_directory(database_path: str) -> Path:
+    """`<database file>-datasets`, so two databases in one folder never share (and delete) files."""
+    if database_path == ":memory:" or database_path.startswith("file:"):
+        raise ValueError("a SQLite database named by a URI or ':memory:' needs a directory for its data set files")
+    return Path(database_path + "-datasets")
+
+
 class SqliteDatasetStore(DatasetStore):
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: SqliteDatabase, directory: str | Path | None = None) -> None:
         self._db = database
+        self._files = ContentFiles(directory or default_directory(database.path))
 
     def add(self, dataset: Dataset, content: bytes) -> None:
-        """Metadata and content in one transaction; DatasetExistsError when the name is taken."""
-        with self._db.transaction() as tx:
-            try:
-                tx.execute("INSERT INTO datasets (name, created_at, document) VALUES (?, ?, ?)", _to_row(dataset))
-            except sqlite3.IntegrityError:
-                raise DatasetExistsError(f"data set {dataset.name!r} already exists; choose another name") from None
-            tx.execute("INSERT INTO dataset_contents (name, content) VALUES (?, ?)", (dataset.name, bytes(content)))
+        """The file is written and fsync'd first, outside any lock; then, in one transaction, the
+        metadata, the pointer and the file's rename into place (kept, checked byte for byte, when a
+        data set with the same content has it already). DatasetExistsError when the name is taken;
+        on any failure nothing stays: no row, no file that no data set uses."""
+        digest = dataset.content_hash
+        self._files.path(digest)  # ValueError before anything is written
+        with _file_errors():
+            staged = self._files.stage(content)
+        published = False
+        try:
+            with self._db.transaction() as tx, _file_errors():
+                try:
+                    tx.execute("INSERT INTO datasets (name, created_at, document) VALUES (?, ?, ?)", _to_row(dataset))
+                except sqlite3.IntegrityError:
+                    raise DatasetExistsError(f"data set {dataset.name!r} already exists; choose another name") from None
+                tx.execute("INSERT INTO dataset_files (name, digest, size) VALUES (?, ?, ?)", (dataset.name, digest, len(content)))
+                published = self._files.publish(staged, digest, content)
+        except BaseException:
+            if published:  # renamed, but the rows were not committed
+                self._let_go_if_unused(digest)
+            raise
+        finally:
+            with _best_effort():
+                self._files.discard(staged)
 
     def get(self, name: str) -> Dataset:
         with self._db.snapshot() as db:
@@ -33,11 +64,25 @@ class SqliteDatasetStore(DatasetStore):
         return _from_row(row)
 
     def content(self, name: str) -> bytes:
+        """From its file; StoreUnavailableError when the file is missing or shorter than stored."""
         with self._db.snapshot() as db:
-            row = db.execute("SELECT content FROM dataset_contents WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise _not_found(name)
-        return bytes(row[0])
+            pointer = db.execute("SELECT digest, size FROM dataset_files WHERE name = ?", (name,)).fetchone()
+            if pointer is None:
+                row = db.execute("SELECT content FROM dataset_contents WHERE name = ?", (name,)).fetchone()
+                if row is None:
+                    raise _not_found(name)
+                return bytes(row[0])
+        digest, size = pointer
+        try:
+            content = self._files.read(digest)
+        except FileNotFoundError:
+            self.get(name)  # removed meanwhile: DatasetNotFoundError
+            raise StoreUnavailableError(f"store unavailable: the content file of data set {name!r} is missing ({self._files.path(digest)})") from None
+        except OSError as exc:
+            raise StoreUnavailableError(f"store unavailable: {exc}") from exc
+        if len(content) != size:
+            raise StoreUnavailableError(f"store unavailable: the content file of data set {name!r} is incomplete ({self._files.path(digest)})")
+        return content
 
     def list(self) -> list[Dataset]:
         """Oldest first (created_at, then name)."""
@@ -46,12 +91,54 @@ class SqliteDatasetStore(DatasetStore):
         return [_from_row(row) for row in rows]
 
     def remove(self, name: str) -> None:
-        """Metadata and content in one transaction."""
-        with self._db.transaction() as tx:
-            tx.execute("DELETE FROM dataset_contents WHERE name = ?", (name,))
-            deleted = tx.execute("DELETE FROM datasets WHERE name = ?", (name,)).rowcount
+        """Metadata and pointer in one transaction, the file with them when no other data set uses it
+        (moved aside inside the transaction, deleted after the commit, put back if it fails)."""
+        withdrawn = None
+        digest = ""
+        try:
+            with self._db.transaction() as tx, _file_errors():
+                pointer = tx.execute("SELECT digest FROM dataset_files WHERE name = ?", (name,)).fetchone()
+                tx.execute("DELETE FROM dataset_files WHERE name = ?", (name,))
+                tx.execute("DELETE FROM dataset_contents WHERE name = ?", (name,))
+                deleted = tx.execute("DELETE FROM datasets WHERE name = ?", (name,)).rowcount
+                if pointer is not None and not _in_use(tx, pointer[0]):
+                    digest = pointer[0]
+                    withdrawn = self._files.withdraw(digest)
+        except BaseException:
+            if withdrawn is not None:
+                with _best_effort():
+                    self._files.restore(withdrawn, digest)
+            raise
+        with _best_effort():
+            self._files.discard(withdrawn)
         if not deleted:
             raise _not_found(name)
+
+    def _let_go_if_unused(self, digest: str) -> None:
+        with _best_effort(), self._db.transaction() as tx:
+            if not _in_use(tx, digest):
+                self._files.discard(self._files.path(digest))
+
+
+def _in_use(tx: sqlite3.Connection, digest: str) -> bool:
+    return tx.execute("SELECT 1 FROM dataset_files WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise StoreUnavailableError(f"store unavailable: {exc}") from exc
+
+
+@contextmanager
+def _best_effort() -> Iterator[None]:
+    """For clean-ups after a failure already being raised: a file left behind wastes space, no more."""
+    try:
+        yield
+    except (OSError, StoreUnavailableError):
+        pass
 
 
 def _not_found(name: str) -> DatasetNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -14,7 +15,7 @@ T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 CSV = b"customer_id,tenure,plan,churn\nc1,3,basic,yes\nc2,40,premium,no\n"
 
 
-def dataset(name: str = "telco", created_at: datetime = T0, **changes) -> Dataset:
+def dataset(name: str = "telco", created_at: datetime = T0, content: bytes = CSV, **changes) -> Dataset:
     fields = {
         "name": name,
         "rows": 2,
@@ -22,7 +23,7 @@ def dataset(name: str = "telco", created_at: datetime = T0, **changes) -> Datase
         "target": "churn",
         "positive_label": "yes",
         "positive_rate": 0.1 + 0.2,
-        "content_hash": "sha256:" + "ab" * 32,
+        "content_hash": hashlib.sha256(content).hexdigest(),
         "created_at": created_at,
         "id_column": "customer_id",
     }
@@ -50,25 +51,25 @@ def test_data_set_without_id_column_round_trips(store):
 
 def test_content_comes_back_byte_for_byte(store):
     content = "nome,cidade\r\nJoão,São Paulo\r\n".encode("utf-8-sig") + bytes(range(256))
-    store.add(dataset(), content)
+    store.add(dataset(content=content), content)
     assert store.content("telco") == content
 
 
 def test_content_larger_than_one_chunk_comes_back_byte_for_byte(store):
     content = random.Random(7).randbytes(9 * 1024 * 1024 + 13)
-    store.add(dataset("big"), content)
+    store.add(dataset("big", content=content), content)
     assert store.content("big") == content
 
 
 def test_empty_content_round_trips(store):
-    store.add(dataset("empty"), b"")
+    store.add(dataset("empty", content=b""), b"")
     assert store.content("empty") == b""
 
 
 def test_taken_name_is_refused_and_the_first_upload_is_kept(store):
     store.add(dataset(), CSV)
     with pytest.raises(DatasetExistsError):
-        store.add(dataset(rows=99), b"other")
+        store.add(dataset(rows=99, content=b"other"), b"other")
     assert store.get("telco").rows == 2
     assert store.content("telco") == CSV
     assert len(store.list()) == 1
@@ -131,5 +132,27 @@ def test_a_removed_data_set_is_gone_with_its_content_and_its_name_is_free(store)
     with pytest.raises(DatasetNotFoundError):
         store.remove("old")
     assert [d.name for d in store.list()] == ["kept"]
-    store.add(dataset("old"), b"a,b\n1,2\n")
+    store.add(dataset("old", content=b"a,b\n1,2\n"), b"a,b\n1,2\n")
     assert store.content("old") == b"a,b\n1,2\n"
+
+
+def test_data_sets_with_the_same_content_keep_it_until_the_last_is_removed(store):
+    store.add(dataset("first"), CSV)
+    store.add(dataset("second", created_at=T0 + timedelta(seconds=1)), CSV)
+    store.remove("first")
+    assert store.content("second") == CSV
+    store.remove("second")
+    store.add(dataset("third"), CSV)
+    assert store.content("third") == CSV
+
+
+def test_a_refused_name_leaves_the_content_of_neither_upload_behind(backend):
+    store = backend.datasets()
+    store.add(dataset(), CSV)
+    with pytest.raises(DatasetExistsError):
+        store.add(dataset(content=b"other"), b"other")
+    store.remove("telco")
+    reopened = backend.restarted().datasets()
+    assert reopened.list() == []
+    with pytest.raises(DatasetNotFoundError):
+        reopened.content("telco")

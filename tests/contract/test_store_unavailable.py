@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import datetime, timezone
 from unittest import mock
@@ -32,7 +33,7 @@ from churn.training_jobs import TrainingJob
 from churn.versions import ModelFilter, ModelRef
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
-DATASET = Dataset("telco", 2, ("a", "churn"), "churn", "yes", 0.5, "h", T0)
+DATASET = Dataset("telco", 2, ("a", "churn"), "churn", "yes", 0.5, hashlib.sha256(b"a,churn\n1,yes\n").hexdigest(), T0)
 JOB = TrainingJob("job-1", "telco", "logistic_regression", {}, "churn-lr", True, T0)
 PREDICTION = Prediction("p-1", "c-1", {"a": 1.0}, 0.8, ModelRef("churn-lr", 1), T0)
 
