@@ -8,7 +8,7 @@ project's sample (Telco schema), then for each size generates that many syntheti
 and writes the same rows as a flat table `baseline_customers` in the same SQLite file. Then, each in a
 fresh subprocess (so peak memory is its own):
 
-  - run:      a scoring run (ScoreCustomerBase: batches of 2,000, score_many + explain_many + top-3
+  - run:      a scoring run (ScoreCustomerBase: batches of CHURN_SCORING_BATCH, 10,000 by default, score_many + explain_many + top-3
               reasons, predictions stored with the latest risk per customer kept by the trigger);
   - baseline: pandas.read_sql of the flat table, mlflow.pyfunc.load_model(models:/name/version).predict
               (predict_proba, as the service logs it), DataFrame.to_sql of (customer_id, probability).

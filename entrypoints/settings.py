@@ -89,7 +89,7 @@ class Settings:
     cv_max_rows: int = 200_000
     drift_refresh_seconds: float = 300.0
     scoring_chunk_size: int = 50_000  # customers per task of a scoring run, with CHURN_JOB_RUNNER=rq
-    scoring_batch: int = 2000  # customers scored and stored together by a scoring run
+    scoring_batch: int = 10_000  # customers scored and stored together by a scoring run (one SQLite transaction)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

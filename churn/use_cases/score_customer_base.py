@@ -19,7 +19,7 @@ from churn.services.model_versions import ModelVersions
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000
+BATCH = 10_000
 NOT_STORED = "not a stored customer"
 """The skip reason of an id named by a run's filter that CLIENTES does not hold."""
 
