@@ -147,7 +147,10 @@ class FeatureReference:
             below = [bisect.bisect_left(present, edge) for edge in edges]  # bin i: edges[i-1] <= v < edges[i]
             counts = [high - low for low, high in itertools.pairwise([0, *below, len(present)])] + [n - len(present)]
             return cls(name, kind, _shares(counts, n), tuple(edges))
-        tally = Counter(_category_label(kind, v) for v in values if not _missing(v))
+        tally: Counter[str] = Counter()
+        for value, count in Counter(values).items():  # labels per distinct value, not per cell
+            if not _missing(value):
+                tally[_category_label(kind, value)] += count
         top = sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:MAX_CATEGORIES]
         listed = sum(count for _, count in top)
         counts = [count for _, count in top] + [sum(tally.values()) - listed, n - sum(tally.values())]
