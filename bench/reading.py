@@ -9,7 +9,11 @@ in fresh subprocesses, interleaved round by round:
 - `pandas.read_csv` of the bytes: the baseline (default options; for the Brazilian file the
   sep=';', decimal=',', encoding='cp1252' it needs, which the upload detects by itself);
 - the upload: `RegisterDataset.execute` (detect encoding/separator/decimal, read, per-column facts,
-  the domain's kinds and profile, sha256, store) on the in-memory store and on SQLite.
+  the domain's kinds and profile, sha256, store) on the in-memory store and on SQLite;
+- the whole upload over HTTP: `POST /datasets` of the file (multipart, as curl sends it) to the
+  service as `main.py serve` builds it (uvicorn, every middleware, the default SQLite store, in this
+  process, on a loopback port) until its 201 with the profile is read back. The client sends a body
+  encoded beforehand from this process's main thread, so its CPU (the loopback copy) is counted too.
 
 Time is the median of the rounds (the machine is shared: compare the ratio within one run); CPU the
 median process time of the call (all threads), steadier than wall time on a loaded machine. Both
@@ -110,6 +114,8 @@ def child(mode: str, path: str, home: str) -> None:
 
     content = Path(path).read_bytes()
     warm = content[: content.index(b"\n", 200_000) + 1]  # a running service has imported and used everything once
+    if mode == "upload-http":
+        return _http_child(content, warm, home)
     if mode == "pandas":
         # what a person has to type for the Brazilian file; plain read_csv for the others
         options = {"sep": ";", "decimal": ",", "encoding": "cp1252"} if content[:40].count(b";") > 2 else {}
@@ -134,6 +140,63 @@ def child(mode: str, path: str, home: str) -> None:
     summary = {}
     if mode != "pandas":
         summary = {c.name: c.kind.value for c in result.profile.columns}
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": (peak - before) / 1024, "kinds": summary}))
+
+
+def _multipart(content: bytes, name: str) -> tuple[bytes, str]:
+    boundary = "churnbench" + os.urandom(8).hex()
+    fields = {"name": name, "target": "churn", "id_column": "customer_id"}
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}.csv"\r\nContent-Type: text/csv\r\n\r\n'
+    return b"".join([*parts, head.encode(), content, f"\r\n--{boundary}--\r\n".encode()]), f"multipart/form-data; boundary={boundary}"
+
+
+def _http_child(content: bytes, warm: bytes, home: str) -> None:
+    import http.client
+    import socket
+    import threading
+
+    import uvicorn
+
+    from entrypoints.api.app import create_app
+    from entrypoints.container import build_container
+    from entrypoints.settings import Settings
+
+    mb = len(content) / 1024 / 1024 + 1
+    settings = Settings.from_env(
+        env={}, home=home, registry="memory", load_sample=False, access_log="off", max_upload_mb=mb, max_dataset_rows=10_000_000
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(build_container(settings)), port=port, log_level="warning", access_log=False))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+
+    def post(body: bytes, kind: str) -> dict:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        connection.request("POST", "/datasets", body=body, headers={"Content-Type": kind})
+        answer = connection.getresponse()
+        raw = answer.read()
+        connection.close()
+        if answer.status != 201:
+            raise SystemExit(f"POST /datasets answered {answer.status}: {raw[:500]!r}")
+        return json.loads(raw)
+
+    post(*_multipart(warm, "warm"))
+    body, kind = _multipart(content, "bench")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    before = _rss_kb("VmRSS")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    answer = post(body, kind)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    peak = _rss_kb("VmHWM")
+    server.should_exit = True
+    summary = {c["name"]: c["kind"] for c in answer["profile"]["columns"]}
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": (peak - before) / 1024, "kinds": summary}))
 
 
@@ -167,7 +230,7 @@ def main() -> None:
     }
     for path, rows, locale in files.values():
         write_file(path, rows, locale)
-    modes = ["pandas", "upload-memory", "upload-sqlite"]
+    modes = ["pandas", "upload-memory", "upload-sqlite", "upload-http"]
     results: dict[tuple[str, str], list[dict]] = {}
     kinds = {}
     started = os.getloadavg()
@@ -188,9 +251,10 @@ def main() -> None:
     )
     print(
         "| file | size | pandas.read_csv wall / CPU | upload (memory store) wall / CPU | ratio wall / CPU "
-        "| upload (SQLite store) wall / CPU | ratio wall / CPU | peak memory: read_csv / upload (memory) / upload (SQLite) |"
+        "| upload (SQLite store) wall / CPU | ratio wall / CPU | POST /datasets (SQLite) wall / CPU | ratio wall / CPU "
+        "| peak memory: read_csv / upload (memory) / upload (SQLite) / POST |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     for label, (path, rows, _) in files.items():
         size = path.stat().st_size / 1024 / 1024
@@ -203,14 +267,16 @@ def main() -> None:
             f"| {label} ({rows:,} rows) | {size:.1f} MB | {t['pandas']:.2f} / {cpu['pandas']:.2f} s "
             f"| {t['upload-memory']:.2f} / {cpu['upload-memory']:.2f} s | {wall['upload-memory']:.2f}x / {work['upload-memory']:.2f}x "
             f"| {t['upload-sqlite']:.2f} / {cpu['upload-sqlite']:.2f} s | {wall['upload-sqlite']:.2f}x / {work['upload-sqlite']:.2f}x "
-            f"| {mem['pandas']:.0f} / {mem['upload-memory']:.0f} / {mem['upload-sqlite']:.0f} MB "
-            f"({mem['upload-memory'] / size:.1f}x / {mem['upload-sqlite'] / size:.1f}x the file) |"
+            f"| {t['upload-http']:.2f} / {cpu['upload-http']:.2f} s | {wall['upload-http']:.2f}x / {work['upload-http']:.2f}x "
+            f"| {mem['pandas']:.0f} / {mem['upload-memory']:.0f} / {mem['upload-sqlite']:.0f} / {mem['upload-http']:.0f} MB "
+            f"({mem['upload-memory'] / size:.1f}x / {mem['upload-sqlite'] / size:.1f}x / {mem['upload-http'] / size:.1f}x the file) |"
         )
         verdicts.append(
             f"{label}: memory store {'within' if wall['upload-memory'] <= 2 else 'over'} 2x in wall time, "
             f"{'within' if work['upload-memory'] <= 2 else 'over'} in CPU; SQLite store "
             f"{'within' if wall['upload-sqlite'] <= 2 else 'over'} / {'within' if work['upload-sqlite'] <= 2 else 'over'}; "
-            f"peak {'under' if max(mem['upload-memory'], mem['upload-sqlite']) < 5 * size else 'over'} 5x the file"
+            f"POST /datasets {'within' if wall['upload-http'] <= 2 else 'over'} / {'within' if work['upload-http'] <= 2 else 'over'}; "
+            f"peak {'under' if max(mem['upload-memory'], mem['upload-sqlite'], mem['upload-http']) < 5 * size else 'over'} 5x the file"
         )
     print("\ntarget (upload within 2x read_csv, peak under 5x the file):")
     for line in verdicts:
