@@ -170,7 +170,8 @@ def _http_child(content: bytes, warm: bytes, home: str) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(build_container(settings)), port=port, log_level="warning", access_log=False))
-    threading.Thread(target=server.run, daemon=True).start()
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
     while not server.started:
         time.sleep(0.02)
 
@@ -195,9 +196,11 @@ def _http_child(content: bytes, warm: bytes, home: str) -> None:
     answer = post(body, kind)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = _rss_kb("VmHWM")
-    server.should_exit = True
     summary = {c["name"]: c["kind"] for c in answer["profile"]["columns"]}
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": (peak - before) / 1024, "kinds": summary}))
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": (peak - before) / 1024, "kinds": summary}), flush=True)
+    server.should_exit = True
+    serving.join(30)
+    os._exit(0)  # the service's daemon threads (SQLite writer, checkpoints) can crash the interpreter's teardown
 
 
 def measure(mode: str, path: Path) -> dict:

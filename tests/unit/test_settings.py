@@ -16,6 +16,12 @@ def test_defaults_need_no_variable(tmp_path, monkeypatch):
     assert s.sqlite_path == str(tmp_path / "var" / "churn.db")
 
 
+def test_the_data_set_directory_is_beside_the_database_unless_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert settings().dataset_dir == ""  # the SQLite store puts the files at <CHURN_SQLITE_PATH>-datasets
+    assert settings(dataset_dir="files").dataset_dir == str(tmp_path / "files")
+
+
 def test_values_are_parsed_by_the_type_of_their_default():
     s = settings(training_workers="3", job_lease_seconds="2.5", opentelemetry="yes", store="memory")
     assert (s.training_workers, s.job_lease_seconds, s.opentelemetry, s.store) == (3, 2.5, True, "memory")
