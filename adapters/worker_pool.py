@@ -4,6 +4,7 @@ so the worker that fitted a model, with its libraries imported, is the one that 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -11,7 +12,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +23,21 @@ class WorkerStopped(Exception):
     """The worker running the call stopped (killed, out of memory); the pool was replaced."""
 
 
-def _start_worker(parent: int, niceness: int) -> None:
+def _start_worker(parent: int, niceness: int, preload: Sequence[str] = ()) -> None:
     """Each worker's initializer. The worker yields the CPU to the serving process (`niceness`, as
     `nice` would: on a machine with fewer free cores than busy processes, a fit at the same priority
     takes a full share and /predict's tail latency grows), and exits once the process that started
     it is gone. A server stopped with SIGKILL runs no shutdown, so without this its workers would
     train on, orphaned, holding memory and CPU. (Not PR_SET_PDEATHSIG: it fires when the *thread*
-    that spawned the worker ends, and the pool spawns workers from whichever thread submits.)"""
+    that spawned the worker ends, and the pool spawns workers from whichever thread submits.)
+    `preload` names the modules the tasks need, imported here so a worker started early is ready."""
     if niceness > 0:
         os.nice(niceness)
+    for module in preload:
+        try:
+            importlib.import_module(module)
+        except Exception:  # the task that needs it imports it again and reports the error there
+            log.exception("a training worker could not import %s", module)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -40,12 +47,18 @@ def _start_worker(parent: int, niceness: int) -> None:
     threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
-class WorkerPool:
-    """`workers` spawned processes at `niceness`, started on first use and replaced when one dies."""
+def _started() -> None:
+    """The task `start` submits: nothing to do once the initializer has run."""
 
-    def __init__(self, workers: int = 1, niceness: int = 10) -> None:
+
+class WorkerPool:
+    """`workers` spawned processes at `niceness`, started on first use (or by `start`) and replaced
+    when one dies; each imports `preload` as it starts."""
+
+    def __init__(self, workers: int = 1, niceness: int = 10, preload: Sequence[str] = ()) -> None:
         self._workers = max(1, int(workers))
         self._niceness = max(0, int(niceness))
+        self._preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -57,6 +70,13 @@ class WorkerPool:
         except BrokenProcessPool:
             self._replace(pool)
             raise WorkerStopped() from None
+
+    def start(self) -> None:
+        """Spawn the workers now, without waiting for them: a server calls it as it starts, so its
+        first training does not wait seconds for a worker to spawn and import scikit-learn and MLflow."""
+        pool = self._current_pool()
+        for _ in range(self._workers):
+            pool.submit(_started)
 
     def pids(self) -> list[int]:
         """The live worker processes (for operators and tests)."""
@@ -86,7 +106,7 @@ class WorkerPool:
                 # spawn, not fork: the serving process has threads (writer, followers) a fork would copy mid-state
                 self._pool = ProcessPoolExecutor(
                     self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                    initargs=(os.getpid(), self._niceness),
+                    initargs=(os.getpid(), self._niceness, self._preload),
                 )
             return self._pool
 

@@ -89,6 +89,11 @@ SCORING_TASK = "entrypoints.worker_tasks.score_chunk"  # what a worker runs for 
 
 
 MLFLOW_REGISTRY = "adapters.mlflow_registry:MlflowModelRegistry"
+TRAINER = "adapters.sklearn_trainer:SklearnTrainer"
+# What a training worker imports as it starts (seconds of a first training otherwise): the trainer; for
+# MLflow, the charts it draws (matplotlib), the registry and MLflow's SQL store it registers through.
+TRAINING_IMPORTS = ("adapters.sklearn_trainer",)
+MLFLOW_IMPORTS = ("adapters.evaluation_plots", "adapters.mlflow_registry", "mlflow.store.tracking.sqlalchemy_store")
 
 
 def _built(path: str, options: Mapping[str, Any]) -> Any:
@@ -161,7 +166,15 @@ class Container(containers.DeclarativeContainer):
     # a lower CPU priority (CHURN_TRAINING_NICENESS); charts are drawn there for the registry that keeps
     # them, and an MLflow registration runs there too.
     training_pool = providers.ThreadSafeSingleton(
-        lazy("adapters.worker_pool:WorkerPool"), workers=config.training_workers, niceness=config.training_niceness
+        lazy("adapters.worker_pool:WorkerPool"), workers=config.training_workers, niceness=config.training_niceness,
+        preload=providers.Callable(lambda registry: TRAINING_IMPORTS + MLFLOW_IMPORTS * (registry == "mlflow"), config.registry),
+    )
+    # A single-process server that runs its own trainings starts the worker with the rest of its start-up,
+    # so the first training does not wait for a process to spawn and import scikit-learn, pandas and
+    # MLflow. Not with several serving processes (each would hold an idle worker) nor with RQ workers.
+    start_training_worker = providers.Callable(
+        lambda separate, runner, processes, pool: pool().start() if separate and runner != "rq" and processes == 1 else None,
+        config.training_process, config.job_runner, config.workers, training_pool.provider,
     )
     mlflow_options = providers.Dict(
         tracking_uri=config.mlflow_tracking_uri,
@@ -186,11 +199,12 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(lambda separate: "process" if separate else "inline", config.training_process),
         process=providers.ThreadSafeSingleton(
             lazy("adapters.process_trainer:ProcessTrainer"),
+            trainer_path=TRAINER,
             trainer_options=providers.Dict(cv_max_rows=config.cv_max_rows, draw_reports=draws_reports),
             pool=training_pool,
         ),
         inline=providers.ThreadSafeSingleton(
-            lazy("adapters.sklearn_trainer:SklearnTrainer"), cv_max_rows=config.cv_max_rows, draw_reports=draws_reports
+            lazy(TRAINER), cv_max_rows=config.cv_max_rows, draw_reports=draws_reports
         ),
     )
     promotion_rule = providers.ThreadSafeSingleton(PromotionRule, metric=config.promotion_metric, min_roc_auc=config.min_roc_auc)

@@ -55,6 +55,10 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
 
     def start_up() -> None:
         try:
+            container.start_training_worker()  # spawns and imports beside the start-up work, not after it
+        except Exception:
+            log.exception("the training worker did not start: the first training will start it")
+        try:
             bootstrap(container)
         except Exception:
             log.exception("start-up did not complete")

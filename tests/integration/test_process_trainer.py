@@ -146,3 +146,20 @@ def _summary(trained):
 
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     return TrainingSummary("logistic_regression", {}, dict(trained.metrics), "toy", "h", 4, trained.model.schema, 0.1, now, now)
+
+
+def test_a_started_pool_spawns_its_worker_at_once_with_the_modules_it_preloads():
+    """`start` (what a server calls as it starts) spawns the worker without waiting for a first
+    training, and the worker imports what trainings need before any task arrives."""
+    from adapters.worker_pool import WorkerPool
+    from tests.support.worker_probe import imported
+
+    pool = WorkerPool(workers=1, preload=("tests.support.pid_registry",))
+    try:
+        assert pool.pids() == []
+        pool.start()
+        assert len(pool.pids()) == 1
+        assert pool.run(imported, "tests.support.pid_registry") is True
+        assert pool.run(imported, "tests.support.blocking_trainer") is False  # only what it was told to preload
+    finally:
+        pool.shutdown()
