@@ -1,5 +1,5 @@
-"""Faults against real processes: a kill during training, a second process starting beside a training,
-swaps under load. Several processes serving one store: test_replicas.py."""
+"""Faults against real processes: a second process beside a training, a kill during it, swaps under
+load. `serve --workers 2` on one store: test_replicas.py."""
 
 import threading
 import time
@@ -12,58 +12,53 @@ from tests.support.datasets import SUBSCRIPTION_FEATURES
 pytestmark = pytest.mark.e2e
 
 
-def test_a_kill_during_training_leaves_the_job_failed_as_interrupted_and_the_model_unchanged(tmp_path):
-    home = tmp_path / "home"
-    server = Server(home).start()
-    with server.client() as http:
-        upload_and_train(http, "logistic_regression", hyperparameters={}, name="base")
-        slow = {"dataset": "sample", "model_type": "gradient_boosting", "hyperparameters": {"n_estimators": 1000, "max_depth": 10}}
-        location = http.post("/train", json=slow).headers["Location"]
-        deadline = time.monotonic() + 60
-        while http.get(location).json()["status"] != "running" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert http.get(location).json()["status"] == "running"
-    server.stop(kill=True)
+SLOW = {"dataset": "sample", "model_type": "gradient_boosting", "hyperparameters": {"n_estimators": 1000, "max_depth": 10}}
 
-    restarted = Server(home, CHURN_JOB_LEASE_SECONDS="1").start()  # the dead process's lease runs out in a second
+
+def test_a_second_process_follows_a_switch_leaves_a_live_training_alone_and_fails_it_once_its_process_is_killed(tmp_path):
+    """Two servers on one store. The second follows a switch made through the first. Starting, and
+    checking the store's jobs for several leases, it leaves the first one's running training alone
+    (before job leases, any starting process failed every unfinished job as interrupted). Once the
+    first is killed mid-training, its lease runs out and the second fails that job as interrupted,
+    with the active model unchanged."""
+    home = tmp_path / "home"
+    first = Server(home, CHURN_JOB_LEASE_SECONDS="2", CHURN_ACTIVE_REFRESH_SECONDS="1").start()
+    second = Server(home, CHURN_JOB_LEASE_SECONDS="2", CHURN_ACTIVE_REFRESH_SECONDS="1", CHURN_LOAD_SAMPLE="false").start()
     try:
-        with restarted.client() as http:
+        with first.client() as a, second.client() as b:
+            upload_and_train(a, "logistic_regression", hyperparameters={}, name="base", cv_folds=0)
+            upload_and_train(a, "decision_tree", name="other", activate=False, cv_folds=0)
+            a.post("/use-model", json={"name": "other", "version": 1}).raise_for_status()
+            deadline = time.monotonic() + 10
+            while (seen := b.post("/predict", json={"features": SUBSCRIPTION_FEATURES}).json().get("model")) != {"name": "other", "version": 1}:
+                assert time.monotonic() < deadline, f"the second process still serves {seen}"
+                time.sleep(0.2)
+            a.post("/use-model", json={"name": "base", "version": 1}).raise_for_status()
+
+            location = a.post("/train", json=SLOW).headers["Location"]
+            deadline = time.monotonic() + 60
+            while a.get(location).json()["status"] != "running" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(3)  # more than a lease: the second process has checked the store's jobs several times
+            assert (b.get(location).json()["status"], b.get(location).json()["error"]) == ("running", None)
+
+            first.stop(kill=True)
             deadline = time.monotonic() + 30
-            while (job := http.get(location).json())["status"] == "running" and time.monotonic() < deadline:
+            while (job := b.get(location).json())["status"] == "running" and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert (job["status"], job["error"]) == ("failed", "interrupted")
-            assert http.get("/models/active").json()["name"] == "base"
-            assert [m["name"] for m in http.get("/models").json()["items"]] == ["base"]
+            assert b.get("/models/active").json()["name"] == "base"
+            assert sorted(m["name"] for m in b.get("/models").json()["items"]) == ["base", "other"]
     finally:
-        restarted.stop()
-
-
-def test_a_second_process_starting_on_the_store_leaves_a_running_training_alone(tmp_path):
-    """Before job leases, any starting process (a second server, any CLI command) failed every
-    unfinished job as interrupted, including the ones another live process was running."""
-    home = tmp_path / "home"
-    server = Server(home, CHURN_JOB_LEASE_SECONDS="2").start()
-    try:
-        with server.client() as http:
-            slow = {"dataset": "sample", "model_type": "gradient_boosting", "hyperparameters": {"n_estimators": 1000, "max_depth": 10}}
-            location = http.post("/train", json=slow).headers["Location"]
-            deadline = time.monotonic() + 60
-            while http.get(location).json()["status"] != "running" and time.monotonic() < deadline:
-                time.sleep(0.05)
-            other = Server(home, CHURN_JOB_LEASE_SECONDS="2").start()
-            time.sleep(3)  # more than a lease: the other process has checked the store's jobs several times
-            other.stop()
-            job = http.get(location).json()
-            assert (job["status"], job["error"]) == ("running", None)
-    finally:
-        server.stop()
+        first.stop()
+        second.stop()
 
 
 def test_fifty_model_swaps_under_load_fail_no_request_and_label_every_score_truly(tmp_path):
     server = Server(tmp_path / "home").start()
     try:
         with server.client() as http:
-            jobs = upload_and_train(http, "logistic_regression", "decision_tree")
+            jobs = upload_and_train(http, "logistic_regression", "decision_tree", cv_folds=0)
             refs = [job["model"] for job in jobs]
             truth = {}
             for ref in refs:
