@@ -131,7 +131,7 @@ def test_trained_on_a_worker_activated_on_one_replica_served_by_both_through_the
         assert upload.status_code == 201, upload.text
         trained = []
         for model_type in ("logistic_regression", "decision_tree"):
-            response = a.post("/train", json={"dataset": "subs", "model_type": model_type, "activate": False})
+            response = a.post("/train", json={"dataset": "subs", "model_type": model_type, "activate": False, "cv_folds": 0})
             assert response.status_code == 202, response.text
             trained.append(wait_for_job(b, response.headers["Location"]))  # the job's status read on the other replica
         assert [j["status"] for j in trained] == ["succeeded", "succeeded"], trained
@@ -172,7 +172,7 @@ def test_a_worker_killed_during_a_training_leaves_the_job_failed_with_the_reason
         assert [(m["name"], m["version"]) for m in b.get("/models").json()["items"]] == before
 
         # the other worker goes on taking trainings
-        response = b.post("/train", json={"dataset": "subs", "model_type": "logistic_regression", "activate": False})
+        response = b.post("/train", json={"dataset": "subs", "model_type": "logistic_regression", "activate": False, "cv_folds": 0})
         assert wait_for_job(a, response.headers["Location"])["status"] == "succeeded"
 
 
