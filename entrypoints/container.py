@@ -165,9 +165,11 @@ class Container(containers.DeclarativeContainer):
     # Trainings fit in a worker process (CHURN_TRAINING_PROCESS, default true), off the serving GIL, at
     # a lower CPU priority (CHURN_TRAINING_NICENESS); charts are drawn there for the registry that keeps
     # them, and an MLflow registration runs there too.
+    # The modules a training needs, imported by a training worker (a pool's or `main.py worker`) as it starts.
+    training_imports = providers.Callable(lambda registry: TRAINING_IMPORTS + MLFLOW_IMPORTS * (registry == "mlflow"), config.registry)
     training_pool = providers.ThreadSafeSingleton(
         lazy("adapters.worker_pool:WorkerPool"), workers=config.training_workers, niceness=config.training_niceness,
-        preload=providers.Callable(lambda registry: TRAINING_IMPORTS + MLFLOW_IMPORTS * (registry == "mlflow"), config.registry),
+        preload=training_imports,
     )
     # A single-process server that runs its own trainings starts the worker with the rest of its start-up,
     # so the first training does not wait for a process to spawn and import scikit-learn, pandas and

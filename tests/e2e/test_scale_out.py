@@ -121,6 +121,14 @@ def active_version(server: Server) -> dict | None:
     return response.json() if response.status_code == 200 else None
 
 
+def test_workers_have_imported_what_a_training_needs_before_the_first_one(cluster):
+    """First in the module: no training has run yet. matplotlib's font extension is mapped only once
+    the charts module (adapters.evaluation_plots) is imported, so a worker that maps it imported it ahead."""
+    for worker in cluster.workers:
+        maps = Path(f"/proc/{worker.pid}/maps").read_text()
+        assert "matplotlib/ft2font" in maps, "the worker did not import the charts module before its first training"
+
+
 def test_trained_on_a_worker_activated_on_one_replica_served_by_both_through_the_mlflow_server(cluster):
     with cluster.a.client() as a, cluster.b.client() as b:
         upload = a.post(
