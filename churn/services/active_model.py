@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from churn.errors import ChurnError, NoActiveModelError
 from churn.versions import ModelRef
 from churn.ports import ChurnModel, Clock, ModelCache, ModelRecordRepository, ModelRegistry
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRead:
+    """How one read of the registry's active pointer went."""
+
+    at: float
+    """Clock.monotonic() when it ended."""
+    error: str | None
+    """None when the pointer was read; else why not."""
 
 
 class ActiveModel:
@@ -34,6 +45,8 @@ class ActiveModel:
         self._refresh_seconds = refresh_seconds
         self._serving: tuple[ModelRef, ChurnModel] | None = None
         self._checked_at: float | None = None
+        self._last_read: RegistryRead | None = None
+        self._read_started: float | None = None
         self._lock = threading.Lock()
 
     def current(self) -> tuple[ModelRef, ChurnModel]:
@@ -60,6 +73,24 @@ class ActiveModel:
             return self.current()[0]
         except NoActiveModelError:
             return None
+
+    def serving_ref(self) -> ModelRef | None:
+        """The version serving now, without reading the registry (which `current` may do)."""
+        serving = self._serving
+        return None if serving is None else serving[0]
+
+    def recent_registry_read(self) -> RegistryRead | None:
+        """The last read of the registry's pointer while reads keep coming (the background follower
+        starts one every half refresh interval): it ended within two intervals, or the read under way
+        began within two intervals of its end (a registry that is down takes seconds of retries to
+        fail). Else None. A readiness probe reports it rather than wait for the registry itself."""
+        read, started = self._last_read, self._read_started
+        if read is None:
+            return None
+        window = 2 * self._refresh_seconds
+        if self._clock.monotonic() - read.at <= window or (started is not None and started - read.at <= window):
+            return read
+        return None
 
     def refresh(self) -> None:
         """Re-read the registry's pointer now, loading a newly active version, for a background
@@ -89,7 +120,15 @@ class ActiveModel:
         if not force and not self._stale():
             return
         try:
-            ref = self._registry.active()
+            self._read_started = self._clock.monotonic()
+            try:
+                ref = self._registry.active()
+            except ChurnError as exc:
+                self._last_read = RegistryRead(self._clock.monotonic(), exc.message)
+                raise
+            finally:
+                self._read_started = None
+            self._last_read = RegistryRead(self._clock.monotonic(), None)
             if ref is not None and (self._serving is None or self._serving[0] != ref):
                 model = self._cache.get_or_load(ref, self._registry.load)
                 self._cache.pin(ref)

@@ -33,13 +33,17 @@ class CheckReadiness:
             checks["store"] = "ok"
         except ChurnError as exc:
             checks["store"], ok = exc.message, False
-        try:
-            self._registry.active()
+        # With the active-model follower running, its last read answers for the registry and what it
+        # loaded for the model: a registry that is down takes seconds of retries to fail (MLflow's),
+        # longer than a probe waits. Without a recent read, both are asked now.
+        recent = self._active.recent_registry_read()
+        registry_error = recent.error if recent is not None else self._registry_error()
+        if registry_error is None:
             checks["registry"] = "ok"
-        except ChurnError as exc:
-            checks["registry"], ok = exc.message, False
+        else:
+            checks["registry"], ok = registry_error, False
         try:
-            ref = self._active.current_ref()
+            ref = self._active.serving_ref() if recent is not None else self._active.current_ref()
         except ChurnError:
             ref = None
         if ref is None:
@@ -48,3 +52,10 @@ class CheckReadiness:
         else:
             checks["active_model"] = str(ref)
         return Readiness(ok, checks)
+
+    def _registry_error(self) -> str | None:
+        try:
+            self._registry.active()
+        except ChurnError as exc:
+            return exc.message
+        return None
