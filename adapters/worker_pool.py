@@ -23,6 +23,17 @@ class WorkerStopped(Exception):
     """The worker running the call stopped (killed, out of memory); the pool was replaced."""
 
 
+def import_ahead(modules: Sequence[str]) -> None:
+    """Import `modules` now, before the first task that needs them (seconds each for scikit-learn and
+    MLflow). A failure is logged, not raised: the task that needs the module imports it again and
+    reports the error there. Used by the pool's workers and by `main.py worker`."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:
+            log.exception("could not import %s ahead of the first training", module)
+
+
 def _start_worker(parent: int, niceness: int, preload: Sequence[str] = ()) -> None:
     """Each worker's initializer. The worker yields the CPU to the serving process (`niceness`, as
     `nice` would: on a machine with fewer free cores than busy processes, a fit at the same priority
@@ -33,11 +44,7 @@ def _start_worker(parent: int, niceness: int, preload: Sequence[str] = ()) -> No
     `preload` names the modules the tasks need, imported here so a worker started early is ready."""
     if niceness > 0:
         os.nice(niceness)
-    for module in preload:
-        try:
-            importlib.import_module(module)
-        except Exception:  # the task that needs it imports it again and reports the error there
-            log.exception("a training worker could not import %s", module)
+    import_ahead(preload)
 
     def watch() -> None:
         while os.getppid() == parent:

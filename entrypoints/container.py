@@ -167,6 +167,7 @@ class Container(containers.DeclarativeContainer):
     # them, and an MLflow registration runs there too.
     # The modules a training needs, imported by a training worker (a pool's or `main.py worker`) as it starts.
     training_imports = providers.Callable(lambda registry: TRAINING_IMPORTS + MLFLOW_IMPORTS * (registry == "mlflow"), config.registry)
+    import_training_modules = providers.Callable(lazy("adapters.worker_pool:import_ahead"), training_imports)  # for `main.py worker`
     training_pool = providers.ThreadSafeSingleton(
         lazy("adapters.worker_pool:WorkerPool"), workers=config.training_workers, niceness=config.training_niceness,
         preload=training_imports,

@@ -8,7 +8,6 @@ that reaches Redis, the store and the MLflow server."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 import redis
@@ -21,23 +20,13 @@ from entrypoints.container import Container
 log = logging.getLogger("churn")
 
 
-def import_ahead(modules: tuple[str, ...]) -> None:
-    """The trainer, and for MLflow the charts, the registry and its SQL store, imported before the
-    worker listens: its first training would otherwise spend seconds importing them."""
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception:  # the training that needs it imports it again and reports the error there
-            log.exception("could not import %s ahead of the first training", module)
-
-
 def run_worker(container: Container, burst: bool = False) -> int:
     config = container.config()
     if config.get("job_runner") != "rq":
         log.error("main.py worker needs CHURN_JOB_RUNNER=rq (and CHURN_BROKER_URL); it is %r", config.get("job_runner"))
         return 2
     worker_tasks.install(container)
-    import_ahead(container.training_imports())
+    container.import_training_modules()  # the trainer and MLflow imported before the first training, not during it
     keeper = container.job_lease_keeper()
     try:
         keeper.tick()  # fails the jobs of processes (servers or workers) that stopped more than a lease ago
