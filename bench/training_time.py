@@ -4,11 +4,12 @@ same minutes: the honest way to read issue 10's "at most 2x today's" on a shared
     git worktree add --detach /tmp/before 95c70ff^     # main before issue 10's trainer
     .venv/bin/python bench/training_time.py --before /tmp/before [--data telco] [--rounds 3]
 
-For each type, a child process per checkout imports that checkout's trainer, trains once to warm up,
-then times --rounds trainings of the type's defaults (POST /train's: this checkout cross-validates
-and calibrates) and prints their median; the two checkouts alternate, type by type, so both see the
-same load. Wall and CPU seconds are both given: CPU is what the machine spent, wall what the user
-waited with the folds on two cores.
+For each type, one child process per checkout imports that checkout's trainer and trains once to warm
+up; then the two children take turns, one training each, --rounds times (POST /train's defaults: this
+checkout cross-validates and calibrates), so every "before" training has a "now" training beside it
+in time and both see the same load; the medians are printed. Wall and CPU seconds are both given: CPU
+is what the machine spent, wall what the user waited with the folds on two cores. On a shared machine
+read the rounds' pairs, not one training.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ SETS = {
 TYPES = ("logistic_regression", "random_forest", "gradient_boosting", "svc", "decision_tree", "knn")
 
 
-def child(tree: str, key: str, name: str, rounds: int) -> None:
+def child(tree: str, key: str, name: str) -> None:
+    """Warm up, then time one training for every line read from stdin, printing its seconds."""
     sys.path.insert(0, tree)
     from adapters.sklearn_trainer import SklearnTrainer
     from churn.model_types import model_type
@@ -47,21 +49,39 @@ def child(tree: str, key: str, name: str, rounds: int) -> None:
     dataset = profile_dataset(key, content, target, id_column, datetime(2026, 1, 1, tzinfo=timezone.utc))
     trainer, kind = SklearnTrainer(), model_type(name)
     trainer.train(dataset, content, kind, {})
-    walls, cpus = [], []
-    for _ in range(rounds):
+    print("ready", flush=True)
+    for _ in sys.stdin:
         wall, cpu = time.perf_counter(), time.process_time()
         trainer.train(dataset, content, kind, {})
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    print(json.dumps({"wall": statistics.median(walls), "cpu": statistics.median(cpus)}))
+        print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}), flush=True)
 
 
-def measure(tree: Path, key: str, name: str, rounds: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(tree), "--data", key, "--types", name, "--rounds", str(rounds)],
-        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def measure(trees: dict[str, Path], key: str, name: str, rounds: int) -> dict[str, dict[str, float]]:
+    """The median wall and CPU seconds per checkout, the checkouts taking turns training by training."""
+    children = {
+        label: subprocess.Popen(
+            [sys.executable, __file__, "--child", str(tree), "--data", key, "--types", name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        for label, tree in trees.items()
+    }
+    try:
+        for child_process in children.values():
+            assert child_process.stdout is not None and child_process.stdout.readline().strip() == "ready", "a child failed to start"
+        times: dict[str, list[dict[str, float]]] = {label: [] for label in children}
+        for i in range(rounds):
+            for label in (list(children) if i % 2 == 0 else list(children)[::-1]):
+                child_process = children[label]
+                assert child_process.stdin is not None and child_process.stdout is not None
+                child_process.stdin.write("train\n")
+                child_process.stdin.flush()
+                times[label].append(json.loads(child_process.stdout.readline()))
+    finally:
+        for child_process in children.values():
+            if child_process.stdin is not None:
+                child_process.stdin.close()
+            child_process.wait(timeout=60)
+    return {label: {m: statistics.median(t[m] for t in got) for m in ("wall", "cpu")} for label, got in times.items()}
 
 
 def main() -> None:
@@ -70,23 +90,22 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--data", default="telco")
     parser.add_argument("--types", default=",".join(TYPES))
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.data, args.types, args.rounds)
+        child(args.child, args.data, args.types)
         return
     if args.before is None:
         parser.error("--before PATH (an older checkout of this repository) is needed")
-    print(f"load average at start: {os.getloadavg()[0]:.1f}; medians of {args.rounds} warm trainings per cell")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}; medians of {args.rounds} warm trainings per cell, the two checkouts taking turns")
     print("| data | type | before wall s | now wall s | ratio | before CPU s | now CPU s | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for key in args.data.split(","):
         if not (DATA / SETS[key][0]).exists():
             print(f"| {key} | skipped: {SETS[key][0]} not in {DATA} |")
             continue
-        for i, name in enumerate(args.types.split(",")):
-            order = [(args.before, "before"), (ROOT, "now")]
-            got = {label: measure(tree, key, name, args.rounds) for tree, label in (order if i % 2 == 0 else order[::-1])}
+        for name in args.types.split(","):
+            got = measure({"before": args.before, "now": ROOT}, key, name, args.rounds)
             b, n = got["before"], got["now"]
             print(
                 f"| {key} | {name} | {b['wall']:.2f} | {n['wall']:.2f} | {n['wall'] / b['wall']:.2f}x "
