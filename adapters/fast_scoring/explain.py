@@ -23,7 +23,7 @@ from adapters.fast_scoring.encoding import RowEncoder
 from adapters.fast_scoring.tree_shap import NotTabulable, TreeShapTables
 from adapters.fast_scoring.trees import LEVELS_PER_CHECK, flat_arrays
 from churn.features import FeatureSchema
-from churn.reasons import ExplanationMethod
+from churn.reasons import ExplanationMethod, ReasonLists, value_label
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     in name order gives the name order among equal values."""
     if contributions.size == 0:
         return [([], []) for _ in range(len(contributions))]
-    up, up_values, down, down_values = ranked_indices(names, contributions, top)
+    up, up_values, down, down_values = (a.tolist() for a in ranked_indices(names, contributions, top))
     out = []
     for ui, uv, di, dv in zip(up, up_values, down, down_values, strict=True):
         out.append((
@@ -315,22 +315,69 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     return out
 
 
-def ranked_indices(names: Sequence[str], contributions: np.ndarray, top: int) -> tuple[list[list[int]], list[list[float]], list[list[int]], list[list[float]]]:
-    """`ranked`'s candidates as lists (churn.reasons.ranked_lists keeps the positive and negative
-    ones): per row the indices into `names` of the `top` largest contributions, largest first, with
-    those contributions, then of the `top` smallest, smallest first; ties by feature name."""
+def ranked_indices(names: Sequence[str], contributions: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`ranked`'s candidates: per row the indices into `names` of the `top` largest contributions,
+    largest first, with those contributions, then of the `top` smallest, smallest first; ties by
+    feature name."""
     by_name = sorted(range(len(names)), key=lambda i: names[i])
     m = contributions[:, by_name]
     k = min(top, m.shape[1])
     up = np.argsort(-m, axis=1, kind="stable")[:, :k]
     down = np.argsort(m, axis=1, kind="stable")[:, :k]
     order = np.asarray(by_name, dtype=np.intp)
-    return (
-        order[up].tolist(),
-        np.take_along_axis(m, up, axis=1).tolist(),
-        order[down].tolist(),
-        np.take_along_axis(m, down, axis=1).tolist(),
-    )
+    return order[up], np.take_along_axis(m, up, axis=1), order[down], np.take_along_axis(m, down, axis=1)
+
+
+def reason_lists(names: Sequence[str], values: Sequence[Sequence[Any]], contributions: np.ndarray, top: int) -> list[ReasonLists | None]:
+    """`Reasons.rank(...).to_dict()` of every row of a (rows x features) matrix, None for a row
+    without reasons, each value named from `values[feature][row]` (churn.reasons.value_label).
+
+    Ranked candidates are sorted, so a row's raising ones (contribution > 0) are a prefix of its `top`
+    largest and its lowering ones a prefix of its `top` smallest: the kept entries of every row, in
+    order, are one boolean mask over the candidates; their labels are made a feature at a time for the
+    rows that name it; each row's two lists are then slices of one list of entries."""
+    n = len(contributions)
+    if n == 0 or contributions.shape[1] == 0:
+        return [None] * n
+    up, up_by, down, down_by = ranked_indices(names, contributions, top)
+    features = np.concatenate([up, down], axis=1)
+    kept = np.concatenate([up_by > 0.0, down_by < 0.0], axis=1)
+    k = up.shape[1]
+    raising = np.count_nonzero(kept[:, :k], axis=1).tolist()
+    lowering = np.count_nonzero(kept[:, k:], axis=1).tolist()
+    rows = np.nonzero(kept)[0]
+    named = features[kept]
+    labels = np.empty(len(named), dtype=object)
+    for feature in np.unique(named).tolist():
+        at = np.flatnonzero(named == feature)
+        column = values[feature]
+        picked = list(map(column.__getitem__, rows[at].tolist()))
+        kinds = set(map(type, picked))
+        if kinds == {str}:
+            labels[at] = picked
+        elif len(kinds - {type(None)}) <= 1:  # one kind of value (and None): equal values label alike
+            label = {value: value_label(value) for value in set(picked)}
+            labels[at] = list(map(label.__getitem__, picked))
+        else:
+            labels[at] = list(map(value_label, picked))
+    entries = [
+        [name, label, contribution]
+        for name, label, contribution in zip(
+            np.asarray(names, dtype=object)[named].tolist(), labels.tolist(), np.concatenate([up_by, down_by], axis=1)[kept].tolist(), strict=True
+        )
+    ]
+    out: list[ReasonLists | None] = []
+    append = out.append
+    start = 0
+    for up_count, down_count in zip(raising, lowering, strict=True):
+        if up_count or down_count:
+            middle = start + up_count
+            end = middle + down_count
+            append({"raising": entries[start:middle], "lowering": entries[middle:end]})
+            start = end
+        else:
+            append(None)
+    return out
 
 
 def training_means(pipeline: Any, encoder: RowEncoder, probe_rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, ranked_indices, training_means, tree_explainer
+from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, reason_lists, training_means, tree_explainer
 from adapters.fast_scoring.predictors import CalibratedPredictor, CompiledPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
@@ -23,7 +23,7 @@ from churn.feature_batches import FeatureColumns
 from churn.features import FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 from churn.prediction_batches import BatchScores
-from churn.reasons import DEFAULT_TOP, Reasons, ranked_lists
+from churn.reasons import DEFAULT_TOP, Reasons
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,7 @@ class SklearnChurnModel(ChurnModel):
             else:
                 probabilities = self.score_many(encoded_rows())
                 contributions = self._explainer.matrix(encoded_rows())
-        up, up_by, down, down_by = ranked_indices(self._schema.names, contributions, top)
-        return BatchScores(probabilities, ranked_lists(self._schema.names, columns.clean, up, up_by, down, down_by))
+        return BatchScores(probabilities, reason_lists(self._schema.names, columns.clean, contributions, top))
 
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:
