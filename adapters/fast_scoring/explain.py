@@ -18,6 +18,8 @@ import logging
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
 from adapters.fast_scoring.encoding import RowEncoder
 from adapters.fast_scoring.tree_shap import NotTabulable, TreeShapTables
@@ -152,8 +154,6 @@ class TreeShapExplainer:
 
 def tree_parts(estimator: Any) -> tuple[list[Any], float, Callable[[np.ndarray], np.ndarray]]:
     """(the fitted trees, the scale of their values in the model's output, node value of the positive class)."""
-    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
-
     if isinstance(estimator, GradientBoostingClassifier):
         return list(estimator.estimators_[:, 0]), float(estimator.learning_rate), lambda value: value[:, 0, 0]
     trees = list(estimator.estimators_) if isinstance(estimator, RandomForestClassifier) else [estimator]
@@ -165,7 +165,8 @@ def tree_explainer(encoder: RowEncoder, estimator: Any, names: Sequence[str]) ->
     trees, scale, node_values = tree_parts(estimator)
     if tree_shap_cost(trees) <= TREE_SHAP_BUDGET:
         return TreeShapExplainer(encoder, estimator, names)
-    return TreePathExplainer(encoder, trees, node_values, scale, names)
+    averaged = not isinstance(estimator, GradientBoostingClassifier)  # a forest's (or a tree's) probability is its leaves' mean
+    return TreePathExplainer(encoder, trees, node_values, scale, names, averaged)
 
 
 def tree_shap_cost(trees: Sequence[Any]) -> int:
@@ -186,7 +187,9 @@ class TreePathExplainer:
 
     method = ExplanationMethod.TREE_PATH
 
-    def __init__(self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str]) -> None:
+    def __init__(
+        self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str], averaged: bool = False
+    ) -> None:
         self._encoder = encoder
         self._names = tuple(names)
         self._trees = [t.tree_ for t in trees]
@@ -195,13 +198,15 @@ class TreePathExplainer:
         total = int(offsets[-1])
         parent = np.full(total, -1, dtype=np.intp)
         credited = np.zeros(total, dtype=np.intp)  # the feature the split above a node belongs to
+        raw = np.zeros(total)  # node values as the model's trees hold them; `value` in the model's output units
         value = np.zeros(total)
         for t, offset in zip(self._trees, offsets[:-1], strict=True):
             split = np.flatnonzero(t.children_left != -1)
             for children in (t.children_left[split], t.children_right[split]):
                 parent[children + offset] = split + offset
                 credited[children + offset] = owner[t.feature[split]]
-            value[offset : offset + t.node_count] = scale * node_values(t.value)
+            raw[offset : offset + t.node_count] = node_values(t.value)
+            value[offset : offset + t.node_count] = scale * raw[offset : offset + t.node_count]
         change = np.where(parent >= 0, value - value[np.maximum(parent, 0)], 0.0)
         if total * len(self._names) * 8 > MAX_PATH_TABLE_BYTES:
             raise ValueError(f"{total} nodes x {len(self._names)} features is too large a table of path credits")
@@ -224,16 +229,36 @@ class TreePathExplainer:
         self._row_of = np.full(total, -1, dtype=np.intp)  # a leaf's row in the table
         self._row_of[leaves] = np.arange(len(leaves))
         self._table = table[leaves]  # only the leaves are ever read: half the memory
+        if averaged:  # one more column: the leaf's probability, unscaled, summed as predict_proba sums it
+            self._table = np.column_stack([self._table, raw[leaves]])
+        self.averaged = averaged
         self._leaf_offsets = offsets[:-1].astype(np.intp)
         self._walk = flat_arrays(self._trees, lambda value: np.zeros(len(value)))
 
+    def _sums(self, x: np.ndarray) -> np.ndarray:
+        """(rows x table columns) for encoded float32 rows: each tree's leaf row of the table, summed
+        in tree order from zero (one sparse product)."""
+        n, k = len(x), len(self._trees)
+        leaves = np.empty((n, k), dtype=np.intp)
+        for i, t in enumerate(self._trees):
+            leaves[:, i] = t.apply(x)
+        rows = self._row_of[leaves + self._leaf_offsets]
+        picks = csr_matrix((np.ones(n * k), rows.ravel(), np.arange(0, n * k + 1, k)), shape=(n, len(self._table)))
+        return np.asarray(picks @ self._table)
+
     def _contributions(self, x: np.ndarray) -> np.ndarray:
-        """(rows x features) for encoded float32 rows: each tree's leaf row of the table, summed."""
-        out = np.zeros((len(x), len(self._names)))
-        table, row_of = self._table, self._row_of
-        for t, offset in zip(self._trees, self._leaf_offsets, strict=True):
-            out += table[row_of[t.apply(x) + offset]]
-        return out
+        return self._sums(x)[:, : len(self._names)]
+
+    def scored(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the forest's probability, contributions) of encoded rows from one walk of the trees; the
+        probability is `predict_proba`'s to the bit (scikit-learn too adds the trees' leaf
+        probabilities from zero in tree order, then divides by their number). Only when `averaged`."""
+        if not self.averaged:
+            raise ValueError("boosted trees' raw output is not a mean of leaf values")
+        f = len(self._names)
+        parts = [self._sums(np.ascontiguousarray(x[start : start + PATH_CHUNK_ROWS], dtype=np.float32)) for start in range(0, len(x), PATH_CHUNK_ROWS)]
+        sums = np.concatenate(parts) if parts else np.zeros((0, f + 1))
+        return sums[:, f] / len(self._trees), sums[:, :f]
 
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
         """One row: every tree walked a level per NumPy step (as the one-row scoring path does), cheaper
@@ -247,7 +272,7 @@ class TreePathExplainer:
             level += 1
             if level % LEVELS_PER_CHECK == 0 and is_leaf[node].all():
                 break
-        return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist(), strict=True))
+        return dict(zip(self._names, self._table[self._row_of[node], : len(self._names)].sum(axis=0).tolist(), strict=True))
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.of_encoded(self._encoder.matrix(rows), lambda: rows)

@@ -7,7 +7,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,15 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, reason_lists, training_means, tree_explainer
+from adapters.fast_scoring.explain import (
+    BaselineSubstitutionExplainer,
+    LinearExplainer,
+    TreePathExplainer,
+    ranked,
+    reason_lists,
+    training_means,
+    tree_explainer,
+)
 from adapters.fast_scoring.predictors import CalibratedPredictor, CompiledPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
@@ -88,6 +96,7 @@ class SklearnChurnModel(ChurnModel):
         self._explainer = _explainer(pipeline, schema, self.probe_rows, predictor, encoder)
         self._explain_one = self._explainer.one
         self._compiled = (encoder, predictor) if encoder is not None and isinstance(predictor, CompiledPredictor) else None
+        self._leaf_scoring = _leaf_scoring(predictor, self._explainer)
 
     @classmethod
     def from_pipeline(
@@ -169,8 +178,12 @@ class SklearnChurnModel(ChurnModel):
             if self._compiled is not None and n > SMALL_BATCH:
                 encoder, compiled = self._compiled
                 x = encoder.matrix_of_columns(columns.names, columns.encoded, n)
-                probabilities = compiled.of_encoded(x).tolist()
-                contributions = self._explainer.of_encoded(x, encoded_rows)
+                if self._leaf_scoring is not None:
+                    scores, contributions = self._leaf_scoring(x)
+                    probabilities = scores.tolist()
+                else:
+                    probabilities = compiled.of_encoded(x).tolist()
+                    contributions = self._explainer.of_encoded(x, encoded_rows)
             else:
                 probabilities = self.score_many(encoded_rows())
                 contributions = self._explainer.matrix(encoded_rows())
@@ -225,6 +238,25 @@ def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[M
     except Exception as exc:
         log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
     return BaselineSubstitutionExplainer(schema, predictor.many)
+
+
+def _leaf_scoring(predictor: Predictor, explainer: Any) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+    """(probabilities, contributions) of encoded rows from one walk of a forest's trees, where its
+    decision paths explain it (TreePathExplainer.scored: the forest's own predict_proba to the bit,
+    then its calibrator if it has one); None where the probabilities come from the predictor."""
+    if not isinstance(explainer, TreePathExplainer) or not explainer.averaged:
+        return None
+    if isinstance(predictor, TreePredictor):
+        return explainer.scored
+    if isinstance(predictor, CalibratedPredictor) and isinstance(predictor.base, TreePredictor):
+        calibrate, scored = predictor.calibrate, explainer.scored
+
+        def calibrated(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            p, contributions = scored(x)
+            return calibrate(p), contributions
+
+        return calibrated
+    return None
 
 
 def measure_parity(compiled: Predictor, reference: Predictor, rows: Sequence[Mapping[str, Any]]) -> float | None:

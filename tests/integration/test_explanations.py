@@ -167,6 +167,13 @@ def test_forests_too_deep_for_tree_shap_are_explained_by_paths_that_add_up(monke
         raw = sklearn_p(m, rows)
     totals = np.array([sum(c.values()) for c in many])
     assert np.allclose(totals + root, raw, atol=1e-9)
+    paths = explain.tree_explainer(RowEncoder.compile(m.pipeline.steps[0][1]), m.pipeline.steps[-1][1], m.schema.names)
+    x = m.pipeline[:-1].transform(to_frame(rows, m.schema))
+    assert paths.averaged == (name != "gradient_boosting")
+    if paths.averaged:  # a forest's probability from the same walk of its trees: scikit-learn's to the bit
+        p, contributions = paths.scored(x)
+        assert np.array_equal(p, m.pipeline.steps[-1][1].predict_proba(x)[:, 1])
+        assert np.array_equal(contributions, paths.of_encoded(x, lambda: rows))
 
 
 @pytest.mark.parametrize(
