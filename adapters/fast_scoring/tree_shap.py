@@ -26,6 +26,8 @@ from scipy.sparse import csr_matrix
 MAX_BITS = 8
 """Splits per unit: the row's directions are packed into one byte."""
 MAX_TABLE_BYTES = 128 * 1024 * 1024
+"""Above this the tables are not built (each unit has 2^bits rows of float64 per feature): 100
+depth-3 boosting stages on Telco take 1.9 MB, a depth-6 tree's 47 leaves 0.5 MB."""
 CHUNK_ROWS = 1024
 DENSE_ROWS = 16
 """Up to this many rows, the table rows are gathered and summed by NumPy: building the sparse matrix
