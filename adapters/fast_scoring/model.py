@@ -240,6 +240,19 @@ def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[M
     return BaselineSubstitutionExplainer(schema, predictor.many)
 
 
+class CalibratedLeafScoring:
+    """TreePathExplainer.scored, then the calibrator: a class rather than a closure, as the model is
+    pickled from the training worker."""
+
+    def __init__(self, scored: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], calibrate: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._scored = scored
+        self._calibrate = calibrate
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, contributions = self._scored(x)
+        return self._calibrate(p), contributions
+
+
 def _leaf_scoring(predictor: Predictor, explainer: Any) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
     """(probabilities, contributions) of encoded rows from one walk of a forest's trees, where its
     decision paths explain it (TreePathExplainer.scored: the forest's own predict_proba to the bit,
@@ -249,13 +262,7 @@ def _leaf_scoring(predictor: Predictor, explainer: Any) -> Callable[[np.ndarray]
     if isinstance(predictor, TreePredictor):
         return explainer.scored
     if isinstance(predictor, CalibratedPredictor) and isinstance(predictor.base, TreePredictor):
-        calibrate, scored = predictor.calibrate, explainer.scored
-
-        def calibrated(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            p, contributions = scored(x)
-            return calibrate(p), contributions
-
-        return calibrated
+        return CalibratedLeafScoring(explainer.scored, predictor.calibrate)
     return None
 
 
