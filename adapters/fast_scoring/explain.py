@@ -4,8 +4,9 @@
   back to their feature; they add up to logit(p) - logit at the training means. The means are kept on
   the fitted pipeline by the trainer (`TRAINING_MEANS`); a pipeline without them (an older version)
   falls back to the probe rows' means.
-- Trees (decision tree, random forest, gradient boosting): path-dependent TreeSHAP, `shap.TreeExplainer`
-  on the encoded columns, summed per feature (probability units for forests, log-odds for boosting).
+- Trees (decision tree, random forest, gradient boosting): path-dependent TreeSHAP on the encoded
+  columns, summed per feature (probability units for forests, log-odds for boosting): lookup tables
+  built at load (tree_shap.py) or, for trees too deep for them, `shap.TreeExplainer`.
 - Anything else (SVC, k-NN, a pipeline served by scikit-learn): baseline substitution, model-agnostic:
   contribution of a feature = p(x) - p(x with that feature set to its training baseline, the value the
   imputer fills in: median for numbers, most frequent category); one vectorised call per batch of rows.
@@ -17,11 +18,14 @@ import logging
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
 from adapters.fast_scoring.encoding import RowEncoder
+from adapters.fast_scoring.tree_shap import NotTabulable, TreeShapTables
 from adapters.fast_scoring.trees import LEVELS_PER_CHECK, flat_arrays
 from churn.features import FeatureSchema
-from churn.reasons import ExplanationMethod
+from churn.reasons import ExplanationMethod, ReasonLists, value_label
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,9 @@ TREE_SHAP_BUDGET = 100_000
 """Above this TreeSHAP cost per row (sum of leaves x depth^2 over the trees) a tree model is explained
 by its decision paths instead. shap takes about 2.8 ns of CPU per unit (the default Telco forest,
 min_samples_leaf=10: 413,796 units, 1.14 ms a row), so the budget keeps TreeSHAP within the +300 µs
-a prediction allowed for a 100-tree forest; its decision paths cost ~12 µs a row."""
+a prediction allowed for a 100-tree forest; its decision paths cost ~12 µs a row. The tables are
+cheaper than shap, but a model within the budget is still the one that gets TreeSHAP: the method a
+model is explained by does not depend on which of the two computes it."""
 
 PATH_CHUNK_ROWS = 512
 MAX_PATH_TABLE_BYTES = 512 * 1024 * 1024
@@ -96,18 +102,33 @@ class LinearExplainer:
 
 
 class TreeShapExplainer:
+    """Exact path-dependent TreeSHAP: by lookup tables (tree_shap.TreeShapTables, the same values as
+    shap's to about 1e-15, ~10x cheaper a row) when every tree fits them, else through `shap` itself."""
+
     method = ExplanationMethod.TREE_SHAP
 
     def __init__(self, encoder: RowEncoder, estimator: Any, names: Sequence[str]) -> None:
-        import shap  # imported on first tree model: it takes a second to import
-
-        self._explainer = shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent")
         self._encoder = encoder
         self._names = tuple(names)
         self._aggregate = aggregation(encoder, names)
+        trees, scale, node_values = tree_parts(estimator)
+        self._tables: TreeShapTables | None = None
+        self._explainer: Any = None
+        try:
+            self._tables = TreeShapTables(trees, scale, node_values, self._aggregate.argmax(axis=1), len(self._names))
+        except NotTabulable as exc:
+            log.info("TreeSHAP through shap: %s", exc)
+            import shap  # imported only then: it takes a second to import
 
-    def values(self, x: np.ndarray) -> np.ndarray:
-        """SHAP values of the positive class on encoded rows, (rows x encoded columns)."""
+            self._explainer = shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent")
+
+    @property
+    def engine(self) -> str:
+        """What computes the values: "tables" or "shap"."""
+        return "tables" if self._tables is not None else "shap"
+
+    def _shap_values(self, x: np.ndarray) -> np.ndarray:
+        """SHAP values of the positive class on encoded rows, (rows x encoded columns), from shap."""
         values = self._explainer.shap_values(x.astype(np.float32), check_additivity=False)
         if isinstance(values, list):
             values = values[1]
@@ -116,11 +137,6 @@ class TreeShapExplainer:
             values = values[:, :, 1]
         return values
 
-    @property
-    def expected_value(self) -> float:
-        expected = np.atleast_1d(self._explainer.expected_value)
-        return float(expected[-1])
-
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
         return self.many([features])[0]
 
@@ -128,7 +144,9 @@ class TreeShapExplainer:
         return self.of_encoded(self._encoder.matrix(rows), lambda: rows)
 
     def of_encoded(self, x: np.ndarray, rows: Callable[[], Sequence[Mapping[str, Any]]]) -> np.ndarray:
-        return self.values(x) @ self._aggregate
+        if self._tables is not None:
+            return self._tables.values(x)
+        return self._shap_values(x) @ self._aggregate
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
         return as_dicts(self._names, self.matrix(rows))
@@ -136,8 +154,6 @@ class TreeShapExplainer:
 
 def tree_parts(estimator: Any) -> tuple[list[Any], float, Callable[[np.ndarray], np.ndarray]]:
     """(the fitted trees, the scale of their values in the model's output, node value of the positive class)."""
-    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
-
     if isinstance(estimator, GradientBoostingClassifier):
         return list(estimator.estimators_[:, 0]), float(estimator.learning_rate), lambda value: value[:, 0, 0]
     trees = list(estimator.estimators_) if isinstance(estimator, RandomForestClassifier) else [estimator]
@@ -149,7 +165,8 @@ def tree_explainer(encoder: RowEncoder, estimator: Any, names: Sequence[str]) ->
     trees, scale, node_values = tree_parts(estimator)
     if tree_shap_cost(trees) <= TREE_SHAP_BUDGET:
         return TreeShapExplainer(encoder, estimator, names)
-    return TreePathExplainer(encoder, trees, node_values, scale, names)
+    averaged = not isinstance(estimator, GradientBoostingClassifier)  # a forest's (or a tree's) probability is its leaves' mean
+    return TreePathExplainer(encoder, trees, node_values, scale, names, averaged)
 
 
 def tree_shap_cost(trees: Sequence[Any]) -> int:
@@ -170,7 +187,9 @@ class TreePathExplainer:
 
     method = ExplanationMethod.TREE_PATH
 
-    def __init__(self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str]) -> None:
+    def __init__(
+        self, encoder: RowEncoder, trees: Sequence[Any], node_values: Callable[[Any], np.ndarray], scale: float, names: Sequence[str], averaged: bool = False
+    ) -> None:
         self._encoder = encoder
         self._names = tuple(names)
         self._trees = [t.tree_ for t in trees]
@@ -179,13 +198,15 @@ class TreePathExplainer:
         total = int(offsets[-1])
         parent = np.full(total, -1, dtype=np.intp)
         credited = np.zeros(total, dtype=np.intp)  # the feature the split above a node belongs to
+        raw = np.zeros(total)  # node values as the model's trees hold them; `value` in the model's output units
         value = np.zeros(total)
         for t, offset in zip(self._trees, offsets[:-1], strict=True):
             split = np.flatnonzero(t.children_left != -1)
             for children in (t.children_left[split], t.children_right[split]):
                 parent[children + offset] = split + offset
                 credited[children + offset] = owner[t.feature[split]]
-            value[offset : offset + t.node_count] = scale * node_values(t.value)
+            raw[offset : offset + t.node_count] = node_values(t.value)
+            value[offset : offset + t.node_count] = scale * raw[offset : offset + t.node_count]
         change = np.where(parent >= 0, value - value[np.maximum(parent, 0)], 0.0)
         if total * len(self._names) * 8 > MAX_PATH_TABLE_BYTES:
             raise ValueError(f"{total} nodes x {len(self._names)} features is too large a table of path credits")
@@ -208,16 +229,36 @@ class TreePathExplainer:
         self._row_of = np.full(total, -1, dtype=np.intp)  # a leaf's row in the table
         self._row_of[leaves] = np.arange(len(leaves))
         self._table = table[leaves]  # only the leaves are ever read: half the memory
+        if averaged:  # one more column: the leaf's probability, unscaled, summed as predict_proba sums it
+            self._table = np.column_stack([self._table, raw[leaves]])
+        self.averaged = averaged
         self._leaf_offsets = offsets[:-1].astype(np.intp)
         self._walk = flat_arrays(self._trees, lambda value: np.zeros(len(value)))
 
+    def _sums(self, x: np.ndarray) -> np.ndarray:
+        """(rows x table columns) for encoded float32 rows: each tree's leaf row of the table, summed
+        in tree order from zero (one sparse product)."""
+        n, k = len(x), len(self._trees)
+        leaves = np.empty((n, k), dtype=np.intp)
+        for i, t in enumerate(self._trees):
+            leaves[:, i] = t.apply(x)
+        rows = self._row_of[leaves + self._leaf_offsets]
+        picks = csr_matrix((np.ones(n * k), rows.ravel(), np.arange(0, n * k + 1, k)), shape=(n, len(self._table)))
+        return np.asarray(picks @ self._table)
+
     def _contributions(self, x: np.ndarray) -> np.ndarray:
-        """(rows x features) for encoded float32 rows: each tree's leaf row of the table, summed."""
-        out = np.zeros((len(x), len(self._names)))
-        table, row_of = self._table, self._row_of
-        for t, offset in zip(self._trees, self._leaf_offsets, strict=True):
-            out += table[row_of[t.apply(x) + offset]]
-        return out
+        return self._sums(x)[:, : len(self._names)]
+
+    def scored(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the forest's probability, contributions) of encoded rows from one walk of the trees; the
+        probability is `predict_proba`'s to the bit (scikit-learn too adds the trees' leaf
+        probabilities from zero in tree order, then divides by their number). Only when `averaged`."""
+        if not self.averaged:
+            raise ValueError("boosted trees' raw output is not a mean of leaf values")
+        f = len(self._names)
+        parts = [self._sums(np.ascontiguousarray(x[start : start + PATH_CHUNK_ROWS], dtype=np.float32)) for start in range(0, len(x), PATH_CHUNK_ROWS)]
+        sums = np.concatenate(parts) if parts else np.zeros((0, f + 1))
+        return sums[:, f] / len(self._trees), sums[:, :f]
 
     def one(self, features: Mapping[str, Any]) -> dict[str, float]:
         """One row: every tree walked a level per NumPy step (as the one-row scoring path does), cheaper
@@ -231,7 +272,7 @@ class TreePathExplainer:
             level += 1
             if level % LEVELS_PER_CHECK == 0 and is_leaf[node].all():
                 break
-        return dict(zip(self._names, self._table[self._row_of[node]].sum(axis=0).tolist(), strict=True))
+        return dict(zip(self._names, self._table[self._row_of[node], : len(self._names)].sum(axis=0).tolist(), strict=True))
 
     def matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         return self.of_encoded(self._encoder.matrix(rows), lambda: rows)
@@ -289,7 +330,7 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     in name order gives the name order among equal values."""
     if contributions.size == 0:
         return [([], []) for _ in range(len(contributions))]
-    up, up_values, down, down_values = ranked_indices(names, contributions, top)
+    up, up_values, down, down_values = (a.tolist() for a in ranked_indices(names, contributions, top))
     out = []
     for ui, uv, di, dv in zip(up, up_values, down, down_values, strict=True):
         out.append((
@@ -299,22 +340,69 @@ def ranked(names: Sequence[str], contributions: np.ndarray, top: int) -> list[tu
     return out
 
 
-def ranked_indices(names: Sequence[str], contributions: np.ndarray, top: int) -> tuple[list[list[int]], list[list[float]], list[list[int]], list[list[float]]]:
-    """`ranked`'s candidates as lists (churn.reasons.ranked_lists keeps the positive and negative
-    ones): per row the indices into `names` of the `top` largest contributions, largest first, with
-    those contributions, then of the `top` smallest, smallest first; ties by feature name."""
+def ranked_indices(names: Sequence[str], contributions: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`ranked`'s candidates: per row the indices into `names` of the `top` largest contributions,
+    largest first, with those contributions, then of the `top` smallest, smallest first; ties by
+    feature name."""
     by_name = sorted(range(len(names)), key=lambda i: names[i])
     m = contributions[:, by_name]
     k = min(top, m.shape[1])
     up = np.argsort(-m, axis=1, kind="stable")[:, :k]
     down = np.argsort(m, axis=1, kind="stable")[:, :k]
     order = np.asarray(by_name, dtype=np.intp)
-    return (
-        order[up].tolist(),
-        np.take_along_axis(m, up, axis=1).tolist(),
-        order[down].tolist(),
-        np.take_along_axis(m, down, axis=1).tolist(),
-    )
+    return order[up], np.take_along_axis(m, up, axis=1), order[down], np.take_along_axis(m, down, axis=1)
+
+
+def reason_lists(names: Sequence[str], values: Sequence[Sequence[Any]], contributions: np.ndarray, top: int) -> list[ReasonLists | None]:
+    """`Reasons.rank(...).to_dict()` of every row of a (rows x features) matrix, None for a row
+    without reasons, each value named from `values[feature][row]` (churn.reasons.value_label).
+
+    Ranked candidates are sorted, so a row's raising ones (contribution > 0) are a prefix of its `top`
+    largest and its lowering ones a prefix of its `top` smallest: the kept entries of every row, in
+    order, are one boolean mask over the candidates; their labels are made a feature at a time for the
+    rows that name it; each row's two lists are then slices of one list of entries."""
+    n = len(contributions)
+    if n == 0 or contributions.shape[1] == 0:
+        return [None] * n
+    up, up_by, down, down_by = ranked_indices(names, contributions, top)
+    features = np.concatenate([up, down], axis=1)
+    kept = np.concatenate([up_by > 0.0, down_by < 0.0], axis=1)
+    k = up.shape[1]
+    raising = np.count_nonzero(kept[:, :k], axis=1).tolist()
+    lowering = np.count_nonzero(kept[:, k:], axis=1).tolist()
+    rows = np.nonzero(kept)[0]
+    named = features[kept]
+    labels = np.empty(len(named), dtype=object)
+    for feature in np.unique(named).tolist():
+        at = np.flatnonzero(named == feature)
+        column = values[feature]
+        picked = list(map(column.__getitem__, rows[at].tolist()))
+        kinds = set(map(type, picked))
+        if kinds == {str}:
+            labels[at] = picked
+        elif len(kinds - {type(None)}) <= 1:  # one kind of value (and None): equal values label alike
+            label = {value: value_label(value) for value in set(picked)}
+            labels[at] = list(map(label.__getitem__, picked))
+        else:
+            labels[at] = list(map(value_label, picked))
+    entries = [
+        [name, label, contribution]
+        for name, label, contribution in zip(
+            np.asarray(names, dtype=object)[named].tolist(), labels.tolist(), np.concatenate([up_by, down_by], axis=1)[kept].tolist(), strict=True
+        )
+    ]
+    out: list[ReasonLists | None] = []
+    append = out.append
+    start = 0
+    for up_count, down_count in zip(raising, lowering, strict=True):
+        if up_count or down_count:
+            middle = start + up_count
+            end = middle + down_count
+            append({"raising": entries[start:middle], "lowering": entries[middle:end]})
+            start = end
+        else:
+            append(None)
+    return out
 
 
 def training_means(pipeline: Any, encoder: RowEncoder, probe_rows: Sequence[Mapping[str, Any]]) -> np.ndarray:

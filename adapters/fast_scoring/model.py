@@ -7,7 +7,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,15 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from adapters.fast_scoring.encoding import NotCompilable, RowEncoder
-from adapters.fast_scoring.explain import BaselineSubstitutionExplainer, LinearExplainer, ranked, ranked_indices, training_means, tree_explainer
+from adapters.fast_scoring.explain import (
+    BaselineSubstitutionExplainer,
+    LinearExplainer,
+    TreePathExplainer,
+    ranked,
+    reason_lists,
+    training_means,
+    tree_explainer,
+)
 from adapters.fast_scoring.predictors import CalibratedPredictor, CompiledPredictor, LinearPredictor, Predictor, compile_predictor, positive_column
 from adapters.fast_scoring.trees import TreePredictor
 from churn.decision import DEFAULT_THRESHOLD
@@ -23,7 +31,7 @@ from churn.feature_batches import FeatureColumns
 from churn.features import FeatureSchema, FeatureValue
 from churn.ports import ChurnModel
 from churn.prediction_batches import BatchScores
-from churn.reasons import DEFAULT_TOP, Reasons, ranked_lists
+from churn.reasons import DEFAULT_TOP, Reasons
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +96,7 @@ class SklearnChurnModel(ChurnModel):
         self._explainer = _explainer(pipeline, schema, self.probe_rows, predictor, encoder)
         self._explain_one = self._explainer.one
         self._compiled = (encoder, predictor) if encoder is not None and isinstance(predictor, CompiledPredictor) else None
+        self._leaf_scoring = _leaf_scoring(predictor, self._explainer)
 
     @classmethod
     def from_pipeline(
@@ -169,13 +178,16 @@ class SklearnChurnModel(ChurnModel):
             if self._compiled is not None and n > SMALL_BATCH:
                 encoder, compiled = self._compiled
                 x = encoder.matrix_of_columns(columns.names, columns.encoded, n)
-                probabilities = compiled.of_encoded(x).tolist()
-                contributions = self._explainer.of_encoded(x, encoded_rows)
+                if self._leaf_scoring is not None:
+                    scores, contributions = self._leaf_scoring(x)
+                    probabilities = scores.tolist()
+                else:
+                    probabilities = compiled.of_encoded(x).tolist()
+                    contributions = self._explainer.of_encoded(x, encoded_rows)
             else:
                 probabilities = self.score_many(encoded_rows())
                 contributions = self._explainer.matrix(encoded_rows())
-        up, up_by, down, down_by = ranked_indices(self._schema.names, contributions, top)
-        return BatchScores(probabilities, ranked_lists(self._schema.names, columns.clean, up, up_by, down, down_by))
+        return BatchScores(probabilities, reason_lists(self._schema.names, columns.clean, contributions, top))
 
     def score_many(self, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         if not rows:
@@ -226,6 +238,32 @@ def _explainer(pipeline: Pipeline, schema: FeatureSchema, probe_rows: Sequence[M
     except Exception as exc:
         log.warning("exact contributions unavailable (%r); using baseline substitution", exc)
     return BaselineSubstitutionExplainer(schema, predictor.many)
+
+
+class CalibratedLeafScoring:
+    """TreePathExplainer.scored, then the calibrator: a class rather than a closure, as the model is
+    pickled from the training worker."""
+
+    def __init__(self, scored: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], calibrate: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._scored = scored
+        self._calibrate = calibrate
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, contributions = self._scored(x)
+        return self._calibrate(p), contributions
+
+
+def _leaf_scoring(predictor: Predictor, explainer: Any) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+    """(probabilities, contributions) of encoded rows from one walk of a forest's trees, where its
+    decision paths explain it (TreePathExplainer.scored: the forest's own predict_proba to the bit,
+    then its calibrator if it has one); None where the probabilities come from the predictor."""
+    if not isinstance(explainer, TreePathExplainer) or not explainer.averaged:
+        return None
+    if isinstance(predictor, TreePredictor):
+        return explainer.scored
+    if isinstance(predictor, CalibratedPredictor) and isinstance(predictor.base, TreePredictor):
+        return CalibratedLeafScoring(explainer.scored, predictor.calibrate)
+    return None
 
 
 def measure_parity(compiled: Predictor, reference: Predictor, rows: Sequence[Mapping[str, Any]]) -> float | None:

@@ -151,7 +151,8 @@ class CalibratedPredictor:
         """The compiled model the calibrator reads."""
         return self._base
 
-    def _calibrate(self, p: np.ndarray) -> np.ndarray:
+    def calibrate(self, p: np.ndarray) -> np.ndarray:
+        """The calibrated probabilities of the base model's."""
         f = logit(p) if self._uses_decision else p
         if self._method == "sigmoid":
             out = expit(-(self._a * f + self._b))
@@ -181,10 +182,10 @@ class CalibratedPredictor:
         return min(1.0, max(0.0, out))
 
     def many(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self._calibrate(np.asarray(self._base.many(rows), dtype=np.float64))
+        return self.calibrate(np.asarray(self._base.many(rows), dtype=np.float64))
 
     def of_encoded(self, x: np.ndarray) -> np.ndarray:
-        return self._calibrate(np.asarray(self._base.of_encoded(x), dtype=np.float64))
+        return self.calibrate(np.asarray(self._base.of_encoded(x), dtype=np.float64))
 
 
 def compile_predictor(encoder: RowEncoder, estimator: Any, timing_rows: Sequence[Mapping[str, Any]]) -> CompiledPredictor:

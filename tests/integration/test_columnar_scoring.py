@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -109,3 +110,10 @@ def test_the_columnar_batch_stores_what_the_per_row_path_stored(tmp_path, model,
     memory = InMemoryPredictionRepository()
     memory.add_batch(scored.predictions)
     assert memory.for_customer(made[0].customer_id, PageRequest()).items == [made[0]]
+
+
+def test_a_model_sent_back_by_the_training_worker_assesses_as_before(model) -> None:
+    """The training worker pickles the model it trained: whatever assess_many keeps (a forest's
+    leaf scoring with its calibrator) must survive it."""
+    columns = check_records(model.schema, [c.attributes for c in customers()]).columns
+    assert pickle.loads(pickle.dumps(model)).assess_many(columns) == model.assess_many(columns)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from adapters.fast_scoring import to_frame
-from adapters.fast_scoring import explain
+from adapters.fast_scoring import explain, tree_shap
 from adapters.fast_scoring.encoding import RowEncoder
 from adapters.fast_scoring.explain import TRAINING_MEANS
 from adapters.sklearn_trainer import SklearnTrainer
@@ -100,6 +100,41 @@ def test_tree_contributions_are_shap_values_summed_per_feature(model) -> None:
     assert np.allclose(totals + expected_value, raw, atol=1e-6)  # additivity: what shap promises
 
 
+def shap_per_feature(m, rows: list[dict]) -> np.ndarray:
+    """shap's own path-dependent TreeSHAP of the model's estimator, summed per feature."""
+    import shap
+
+    encoded = m.pipeline[:-1].transform(to_frame(rows, m.schema)).astype(np.float32)
+    values = shap.TreeExplainer(m.pipeline.steps[-1][1], feature_perturbation="tree_path_dependent").shap_values(encoded, check_additivity=False)
+    values = np.asarray(values[1] if isinstance(values, list) else values)
+    if values.ndim == 3:
+        values = values[:, :, 1]
+    return values @ explain.aggregation(RowEncoder.compile(m.pipeline.steps[0][1]), m.schema.names)
+
+
+@pytest.mark.parametrize(
+    "name, hyper",
+    [
+        ("random_forest", {"n_estimators": 10, "max_depth": 3}),  # at most 7 splits a tree: one table per tree
+        ("gradient_boosting", {"n_estimators": 20, "max_depth": 5}),  # more: one table per leaf, columns repeated on paths
+        ("decision_tree", {"max_depth": 8}),
+    ],
+)
+def test_tree_shap_tables_give_shaps_values_and_shap_serves_trees_too_deep_for_them(monkeypatch, name, hyper) -> None:
+    m = SklearnTrainer(seed=42).train(DATASET, CONTENT, model_type(name), hyper, options=TrainingOptions(calibration=Calibration.NONE, cv_folds=0)).model
+    encoder, estimator = RowEncoder.compile(m.pipeline.steps[0][1]), m.pipeline.steps[-1][1]
+    rows = rows_of(m)
+    expected = shap_per_feature(m, rows)
+    tables = explain.TreeShapExplainer(encoder, estimator, m.schema.names)
+    assert tables.engine == "tables"
+    assert np.allclose(tables.matrix(rows), expected, rtol=0, atol=1e-12)
+    assert np.array_equal(tables.matrix(rows[:1]), tables.matrix(rows)[:1])  # a row's values do not depend on its batch
+    monkeypatch.setattr(tree_shap, "MAX_BITS", 2)
+    through_shap = explain.TreeShapExplainer(encoder, estimator, m.schema.names)
+    assert through_shap.engine == "shap"
+    assert np.allclose(through_shap.matrix(rows), expected, rtol=0, atol=1e-12)
+
+
 def test_baseline_substitution_gives_zero_to_a_feature_at_its_baseline(model) -> None:
     name, m = model
     if METHODS[name] != ExplanationMethod.BASELINE_SUBSTITUTION:
@@ -132,6 +167,13 @@ def test_forests_too_deep_for_tree_shap_are_explained_by_paths_that_add_up(monke
         raw = sklearn_p(m, rows)
     totals = np.array([sum(c.values()) for c in many])
     assert np.allclose(totals + root, raw, atol=1e-9)
+    paths = explain.tree_explainer(RowEncoder.compile(m.pipeline.steps[0][1]), m.pipeline.steps[-1][1], m.schema.names)
+    x = m.pipeline[:-1].transform(to_frame(rows, m.schema))
+    assert paths.averaged == (name != "gradient_boosting")
+    if paths.averaged:  # a forest's probability from the same walk of its trees: scikit-learn's to the bit
+        p, contributions = paths.scored(x)
+        assert np.array_equal(p, m.pipeline.steps[-1][1].predict_proba(x)[:, 1])
+        assert np.array_equal(contributions, paths.of_encoded(x, lambda: rows))
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from churn.errors import InvalidFeaturesError
+from churn import feature_batches
 from churn.feature_batches import check_records
 from churn.features import FeatureKind, FeatureSchema, FeatureSpec
 
@@ -24,8 +25,11 @@ CHOICES = {
 }
 
 
+@pytest.mark.parametrize("slice_size", [None, 64], ids=["one slice", "slices of 64 joined"])
 @pytest.mark.parametrize("missing", [0.05, 0.0], ids=["some features missing", "every feature present"])
-def test_every_record_gets_what_check_gives_or_its_first_problem(missing):
+def test_every_record_gets_what_check_gives_or_its_first_problem(monkeypatch, missing, slice_size):
+    if slice_size is not None:
+        monkeypatch.setattr(feature_batches, "CHECK_SLICE", slice_size)
     rng = random.Random(11)
     records = []
     for _ in range(600):
@@ -45,3 +49,4 @@ def test_every_record_gets_what_check_gives_or_its_first_problem(missing):
         index, row, encoded = next(kept)
         assert index == i and row == expected and list(row) == list(expected)
         assert encoded == SCHEMA.encode(expected)
+    assert checked.columns.clean_rows() == checked.rows and len(checked.columns) == len(checked.kept)
