@@ -70,6 +70,30 @@ def test_an_upload_through_the_api_leaves_one_file_and_a_refused_one_none(tmp_pa
     assert len(files(tmp_path / "churn.db-datasets")) == 1
 
 
+def test_staging_writes_the_file_while_the_upload_is_read_and_removes_it_unless_added(tmp_path, store):
+    directory = tmp_path / "churn.db-datasets"
+    with pytest.raises(RuntimeError), store.staging(OTHER):
+        raise RuntimeError("the upload was refused while it was read")
+    with store.staging(OTHER):
+        pass
+    assert files(directory) == []
+    with store.staging(CSV):
+        store.add(dataset("telco"), CSV)
+    with store.staging(CSV), pytest.raises(DatasetExistsError):
+        store.add(dataset("telco"), CSV)
+    assert files(directory) == [hashlib.sha256(CSV).hexdigest()]
+
+
+def test_a_staging_that_cannot_write_is_unavailable_at_add_and_leaves_nothing(tmp_path, database):
+    (tmp_path / "not-a-directory").write_text("")
+    store = SqliteDatasetStore(database, tmp_path / "not-a-directory")
+    with store.staging(CSV), pytest.raises(StoreUnavailableError):
+        store.add(dataset("telco"), CSV)
+    with store.staging(CSV):
+        pass
+    assert store.list() == []
+
+
 def test_two_data_sets_with_the_same_bytes_share_one_file_until_the_last_goes(tmp_path, store):
     directory = tmp_path / "churn.db-datasets"
     store.add(dataset("first"), CSV)
