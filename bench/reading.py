@@ -14,7 +14,8 @@ in fresh subprocesses, interleaved round by round:
   the service as `main.py serve` builds it (uvicorn, every middleware, the default SQLite store, in
   this process, on a loopback port), from curl's start until its exit with the 201 and the profile.
   The client is another process, as a user's curl or browser is: its CPU is not the service's and
-  is not counted, and it does not compete with the service for this process's GIL. The server's
+  is not counted, and it does not compete with the service for this process's GIL. The service is
+  measured once started up (its training worker has imported what it needs, as minutes after start). The server's
   peak memory counts the bytes it receives (the other measures start with the file loaded).
 
 Time is the median of the rounds (the machine is shared: compare the ratio within one run); CPU the
@@ -170,11 +171,15 @@ def _http_child(path: str, home: str) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(build_container(settings)), port=port, log_level="warning", access_log=False))
+    container = build_container(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(container), port=port, log_level="warning", access_log=False))
     serving = threading.Thread(target=server.run, daemon=True)
     serving.start()
     while not server.started:
         time.sleep(0.02)
+    # A service at work started minutes ago: its training worker, spawned at start-up, has finished
+    # importing scikit-learn and MLflow (seconds of CPU that would otherwise compete with the upload).
+    container.training_pool().run(int)
     answer_file = Path(home) / "answer.json"
 
     def post(file: Path, name: str) -> dict:
