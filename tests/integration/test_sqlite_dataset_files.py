@@ -3,6 +3,7 @@ disk after uploads, refusals, failed commits and removals, and databases from be
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
@@ -190,3 +191,21 @@ def test_a_database_from_before_the_files_is_read_and_removed_as_it_was(tmp_path
     with pytest.raises(DatasetNotFoundError):
         store.content("legacy")
     assert old.execute("SELECT count(*) FROM dataset_contents").fetchone() == (0,)
+
+
+def test_bytes_of_any_length_are_staged_whole_directly_or_through_the_page_cache(tmp_path, monkeypatch):
+    from adapters.sqlite import content_files
+    from adapters.sqlite.content_files import ContentFiles
+
+    files_ = ContentFiles(tmp_path / "files")
+    lengths = [0, 1, 4095, 4096, 4097, (4 << 20) + 13]
+    contents = [bytes((i * 7 + n) % 251 for i in range(n)) for n in lengths]
+    for content in contents:
+        assert files_.stage(content).read_bytes() == content
+
+    def refused(descriptor, content):
+        raise OSError(errno.EINVAL, "O_DIRECT not supported here")
+
+    monkeypatch.setattr(content_files, "_write_direct", refused)
+    for content in contents:
+        assert files_.stage(content).read_bytes() == content
