@@ -368,6 +368,8 @@ _DECIMAL_CELL = {
 
 SPLIT_BYTES = 4 << 20
 """A UTF-8 file larger than this and without quotes is parsed in two halves at once (`_arrow_read`)."""
+SINGLE_BYTE_ENCODINGS = frozenset({"cp1252", "iso8859-1", "iso8859-15"})
+"""The detected Western encodings, by their `codecs.lookup` names: cut like UTF-8 too."""
 
 
 def _arrow_read(content: bytes, reading: Reading, names: list[str], types: dict[str, pa.DataType], quoted: bool) -> pa.Table:
@@ -380,13 +382,15 @@ def _arrow_read(content: bytes, reading: Reading, names: list[str], types: dict[
     one parses the first: the same rows in the same order, about the same CPU, half the parse's
     wall time when a core is free. An error of the first half is raised before one of the second,
     as one parse would (the caller's retries and messages look at the whole file, not at where the
-    error was). Other encodings are parsed whole: Arrow transcodes them with Python's codecs, under
-    the GIL, and the second thread's transcoded blocks stayed in its malloc arena (a 22 MB cp1252
-    file peaked 16 MB higher)."""
+    error was). The Western single-byte encodings (cp1252, latin-1, ISO 8859-15: a newline byte is a
+    newline there too) are cut the same way: Arrow transcodes them with Python's codecs, and the
+    second thread's transcoded blocks stay in its malloc arena (a 22 MB cp1252 upload: 51 -> 64 MB
+    at its peak, 2.3x -> 2.8x the file) for 13% less wall time (0.172 -> 0.149 s). UTF-16 is
+    parsed whole."""
     buffer = pa.py_buffer(content)
     middle = content.find(b"\n", len(content) // 2) + 1
-    utf8 = reading.encoding in ("utf-8", "utf-8-sig")
-    if quoted or not utf8 or len(content) <= SPLIT_BYTES or not 0 < middle < len(content):
+    splittable = reading.encoding in ("utf-8", "utf-8-sig") or reading.encoding in SINGLE_BYTE_ENCODINGS
+    if quoted or not splittable or len(content) <= SPLIT_BYTES or not 0 < middle < len(content):
         return _arrow_parse(buffer, reading, names, types, quoted, skip_header=True)
     with ThreadPoolExecutor(max_workers=1) as second_half:
         rest = second_half.submit(_arrow_parse, buffer.slice(middle), reading, names, types, quoted, False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 from abc import abstractmethod
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
@@ -204,6 +205,12 @@ class ModelCache(Protocol):
 
 
 class DatasetStore(Protocol):
+    @abstractmethod
+    def staging(self, content: bytes) -> AbstractContextManager[None]:
+        """Entered while an upload is read, before its `add`: a store that writes the bytes away may
+        start now, beside the reading, so that `add(dataset, content)` of these same bytes only
+        finishes it; at exit whatever was not added is let go. Storing nothing before `add` is fine."""
+
     @abstractmethod
     def add(self, dataset: Dataset, content: bytes) -> None:
         """`dataset.content_hash` is the SHA-256 (hex) of `content` (a store may name the bytes by it);

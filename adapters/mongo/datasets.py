@@ -7,6 +7,7 @@ before the `DATASETS` document that points at them, so a data set is visible onl
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -27,6 +28,9 @@ class MongoDatasetStore(DatasetStore):
         self._datasets = database.collection(DATASETS)
         self._chunks = database.collection(DATASET_CHUNKS)
         self._chunk_bytes = chunk_bytes
+
+    def staging(self, content: bytes) -> AbstractContextManager[None]:
+        return nullcontext()  # the chunks go in with the metadata, in `add`
 
     def add(self, dataset: Dataset, content: bytes) -> None:
         """Chunks first, then the metadata; DatasetExistsError when the name is taken (the chunks are removed)."""

@@ -3,11 +3,17 @@
 by any process on the same directory. The database keeps which data set uses which file; it says
 when a file is published or let go, inside its write transaction, so two processes never disagree.
 
-Writing a 50 MB file costs ~11 ms of CPU (plus ~25 ms waiting for the disk's fsync) where the same
-bytes as a BLOB cost SQLite 120-165 ms (page copies into the WAL, then again at the checkpoint)."""
+Writing a 50 MB file costs ~10 ms of CPU (plus ~25-70 ms waiting for the disk) where the same bytes
+as a BLOB cost SQLite 120-165 ms (page copies into the WAL, then again at the checkpoint). It is
+written with O_DIRECT where the file system allows it: through the page cache the same write cost
+30-120 ms of kernel CPU while an upload was being parsed beside it (allocating 12,800 cache pages),
+on the shared two cores the parse needs."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import mmap
 import os
 import re
 import uuid
@@ -15,6 +21,10 @@ from pathlib import Path
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _WRITE_BYTES = 16 << 20
+_DIRECT_BYTES = 4 << 20
+_BLOCK = 4096
+"""O_DIRECT writes whole blocks from an aligned buffer: the last one is padded, then the file cut."""
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
 _COMPARE_BYTES = 4 << 20
 
 
@@ -35,11 +45,28 @@ class ContentFiles:
         """The bytes in a new temporary file of the directory, on disk (fsync'd) when this returns."""
         self.directory.mkdir(parents=True, exist_ok=True)
         staged = self.directory / f".staged-{uuid.uuid4().hex}"
-        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
-            view, written = memoryview(content), 0
-            while written < len(view):
-                written += os.write(descriptor, view[written : written + _WRITE_BYTES])
+            descriptor = os.open(staged, flags | _O_DIRECT, 0o644)
+            direct = bool(_O_DIRECT)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not _O_DIRECT:
+                raise
+            staged.unlink(missing_ok=True)
+            descriptor, direct = os.open(staged, flags, 0o644), False
+        try:
+            if direct:
+                try:
+                    _write_direct(descriptor, content)
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL:
+                        raise
+                    fcntl.fcntl(descriptor, fcntl.F_SETFL, fcntl.fcntl(descriptor, fcntl.F_GETFL) & ~_O_DIRECT)
+                    os.ftruncate(descriptor, 0)
+                    os.lseek(descriptor, 0, os.SEEK_SET)
+                    direct = False
+            if not direct:
+                _write_buffered(descriptor, content)
             os.fsync(descriptor)
         except BaseException:
             os.close(descriptor)
@@ -88,6 +115,33 @@ class ContentFiles:
         """Delete a staged or withdrawn file (absent is fine)."""
         if path is not None:
             path.unlink(missing_ok=True)
+
+
+def _write_buffered(descriptor: int, content: bytes) -> None:
+    view, written = memoryview(content), 0
+    while written < len(view):
+        written += os.write(descriptor, view[written : written + _WRITE_BYTES])
+
+
+def _write_direct(descriptor: int, content: bytes) -> None:
+    """Through one page-aligned buffer (an anonymous map), whole blocks at a time; the file is then
+    cut to the content's length. OSError(EINVAL) when the file system refuses these writes."""
+    view, size = memoryview(content), len(content)
+    with mmap.mmap(-1, _DIRECT_BYTES) as buffer:
+        aligned = memoryview(buffer)
+        try:
+            for start in range(0, size, _DIRECT_BYTES):
+                part = view[start : start + _DIRECT_BYTES]
+                length = len(part)
+                aligned[:length] = part
+                blocks = -(-length // _BLOCK) * _BLOCK
+                aligned[length:blocks] = bytes(blocks - length)
+                done = 0
+                while done < blocks:
+                    done += os.write(descriptor, aligned[done:blocks])
+        finally:
+            aligned.release()
+    os.ftruncate(descriptor, size)
 
 
 def _same_bytes(path: Path, content: bytes) -> bool:

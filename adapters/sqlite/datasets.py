@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import contextmanager
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -29,16 +32,42 @@ class SqliteDatasetStore(DatasetStore):
     def __init__(self, database: SqliteDatabase, directory: str | Path | None = None) -> None:
         self._db = database
         self._files = ContentFiles(directory or default_directory(database.path))
+        self._local = threading.local()
+
+    def staging(self, content: bytes) -> AbstractContextManager[None]:
+        """The file is written and fsync'd on another thread while the upload is read (a 50 MB file:
+        ~15 ms of CPU, then up to ~150 ms waiting for the disk, which the reading no longer waits
+        for); `add` on this thread takes it, or it is deleted at exit."""
+        return self._staging(content)
+
+    @contextmanager
+    def _staging(self, content: bytes) -> Iterator[None]:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn-staging") as writer:
+            pending = _Staging(content, writer.submit(self._files.stage, content))
+            outer = getattr(self._local, "staging", None)
+            self._local.staging = pending
+            try:
+                yield
+            finally:
+                self._local.staging = outer
+                if not pending.taken:
+                    with _best_effort(), _file_errors():
+                        self._files.discard(pending.file.result())
 
     def add(self, dataset: Dataset, content: bytes) -> None:
-        """The file is written and fsync'd first, outside any lock; then, in one transaction, the
-        metadata, the pointer and the file's rename into place (kept, checked byte for byte, when a
-        data set with the same content has it already). DatasetExistsError when the name is taken;
-        on any failure nothing stays: no row, no file that no data set uses."""
+        """The file is written and fsync'd first, outside any lock (or was, by `staging`); then, in
+        one transaction, the metadata, the pointer and the file's rename into place (kept, checked
+        byte for byte, when a data set with the same content has it already). DatasetExistsError
+        when the name is taken; on any failure nothing stays: no row, no file that no data set uses."""
         digest = dataset.content_hash
         self._files.path(digest)  # ValueError before anything is written
+        pending = getattr(self._local, "staging", None)
         with _file_errors():
-            staged = self._files.stage(content)
+            if pending is not None and pending.content is content and not pending.taken:
+                pending.taken = True
+                staged = pending.file.result()
+            else:
+                staged = self._files.stage(content)
         published = False
         try:
             with self._db.transaction() as tx, _file_errors():
@@ -118,6 +147,15 @@ class SqliteDatasetStore(DatasetStore):
         with _best_effort(), self._db.transaction() as tx:
             if not _in_use(tx, digest):
                 self._files.discard(self._files.path(digest))
+
+
+@dataclass
+class _Staging:
+    """A content file being written by `staging`, and whether `add` has taken it over."""
+
+    content: bytes
+    file: Future[Path]
+    taken: bool = False
 
 
 def _in_use(tx: sqlite3.Connection, digest: str) -> bool:

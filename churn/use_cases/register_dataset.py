@@ -38,9 +38,10 @@ class RegisterDataset:
             pass
         else:
             raise DatasetExistsError(f"data set {name!r} already exists; choose another name or remove it first")
-        facts = self._reader.read(content, options, target)
-        dataset = describe_dataset(
-            name, content, facts, target, id_column or None, self._clock.now(), self._limits, column_types, positive_label
-        )
-        self._datasets.add(dataset, content)
+        with self._datasets.staging(content):  # the store may write the bytes while they are read
+            facts = self._reader.read(content, options, target)
+            dataset = describe_dataset(
+                name, content, facts, target, id_column or None, self._clock.now(), self._limits, column_types, positive_label
+            )
+            self._datasets.add(dataset, content)
         return dataset

@@ -128,6 +128,7 @@ def create_app(container: Container | None = None, run_bootstrap: bool = True, b
     app.include_router(docs.router)
 
     upload = int((config.get("max_upload_mb") or 50) * MB) + MB  # multipart overhead on top of the file
+    datasets.spool_uploads_in_memory(upload)
     request = int((config.get("max_request_kb") or 64) * 1024)
     app.add_middleware(
         BodyLimitMiddleware,

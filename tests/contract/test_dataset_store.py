@@ -61,6 +61,25 @@ def test_content_larger_than_one_chunk_comes_back_byte_for_byte(store):
     assert store.content("big") == content
 
 
+def test_an_add_within_staging_stores_the_bytes_and_a_staging_left_without_add_stores_nothing(store):
+    with store.staging(CSV):
+        store.add(dataset(), CSV)
+    other = b"customer_id,churn\nc9,no\n"
+    with store.staging(other):
+        pass
+    with pytest.raises(RuntimeError), store.staging(other):
+        raise RuntimeError("the upload was refused while it was read")
+    assert store.content("telco") == CSV
+    assert [d.name for d in store.list()] == ["telco"]
+
+
+def test_an_add_within_the_staging_of_other_bytes_stores_its_own(store):
+    other = b"customer_id,churn\nc9,no\n"
+    with store.staging(CSV):
+        store.add(dataset("other", content=other), other)
+    assert store.content("other") == other
+
+
 def test_empty_content_round_trips(store):
     store.add(dataset("empty", content=b""), b"")
     assert store.content("empty") == b""

@@ -1,4 +1,4 @@
-"""A large UTF-8 file without quotes is parsed in two halves at once (`frames.SPLIT_BYTES`): its
+"""A large UTF-8 or Western single-byte file without quotes is parsed in two halves at once (`frames.SPLIT_BYTES`): its
 profile, its trainer frame and its refusals are those of the file parsed whole. The threshold is
 lowered here so that small files take that path."""
 
@@ -49,6 +49,8 @@ def _read_both_ways(monkeypatch: pytest.MonkeyPatch, content: bytes, target: str
         ("CRLF, tabs", awkward.tab_separated(rows=2000).replace(b"\n", b"\r\n"), "churn"),
         ("BOM, NFD", b"\xef\xbb\xbf" + awkward.unicode_forms(rows=2000), "left"),
         ("leading zeros", awkward.leading_zero_codes(rows=2000), "left"),
+        ("pt-BR cp1252", awkward.brazilian_export(rows=3000), "Cancelou"),
+        ("cp1252 past the first block", ("\n".join(_late_surprises()) + "\nZ,1.25,1,2024-01-11,ação,no\n").encode("cp1252"), "churn"),
     ],
 )
 def test_a_file_read_in_two_halves_has_the_profile_of_the_file_read_whole(

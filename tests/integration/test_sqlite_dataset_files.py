@@ -3,6 +3,7 @@ disk after uploads, refusals, failed commits and removals, and databases from be
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import sqlite3
@@ -68,6 +69,30 @@ def test_an_upload_through_the_api_leaves_one_file_and_a_refused_one_none(tmp_pa
         assert upload(client, "blank", content=b"account,tenure,left\na1,,yes\na2,,no\n").status_code == 400
         assert upload(client, "subs").status_code == 409
     assert len(files(tmp_path / "churn.db-datasets")) == 1
+
+
+def test_staging_writes_the_file_while_the_upload_is_read_and_removes_it_unless_added(tmp_path, store):
+    directory = tmp_path / "churn.db-datasets"
+    with pytest.raises(RuntimeError), store.staging(OTHER):
+        raise RuntimeError("the upload was refused while it was read")
+    with store.staging(OTHER):
+        pass
+    assert files(directory) == []
+    with store.staging(CSV):
+        store.add(dataset("telco"), CSV)
+    with store.staging(CSV), pytest.raises(DatasetExistsError):
+        store.add(dataset("telco"), CSV)
+    assert files(directory) == [hashlib.sha256(CSV).hexdigest()]
+
+
+def test_a_staging_that_cannot_write_is_unavailable_at_add_and_leaves_nothing(tmp_path, database):
+    (tmp_path / "not-a-directory").write_text("")
+    store = SqliteDatasetStore(database, tmp_path / "not-a-directory")
+    with store.staging(CSV), pytest.raises(StoreUnavailableError):
+        store.add(dataset("telco"), CSV)
+    with store.staging(CSV):
+        pass
+    assert store.list() == []
 
 
 def test_two_data_sets_with_the_same_bytes_share_one_file_until_the_last_goes(tmp_path, store):
@@ -166,3 +191,21 @@ def test_a_database_from_before_the_files_is_read_and_removed_as_it_was(tmp_path
     with pytest.raises(DatasetNotFoundError):
         store.content("legacy")
     assert old.execute("SELECT count(*) FROM dataset_contents").fetchone() == (0,)
+
+
+def test_bytes_of_any_length_are_staged_whole_directly_or_through_the_page_cache(tmp_path, monkeypatch):
+    from adapters.sqlite import content_files
+    from adapters.sqlite.content_files import ContentFiles
+
+    files_ = ContentFiles(tmp_path / "files")
+    lengths = [0, 1, 4095, 4096, 4097, (4 << 20) + 13]
+    contents = [bytes((i * 7 + n) % 251 for i in range(n)) for n in lengths]
+    for content in contents:
+        assert files_.stage(content).read_bytes() == content
+
+    def refused(descriptor, content):
+        raise OSError(errno.EINVAL, "O_DIRECT not supported here")
+
+    monkeypatch.setattr(content_files, "_write_direct", refused)
+    for content in contents:
+        assert files_.stage(content).read_bytes() == content

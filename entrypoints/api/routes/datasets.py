@@ -1,10 +1,12 @@
 
+import io
 from typing import Annotated
 
 from dependency_injector.wiring import inject
 
 from entrypoints.api.di import Provide
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
+from starlette.formparsers import MultiPartParser
 
 from churn.columns import ReadOptions, parse_column_types
 from churn.use_cases.get_dataset import GetDataset
@@ -18,10 +20,25 @@ from entrypoints.container import Container
 router = APIRouter(tags=["datasets"])
 
 
+def spool_uploads_in_memory(max_bytes: int) -> None:
+    """Starlette spools a multipart file part to a temporary file on disk past 1 MB, writing each
+    chunk on a thread-pool thread; the upload routes then read the whole file back into memory anyway.
+    Held in memory up to the upload limit instead (BodyLimitMiddleware refuses larger bodies), the
+    file is written once, in the event loop, and read back without a copy. Process-wide (a class
+    attribute of Starlette's parser): only ever raised."""
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, max_bytes)
+
+
 def read_upload(file: UploadFile, max_mb: float) -> bytes:
-    """The upload's bytes; 413 past the limit without reading the rest."""
+    """The upload's bytes; 413 past the limit without reading the rest. A file the multipart parser
+    held in memory (`spool_uploads_in_memory`) is handed over without a copy."""
     limit = int(max_mb * 1024 * 1024)
-    content = file.file.read(limit + 1)
+    held = getattr(file.file, "_file", None)  # SpooledTemporaryFile's buffer: a BytesIO until it rolls to disk
+    if isinstance(held, io.BytesIO) and file.file.tell() == 0:
+        content = held.getvalue()  # shares the buffer (one copy fewer than read)
+        held.seek(len(content))
+    else:
+        content = file.file.read(limit + 1)
     if len(content) > limit:
         raise HTTPException(413, f"the file is larger than the {max_mb:g} MB limit (CHURN_MAX_UPLOAD_MB)")
     return content
