@@ -16,6 +16,7 @@ from churn.errors import StoreUnavailableError
 BUSY_TIMEOUT_MS = 5000
 CACHE_MIB = 256
 WAL_AUTOCHECKPOINT_PAGES = 32_000
+BATCH_WAL_AUTOCHECKPOINT_PAGES = 256_000
 MMAP_BYTES = 256 * 1024 * 1024
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 CHECKPOINT_INTERVAL_SECONDS = 0.5
@@ -324,6 +325,16 @@ class SqliteDatabase:
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    def checkpoint_on_commit(self) -> None:
+        """This thread's commits checkpoint the WAL themselves once it holds WAL_AUTOCHECKPOINT_PAGES,
+        background checkpoints or not: for a thread that writes big transactions back to back (a
+        scoring run's), which no request waits on. Checkpointed by its writer between its
+        transactions, the WAL is whole-copied when the next one begins, so it starts again from its
+        head (a file rewritten in place) instead of growing by every transaction's pages, and the
+        checkpoint thread, racing the writer, never catches up."""
+        with translated_errors():
+            self.connection().execute(f"PRAGMA wal_autocheckpoint={BATCH_WAL_AUTOCHECKPOINT_PAGES}")
 
     @contextmanager
     def foreground(self) -> Iterator[None]:

@@ -17,6 +17,7 @@ back with its own probability and time.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from concurrent.futures import Future
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -71,6 +72,7 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
         self._batches = BatchWriter(self._write_joined)
+        self._checkpointing = threading.Event()  # set once the batch thread's connection checkpoints on commit
         self._rows_per_statement: int | None = None
 
     def add(self, prediction: Prediction) -> None:
@@ -130,6 +132,9 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def _write_joined(self, batches: Sequence[Rows]) -> None:
         """The batch thread's transactions: they let the serving process's own writers go first (see
         SqliteDatabase.transaction), as back-to-back batches would otherwise keep the lock from them."""
+        if not self._checkpointing.is_set():
+            self._db.checkpoint_on_commit()
+            self._checkpointing.set()
         self._write(batches, background=True)
 
     def _write(self, batches: Sequence[Rows], background: bool = False) -> None:
