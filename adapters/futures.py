@@ -7,10 +7,13 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 
-def settled(store: Callable[..., Any], *args: Any) -> Future[None]:
-    """`store(*args)` run now; the future holds its outcome (None, or the exception it raised)."""
+def settled(store: Callable[..., Any], *args: Any, after: Future[None] | None = None) -> Future[None]:
+    """`store(*args)` run now; the future holds its outcome (None, or the exception it raised).
+    Not run when `after` failed: the future fails with its exception (see PredictionRepository.submit_batch)."""
     done: Future[None] = Future()
     try:
+        if after is not None:
+            after.result()
         store(*args)
     except Exception as exc:
         done.set_exception(exc)

@@ -232,9 +232,9 @@ class InMemoryPredictionRepository(PredictionRepository, PredictionSubmitter):
         """Its predictions, one by one: the fake keeps Prediction values."""
         self.add_many(batch.predictions())
 
-    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+    def submit_batch(self, batch: PredictionBatch, after: Future[None] | None = None) -> Future[None]:
         """Stored at once, like submit."""
-        return settled(self.add_batch, batch)
+        return settled(self.add_batch, batch, after=after)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing: the batch is read in full before anything is stored."""

@@ -351,8 +351,12 @@ class PredictionRepository(Protocol):
         predictions would be (a store need not build them)."""
 
     @abstractmethod
-    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
-        """add_batch as submit_many does add_many: possibly in the background, with the same ordering promise."""
+    def submit_batch(self, batch: PredictionBatch, after: Future[None] | None = None) -> Future[None]:
+        """add_batch as submit_many does add_many: possibly in the background, written in the order
+        submitted. With `after` (the future of a batch submitted earlier to this store) the batch is
+        written only if that one was stored, else fails with its error, unwritten: a caller can keep
+        several batches in flight and still never have a later one stored after a failed one. A store
+        may write batches queued together in one transaction (SQLite: fewer commits of the same index pages)."""
 
     @abstractmethod
     def for_customer(self, customer_id: str, page: PageRequest) -> Page[Prediction]:

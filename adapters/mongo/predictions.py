@@ -76,9 +76,9 @@ class MongoPredictionRepository(PredictionRepository):
         """add_many of its predictions: the documents are built one by one anyway."""
         self.add_many(batch.predictions())
 
-    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
+    def submit_batch(self, batch: PredictionBatch, after: Future[None] | None = None) -> Future[None]:
         """Stored at once, like submit_many."""
-        return settled(self.add_batch, batch)
+        return settled(self.add_batch, batch, after=after)
 
     def add_many(self, predictions: Sequence[Prediction]) -> None:
         """All or nothing as far as a standalone server allows (no multi-document transactions): a

@@ -16,9 +16,11 @@ from churn.errors import StoreUnavailableError
 BUSY_TIMEOUT_MS = 5000
 CACHE_MIB = 256
 WAL_AUTOCHECKPOINT_PAGES = 32_000
+BATCH_WAL_AUTOCHECKPOINT_PAGES = 256_000
 MMAP_BYTES = 256 * 1024 * 1024
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 CHECKPOINT_INTERVAL_SECONDS = 0.5
+FOREGROUND_WAIT_SECONDS = 1.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -233,7 +235,9 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = GroupWriter(self.connection, translated_errors)
+        self._turns = threading.Condition()
+        self._foreground_waiting = 0
+        self._writer = GroupWriter(self.connection, translated_errors, self.foreground)
         with translated_errors():
             if self.path != ":memory:" and not self.path.startswith("file:"):
                 try:
@@ -298,11 +302,22 @@ class SqliteDatabase:
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any error."""
+    def transaction(self, background: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any error.
+
+        A `background` one (a scoring run's batches, back to back) first lets this process's other
+        writers that are waiting for the lock go (up to FOREGROUND_WAIT_SECONDS): SQLite's busy
+        handler polls, and a writer that begins again at once after its commit would keep them
+        waiting, past busy_timeout, for as long as it has batches."""
         with translated_errors():
             connection = self.connection()
-            connection.execute("BEGIN IMMEDIATE")
+            if background:
+                with self._turns:
+                    self._turns.wait_for(lambda: not self._foreground_waiting, FOREGROUND_WAIT_SECONDS)
+                connection.execute("BEGIN IMMEDIATE")
+            else:
+                with self.foreground():
+                    connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
             except BaseException:
@@ -310,6 +325,28 @@ class SqliteDatabase:
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    def checkpoint_on_commit(self) -> None:
+        """This thread's commits checkpoint the WAL themselves once it holds WAL_AUTOCHECKPOINT_PAGES,
+        background checkpoints or not: for a thread that writes big transactions back to back (a
+        scoring run's), which no request waits on. Checkpointed by its writer between its
+        transactions, the WAL is whole-copied when the next one begins, so it starts again from its
+        head (a file rewritten in place) instead of growing by every transaction's pages, and the
+        checkpoint thread, racing the writer, never catches up."""
+        with translated_errors():
+            self.connection().execute(f"PRAGMA wal_autocheckpoint={BATCH_WAL_AUTOCHECKPOINT_PAGES}")
+
+    @contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Around a write that is waiting for SQLite's lock: background transactions do not begin meanwhile."""
+        with self._turns:
+            self._foreground_waiting += 1
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._foreground_waiting -= 1
+                self._turns.notify_all()
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:

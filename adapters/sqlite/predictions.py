@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import orjson
 
+from adapters.sqlite.batch_writer import BatchWriter, Rows
 from adapters.sqlite.database import SqliteDatabase, from_micros, to_micros, translated_errors
 from churn.bands import Band, ProbabilityRange
 from churn.paging import Page, PageRequest
@@ -70,8 +71,8 @@ _LATEST_ORDER = "l.churn_probability DESC, l.created_at DESC, l.prediction_id DE
 class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
-        self._batch_thread: ThreadPoolExecutor | None = None
-        self._batch_lock = threading.Lock()
+        self._batches = BatchWriter(self._write_joined)
+        self._checkpointing = threading.Event()  # set once the batch thread's connection checkpoints on commit
         self._rows_per_statement: int | None = None
 
     def add(self, prediction: Prediction) -> None:
@@ -102,49 +103,55 @@ class SqlitePredictionRepository(PredictionRepository, PredictionSubmitter):
         the per-row counter and latest-risk triggers: one statement each counts them per band and
         version and upserts them into `latest_predictions`, for the whole batch (a trigger program
         per row cost more than the inserts themselves)."""
-        self._write(*_batch_rows(predictions))
+        self._write([_batch_rows(predictions)])
 
     def submit_many(self, predictions: Sequence[Prediction]) -> Future[None]:
-        """add_many in this repository's batch thread, on that thread's connection: the rows are built
-        here (Python, under the GIL), the statements run there, where SQLite steps with the GIL
-        released, so the caller prepares its next batch meanwhile. Batches are written in the order
-        submitted (one thread)."""
-        return self._submit(_batch_rows, predictions)
+        """add_many in this repository's batch thread (batch_writer.py), on that thread's connection:
+        the rows are built here (Python, under the GIL), the statements run there, where SQLite steps
+        with the GIL released, so the caller prepares its next batch meanwhile. Batches are written
+        in the order submitted (one thread); those queued together share a transaction."""
+        return self._submit(_batch_rows, predictions, None)
 
     def add_batch(self, batch: PredictionBatch) -> None:
         """add_many's statements, the parameters laid out a column at a time (_column_rows)."""
-        self._write(*_column_rows(batch))
+        self._write([_column_rows(batch)])
 
-    def submit_batch(self, batch: PredictionBatch) -> Future[None]:
-        """add_batch in the batch thread, as submit_many."""
-        return self._submit(_column_rows, batch)
+    def submit_batch(self, batch: PredictionBatch, after: Future[None] | None = None) -> Future[None]:
+        """add_batch in the batch thread, as submit_many; not written if `after` failed."""
+        return self._submit(_column_rows, batch, after)
 
-    def _submit(self, rows_of: Callable[[Any], tuple[list[Any], int, bool]], batch: Any) -> Future[None]:
+    def _submit(self, rows_of: Callable[[Any], Rows], batch: Any, after: Future[None] | None) -> Future[None]:
         try:
             rows = rows_of(batch)
         except Exception as exc:  # a batch that cannot be read: failed, like a write, and nothing stored
             unread: Future[None] = Future()
             unread.set_exception(exc)
             return unread
-        if self._batch_thread is None:
-            with self._batch_lock:
-                if self._batch_thread is None:
-                    self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="churn-sqlite-batches")
-        return self._batch_thread.submit(self._write, *rows)
+        return self._batches.submit(rows, after)
 
-    def _write(self, values: list[Any], count: int, of_a_run: bool) -> None:
-        """`count` rows of `values` (flat, _ROW_WIDTH each), in one transaction. A multi-row INSERT per
-        chunk of rows rather than executemany: one step per statement is one release of the GIL,
-        where executemany takes it back for every row (and waits for it while another thread runs)."""
-        if not count:
+    def _write_joined(self, batches: Sequence[Rows]) -> None:
+        """The batch thread's transactions: they let the serving process's own writers go first (see
+        SqliteDatabase.transaction), as back-to-back batches would otherwise keep the lock from them."""
+        if not self._checkpointing.is_set():
+            self._db.checkpoint_on_commit()
+            self._checkpointing.set()
+        self._write(batches, background=True)
+
+    def _write(self, batches: Sequence[Rows], background: bool = False) -> None:
+        """Each batch's `count` rows of `values` (flat, _ROW_WIDTH each), all in one transaction. A
+        multi-row INSERT per chunk of rows rather than executemany: one step per statement is one
+        release of the GIL, where executemany takes it back for every row (and waits for it while
+        another thread runs). A run's rows are counted and made latest once for the transaction."""
+        if not any(count for _, count, _ in batches):
             return
         per = self._rows_per_statement or self._statement_rows()
-        with self._db.transaction() as tx:
+        with self._db.transaction(background=background) as tx:
             last = tx.execute("SELECT coalesce(max(seq), 0) FROM predictions").fetchone()[0]
-            for start in range(0, count, per):
-                rows = min(per, count - start)
-                tx.execute(_insert_rows(rows), values[start * _ROW_WIDTH : (start + rows) * _ROW_WIDTH])
-            if of_a_run:
+            for values, count, _ in batches:
+                for start in range(0, count, per):
+                    rows = min(per, count - start)
+                    tx.execute(_insert_rows(rows), values[start * _ROW_WIDTH : (start + rows) * _ROW_WIDTH])
+            if any(of_a_run for _, count, of_a_run in batches if count):
                 tx.execute(_COUNT_RUN_ROWS, (last,))
                 tx.execute(_LATEST_RUN_ROWS, (last,))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from contextlib import nullcontext
 from concurrent.futures import Future
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
@@ -33,9 +34,12 @@ class Write:
 class GroupWriter:
     """One daemon thread, started on the first submit; `close()` writes what was submitted, then stops."""
 
-    def __init__(self, connection: Callable[[], sqlite3.Connection], translated_errors: Callable[[], Any]) -> None:
+    def __init__(
+        self, connection: Callable[[], sqlite3.Connection], translated_errors: Callable[[], Any], foreground: Callable[[], Any] | None = None
+    ) -> None:
         self._connection = connection  # the calling thread's connection (the writer thread's, here)
         self._translated_errors = translated_errors
+        self._foreground = foreground or nullcontext  # announces each statement to background writers (SqliteDatabase.foreground)
         self._queue: SimpleQueue[Write | None] = SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -88,7 +92,7 @@ class GroupWriter:
 
     def _write(self, run: list[Write]) -> None:
         try:
-            with self._translated_errors():
+            with self._translated_errors(), self._foreground():
                 self._connection().execute(*_combined(run))
         except Exception as exc:
             if len(run) > 1:

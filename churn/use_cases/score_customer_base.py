@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from concurrent.futures import Future, wait
+import threading
+from collections import Counter, deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -20,6 +21,9 @@ from churn.services.model_versions import ModelVersions
 log = logging.getLogger(__name__)
 
 BATCH = 10_000
+IN_FLIGHT = 6
+"""Batches submitted and not yet stored at most: room for the store to join five behind the one it
+writes (SQLite: 50,000 rows per transaction), each ~10 MB of parameters while it waits."""
 NOT_STORED = "not a stored customer"
 """The skip reason of an id named by a run's filter that CLIENTES does not hold."""
 
@@ -44,6 +48,7 @@ class ScoreCustomerBase:
         runs: ScoringRunStore,
         clock: Clock,
         batch: int = BATCH,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self._models = models
         self._customers = customers
@@ -51,6 +56,7 @@ class ScoreCustomerBase:
         self._runs = runs
         self._clock = clock
         self._batch = batch
+        self._in_flight = max(1, in_flight)
 
     def execute(self, run_id: str, progress: Progress | None = None, owner: str | None = None) -> ScoringRun:
         """The run as it ended: succeeded, or failed with the reason (never raises for a scoring problem)."""
@@ -73,34 +79,71 @@ class ScoreCustomerBase:
         return run
 
     def _score(self, run: ScoringRun, progress: Progress | None) -> ScoringRun:
-        """Batch N+1 is read, checked, scored and explained while the store writes batch N
-        (submit_batch); N+1 is submitted only once N is stored, and the run's progress is saved only
-        for stored batches, so a failure never leaves a later batch stored after a lost one."""
+        """Batch N+1 is read, checked, scored and explained while the store writes the batches before
+        it: up to `in_flight` are submitted and not yet stored (a store may write those queued
+        together in one transaction), each chained to the one before (`after`), so a failed write
+        leaves no later batch stored. The run's progress is saved for each stored batch, in order,
+        never ahead of the store: by the thread that completes the batch's future, as it completes
+        it (SQLite: the writer, between its transactions; here, a save would wait for the lock while
+        the writer holds it for the batches behind)."""
         ref, model = self._models.get(ModelFilter(run.model.name, run.model.version))
-        stored: tuple[Future[None] | None, ScoringRun] | None = None  # the batch being written, and the run once it is
+        writing: deque[Stored] = deque()
+        last: Future[None] | None = None
         try:
             while True:
                 started = self._clock.monotonic()
                 found = next_batch(self._customers, run.customers, run.last_customer_id, self._batch)
                 scored = None if found is None else score_batch(model, ref, run, found, self._clock.now())
-                if stored is not None:
-                    writing, run_after = stored
-                    stored = None
-                    if writing is not None:
-                        writing.result()  # the store's error fails the run, with nothing submitted after it
-                    self._runs.save(run_after)
-                    if progress is not None:
-                        progress(run_after)
+                while writing and (writing[0].saved.is_set() or len(writing) >= self._in_flight or scored is None or not scored.predictions):
+                    writing.popleft().settled()  # the store's error fails the run here
                 if found is None or scored is None:
                     return run.succeeded(self._clock.now())
-                writing = self._predictions.submit_batch(scored.predictions) if scored.predictions else None
                 run = run.progressed(
                     len(scored.predictions), scored.skipped, scored.excluded, found.last, self._clock.monotonic() - started, self._clock.now()
                 )
-                stored = (writing, run)
+                if not scored.predictions:  # nothing to write: saved here, once every batch before it is
+                    self._save(run, progress)
+                    continue
+                last = self._predictions.submit_batch(scored.predictions, after=last)
+                stored = Stored(run, self._save, progress)
+                writing.append(stored)
+                last.add_done_callback(stored.on_done)
         finally:
-            if stored is not None and stored[0] is not None:
-                wait([stored[0]])  # a failure elsewhere: the batch in flight settles before the run is saved as failed
+            for stored in writing:
+                stored.saved.wait()  # a failure: what is in flight settles before the run is saved as failed
+
+    def _save(self, run: ScoringRun, progress: Progress | None) -> None:
+        self._runs.save(run)
+        if progress is not None:
+            progress(run)
+
+
+class Stored:
+    """A batch in flight and the run once it is stored: saved by `on_done`, in the thread completing the write."""
+
+    def __init__(self, run: ScoringRun, save: Callable[[ScoringRun, Progress | None], None], progress: Progress | None) -> None:
+        self._run = run
+        self._save = save
+        self._progress = progress
+        self._error: BaseException | None = None
+        self.saved = threading.Event()
+        """Set once the write failed, or it succeeded and the run was saved (or failed to be)."""
+
+    def on_done(self, written: Future[None]) -> None:
+        try:
+            self._error = written.exception()
+            if self._error is None:
+                self._save(self._run, self._progress)
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self.saved.set()
+
+    def settled(self) -> None:
+        """Once saved; raises the write's (or the save's) error."""
+        self.saved.wait()
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
@@ -13,6 +14,7 @@ from adapters.memory import InMemoryPredictionRepository
 from adapters.sqlite.predictions import SqlitePredictionRepository
 
 from churn.bands import Band, ProbabilityRange
+from churn.errors import StoreUnavailableError
 from churn.paging import PageRequest
 from churn.prediction_batches import PredictionBatch
 from churn.predictions import Prediction, PredictionCursor
@@ -412,3 +414,24 @@ def test_a_submitted_batch_of_columns_is_stored_when_its_future_completes_and_ke
     repository.add_batch(a_batch(n=0))
     assert sum(repository.count_by_band(None).values()) == 11
 
+
+
+def test_a_batch_chained_to_a_failed_one_is_not_written_and_fails_with_its_error(repository):
+    failed: Future[None] = Future()
+    failed.set_exception(StoreUnavailableError("disk I/O error"))
+    refused = repository.submit_batch(a_batch(), after=failed)
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        refused.result(timeout=10)
+    chained = repository.submit_batch(replace(a_batch(), prediction_ids=[f"d-{i}" for i in range(10)]), after=refused)
+    with pytest.raises(StoreUnavailableError):
+        chained.result(timeout=10)
+    assert repository.count_of_run("run-1") == 0 and sum(repository.count_by_band(None).values()) == 0
+
+
+def test_batches_chained_one_after_another_are_all_stored_in_order(repository):
+    last = None
+    for k in range(5):
+        batch = replace(a_batch(run_id="run-2"), prediction_ids=[f"k{k}-{i}" for i in range(10)], customer_ids=[f"c-{k}{i}" for i in range(10)])
+        last = repository.submit_batch(batch, after=last)
+    assert last.result(timeout=10) is None
+    assert repository.count_of_run("run-2") == 50 and repository.last_customer_of_run("run-2") == "c-49"

@@ -146,13 +146,13 @@ class _SecondWriteFails(InMemoryPredictionRepository):
         super().__init__()
         self.writes = 0
 
-    def submit_batch(self, batch):
+    def submit_batch(self, batch, after=None):
         self.writes += 1
         if self.writes == 2:
             failed: Future[None] = Future()
             failed.set_exception(StoreUnavailableError("disk I/O error"))
             return failed
-        return super().submit_batch(batch)
+        return super().submit_batch(batch, after)
 
 
 def test_a_failed_batch_write_fails_the_run_with_nothing_after_it_stored_and_a_resume_scores_the_rest_once(runs):
